@@ -1,0 +1,3 @@
+from sealer.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,117 @@
+"""The one error hierarchy of sealer.
+
+Every layer raises a subclass of :class:`SealerError`; the CLI renders all of them in one place
+(``sealer.cli.render``). Messages are one paragraph, name the file/line or host, and never contain
+secrets. Anything that is not a ``SealerError`` reaching the CLI is a bug and is reported as such.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "CommandFailed",
+    "ConnectError",
+    "KubeError",
+    "LabError",
+    "PlanError",
+    "Problem",
+    "SealerError",
+    "SpecError",
+    "StepError",
+    "UsageError",
+]
+
+
+class SealerError(Exception):
+    """Base of every error sealer reports to a user."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if self.hint is None else f"{self.message} ({self.hint})"
+
+
+class UsageError(SealerError):
+    """A command-line flag or argument is wrong."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a Clusterfile: where it is and what is wrong."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class SpecError(SealerError):
+    """The Clusterfile is invalid; carries every problem found, not just the first."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        errors = [p for p in self.problems if p.severity == "error"]
+        super().__init__("\n".join(str(p) for p in errors) or "invalid Clusterfile")
+
+
+class ConnectError(SealerError):
+    """A host cannot be reached or authenticated over SSH."""
+
+    def __init__(self, host: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{host}: {message}", hint=hint)
+        self.host = host
+
+
+class CommandFailed(SealerError):
+    """A remote command exited non-zero. Keeps the full argv, exit status and output."""
+
+    def __init__(
+        self, host: str, argv: Sequence[str], exit_status: int | None, stdout: str, stderr: str
+    ) -> None:
+        import shlex
+
+        self.host = host
+        self.argv = list(argv)
+        self.exit_status = exit_status
+        self.stdout = stdout
+        self.stderr = stderr
+        detail = (stderr or stdout).strip().splitlines()
+        tail = " | ".join(detail[-5:]) if detail else "no output"
+        super().__init__(
+            f"{host}: `{shlex.join(self.argv)}` exited with status {exit_status}: {tail}"
+        )
+
+
+class StepError(SealerError):
+    """A step of the plan could not be carried out (wraps the cause with the step's name)."""
+
+    def __init__(self, step: str, host: str | None, message: str) -> None:
+        where = f"{step} on {host}" if host else step
+        super().__init__(f"{where}: {message}")
+        self.step = step
+        self.host = host
+
+
+class PlanError(SealerError):
+    """The desired change cannot be planned (unsupported change, unsafe removal...)."""
+
+
+class KubeError(SealerError):
+    """Rendering the kubeadm configuration or the PKI failed."""
+
+
+class LabError(SealerError):
+    """The lab (network-namespace hosts on this machine) could not be built or torn down."""
