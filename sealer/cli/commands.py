@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-ALL: tuple[ModuleType, ...] = ()
+from sealer.cli import cmd_schema, cmd_validate
+
+ALL: tuple[ModuleType, ...] = (cmd_validate, cmd_schema)

@@ -1,0 +1,24 @@
+"""`sealer schema`: print the Clusterfile's JSON Schema."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sealer.cli.render import Ui
+from sealer.spec.schema import clusterfile_schema_text
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "schema",
+        help="print the Clusterfile JSON Schema",
+        description="Print the JSON Schema of the Clusterfile, generated from sealer's models "
+        "(the same as schemas/clusterfile.schema.json). Editors use it for completion.",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ui: Ui) -> int:
+    sys.stdout.write(clusterfile_schema_text())
+    return 0

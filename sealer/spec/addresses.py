@@ -1,0 +1,68 @@
+"""Host entries of a Clusterfile: IPv4/IPv6 addresses, DNS names and address ranges.
+
+A range ``192.168.0.10-192.168.0.19`` expands to every address from the first to the last,
+inclusive. Ranges are IPv4 or IPv6 but never mixed, and at most :data:`MAX_RANGE` long.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+__all__ = ["MAX_RANGE", "check_entry", "expand_entry", "is_ip"]
+
+MAX_RANGE = 4096
+_DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_LOOKS_IPV4 = re.compile(r"^[0-9.]+$")
+
+
+def is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_ip(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise ValueError(f"'{text}' is not a valid IP address") from None
+
+
+def _check_dns(text: str) -> str:
+    name = text.rstrip(".").lower()
+    if len(name) > 253 or not all(_DNS_LABEL.match(label) for label in name.split(".")):
+        raise ValueError(f"'{text}' is neither an IP address nor a valid DNS name")
+    return name
+
+
+def check_entry(text: str) -> str:
+    """Validate one entry; return it normalised (ranges are kept as ranges)."""
+    text = text.strip()
+    if not text:
+        raise ValueError("empty host entry")
+    if "-" in text and (_LOOKS_IPV4.match(text.replace("-", "")) or ":" in text):
+        first, _, last = text.partition("-")
+        start, end = _check_ip(first.strip()), _check_ip(last.strip())
+        a, b = ipaddress.ip_address(start), ipaddress.ip_address(end)
+        if a.version != b.version:
+            raise ValueError(f"range '{text}' mixes IPv4 and IPv6")
+        if int(b) < int(a):
+            raise ValueError(f"range '{text}' ends before it starts")
+        if int(b) - int(a) + 1 > MAX_RANGE:
+            raise ValueError(f"range '{text}' has more than {MAX_RANGE} addresses")
+        return f"{start}-{end}"
+    if _LOOKS_IPV4.match(text) or ":" in text:
+        return _check_ip(text)
+    return _check_dns(text)
+
+
+def expand_entry(entry: str) -> list[str]:
+    """Expand a validated entry into the host addresses it stands for."""
+    if "-" in entry and (is_ip(entry.partition("-")[0])):
+        first, _, last = entry.partition("-")
+        a, b = ipaddress.ip_address(first), ipaddress.ip_address(last)
+        return [str(ipaddress.ip_address(n)) for n in range(int(a), int(b) + 1)]
+    return [entry]

@@ -1,0 +1,344 @@
+"""The Clusterfile, as pydantic models.
+
+Field names in YAML are camelCase (``privateKey``, ``podCIDR``); Python attributes are
+snake_case. Every model forbids unknown fields. Cross-field rules that need to point at a
+particular list item (duplicates, VIP placement, authentication) live in
+:mod:`sealer.spec.checks`, which reports them with their paths.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from sealer.spec.addresses import check_entry, expand_entry
+
+__all__ = [
+    "API_VERSION",
+    "DEFAULT_VIP",
+    "Certificates",
+    "Cluster",
+    "ClusterSpec",
+    "HostOverride",
+    "JumpHost",
+    "KubeadmPatches",
+    "LoadBalancer",
+    "Metadata",
+    "Network",
+    "Package",
+    "SshConfig",
+    "SshOverride",
+    "Taint",
+    "parse_version",
+]
+
+API_VERSION = "sealer.dev/v1alpha1"
+DEFAULT_VIP = "10.103.97.2"
+MIN_KUBERNETES = (1, 23)
+
+_VERSION = re.compile(r"^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_LABEL_KEY = re.compile(
+    r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+)
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    match = _VERSION.match(text)
+    if match is None:
+        raise ValueError(f"'{text}' is not a Kubernetes version like v1.29.3")
+    major, minor, patch = (int(g) for g in match.groups())
+    return major, minor, patch
+
+
+def _check_version(text: str) -> str:
+    major, minor, _ = parse_version(text)
+    if (major, minor) < MIN_KUBERNETES:
+        raise ValueError(f"'{text}' is too old: sealer supports Kubernetes v1.23 and later")
+    return text
+
+
+def _check_host(text: str) -> str:
+    return check_entry(text)
+
+
+def _check_ip(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise ValueError(f"'{text}' is not a valid IP address") from None
+
+
+def _check_cidr(text: str) -> str:
+    try:
+        return str(ipaddress.ip_network(text, strict=True))
+    except ValueError as exc:
+        if "host bits set" in str(exc):
+            raise ValueError(f"'{text}' has host bits set") from None
+        raise ValueError(f"'{text}' is not a valid CIDR like 10.96.0.0/12") from None
+
+
+def _check_dns_name(text: str) -> str:
+    checked = check_entry(text)
+    if "-" in checked and checked.count(".") == 6:  # pragma: no cover - a range is no name
+        raise ValueError(f"'{text}' is not a DNS name")
+    return checked
+
+
+def _check_san(text: str) -> str:
+    body = text[2:] if text.startswith("*.") else text
+    check_entry(body)
+    if "-" in body and not any(c.isalpha() for c in body):
+        raise ValueError(f"'{text}' is an address range, not a certificate SAN")
+    return text
+
+
+def _check_name(text: str) -> str:
+    if not _NAME.match(text):
+        raise ValueError(
+            f"'{text}' is not a valid name: lower-case letters, digits and '-', at most 63"
+        )
+    return text
+
+
+HostEntry = Annotated[str, AfterValidator(_check_host)]
+KubeVersion = Annotated[str, AfterValidator(_check_version)]
+IpAddress = Annotated[str, AfterValidator(_check_ip)]
+Cidr = Annotated[str, AfterValidator(_check_cidr)]
+DnsName = Annotated[str, AfterValidator(_check_dns_name)]
+CertSan = Annotated[str, AfterValidator(_check_san)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+        alias_generator=to_camel,
+        strict=False,
+        ignored_types=(cached_property,),
+    )
+
+
+class JumpHost(_Model):
+    """A bastion that sealer tunnels through to reach the hosts."""
+
+    host: HostEntry = Field(description="Address or DNS name of the jump host.")
+    port: Port = Field(default=22, description="SSH port of the jump host.")
+    user: str = Field(default="root", min_length=1, description="User on the jump host.")
+    password: SecretStr | None = Field(default=None, description="Password; `${ENV_VAR}` allowed.")
+    private_key: str | None = Field(default=None, description="Path to a private key file.")
+    passphrase: SecretStr | None = Field(
+        default=None, description="Passphrase of the key; `${ENV_VAR}` allowed."
+    )
+
+
+class SshConfig(_Model):
+    """How sealer logs in to the hosts."""
+
+    user: str = Field(default="root", min_length=1, description="Login user.")
+    port: Port = Field(default=22, description="SSH port.")
+    password: SecretStr | None = Field(
+        default=None, description="Login password; use `${ENV_VAR}` to keep it out of git."
+    )
+    private_key: str | None = Field(default=None, description="Path to a private key file.")
+    passphrase: SecretStr | None = Field(
+        default=None, description="Passphrase of the private key; `${ENV_VAR}` allowed."
+    )
+    agent: bool = Field(default=False, description="Also offer the keys of a running ssh-agent.")
+    sudo: bool = Field(
+        default=False, description="Run commands with `sudo -n` (for a non-root user)."
+    )
+    jump_host: JumpHost | None = Field(default=None, description="Reach hosts through a bastion.")
+
+    def can_authenticate(self) -> bool:
+        return self.password is not None or self.private_key is not None or self.agent
+
+
+class SshOverride(_Model):
+    """Per-host SSH settings; each field given replaces the cluster-wide one."""
+
+    user: str | None = Field(default=None, min_length=1)
+    port: Port | None = None
+    password: SecretStr | None = None
+    private_key: str | None = None
+    passphrase: SecretStr | None = None
+    agent: bool | None = None
+    sudo: bool | None = None
+    jump_host: JumpHost | None = None
+
+
+class Taint(_Model):
+    key: str = Field(min_length=1)
+    value: str = ""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+
+
+class HostOverride(_Model):
+    """Settings for one host, keyed by its address in ``spec.hosts``."""
+
+    ssh: SshOverride | None = Field(default=None, description="SSH settings for this host.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Node labels.")
+    taints: list[Taint] = Field(default_factory=list, description="Node taints.")
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, val in value.items():
+            if not _LABEL_KEY.match(key):
+                raise ValueError(f"'{key}' is not a valid label key")
+            if not _LABEL_VALUE.match(val):
+                raise ValueError(f"'{val}' is not a valid label value (for key '{key}')")
+        return value
+
+
+class Network(_Model):
+    pod_cidr: Cidr = Field(default="100.64.0.0/10", alias="podCIDR", description="Pod network.")
+    service_cidr: Cidr = Field(
+        default="10.96.0.0/12", alias="serviceCIDR", description="Service network."
+    )
+    api_server_domain: DnsName = Field(
+        default="apiserver.cluster.local",
+        description="Name every host uses to reach the API server (mapped in /etc/hosts).",
+    )
+    dns_domain: DnsName = Field(default="cluster.local", description="Cluster DNS domain.")
+    cert_sans: list[CertSan] = Field(
+        default_factory=list,
+        alias="certSANs",
+        description="Extra names and addresses in the API server certificate.",
+    )
+
+
+class Package(_Model):
+    source: str = Field(
+        min_length=1, description="Offline package: a local path or an http(s) URL."
+    )
+    sha256: str | None = Field(default=None, description="Expected sha256 of the package.")
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        if "://" in value and not value.startswith(("http://", "https://")):
+            raise ValueError(f"'{value}' is neither a local path nor an http(s) URL")
+        return value
+
+    @field_validator("sha256")
+    @classmethod
+    def _sha(cls, value: str | None) -> str | None:
+        if value is not None and not _SHA256.match(value.lower()):
+            raise ValueError(f"'{value}' is not a sha256 (64 hexadecimal digits)")
+        return None if value is None else value.lower()
+
+
+class LoadBalancer(_Model):
+    """The node-local load balancer that makes the VIP reach healthy masters."""
+
+    backend: Literal["auto", "ipvs", "nftables"] = Field(
+        default="auto", description="Kernel backend; auto picks IPVS when the kernel has it."
+    )
+    interval: int = Field(default=5, ge=1, le=300, description="Seconds between probes.")
+    timeout: int = Field(default=2, ge=1, le=60, description="Seconds a probe may take.")
+    fall: int = Field(default=2, ge=1, le=20, description="Failed probes before removal.")
+    rise: int = Field(default=2, ge=1, le=20, description="Good probes before re-adding.")
+
+
+class Certificates(_Model):
+    validity_years: int = Field(
+        default=99, ge=1, le=200, description="Validity of every certificate sealer issues."
+    )
+    key_algorithm: Literal["rsa-2048", "ecdsa-p256"] = Field(
+        default="rsa-2048", description="Key type of CAs and leaves."
+    )
+
+
+class KubeadmPatches(_Model):
+    """User patches merged into the generated kubeadm configuration, one mapping per kind."""
+
+    init_configuration: dict[str, Any] = Field(default_factory=dict)
+    cluster_configuration: dict[str, Any] = Field(default_factory=dict)
+    join_configuration: dict[str, Any] = Field(default_factory=dict)
+    kubelet_configuration: dict[str, Any] = Field(default_factory=dict)
+    kube_proxy_configuration: dict[str, Any] = Field(default_factory=dict)
+
+
+class ClusterSpec(_Model):
+    version: KubeVersion = Field(description="Kubernetes version, vMAJOR.MINOR.PATCH.")
+    masters: list[HostEntry] = Field(
+        min_length=1, description="Control-plane hosts; the first is master0."
+    )
+    nodes: list[HostEntry] = Field(default_factory=list, description="Worker hosts.")
+    vip: IpAddress = Field(default=DEFAULT_VIP, description="Node-local virtual IP of the API.")
+    package: Package = Field(description="The offline Kubernetes package.")
+    ssh: SshConfig = Field(default_factory=SshConfig, description="SSH access to all hosts.")
+    hosts: dict[str, HostOverride] = Field(
+        default_factory=dict, description="Per-host overrides, keyed by host address."
+    )
+    network: Network = Field(default_factory=Network)
+    load_balancer: LoadBalancer = Field(default_factory=LoadBalancer)
+    certificates: Certificates = Field(default_factory=Certificates)
+    kubeadm: KubeadmPatches = Field(default_factory=KubeadmPatches)
+
+    @field_validator("package", mode="before")
+    @classmethod
+    def _package_shorthand(cls, value: Any) -> Any:
+        return {"source": value} if isinstance(value, str) else value
+
+    @cached_property
+    def master_addresses(self) -> list[str]:
+        return [a for entry in self.masters for a in expand_entry(entry)]
+
+    @cached_property
+    def node_addresses(self) -> list[str]:
+        return [a for entry in self.nodes for a in expand_entry(entry)]
+
+    @property
+    def master0(self) -> str:
+        return self.master_addresses[0]
+
+    @property
+    def all_addresses(self) -> list[str]:
+        return self.master_addresses + self.node_addresses
+
+    def role_of(self, address: str) -> Literal["master", "node"]:
+        return "master" if address in self.master_addresses else "node"
+
+    def ssh_for(self, address: str) -> SshConfig:
+        """The cluster-wide SSH settings with this host's overrides applied."""
+        override = self.hosts.get(address)
+        if override is None or override.ssh is None:
+            return self.ssh
+        changes = {k: v for k, v in override.ssh if v is not None}
+        return self.ssh.model_copy(update=changes)
+
+    def override_for(self, address: str) -> HostOverride:
+        return self.hosts.get(address) or HostOverride()
+
+
+class Metadata(_Model):
+    name: Annotated[str, AfterValidator(_check_name)] = Field(description="Cluster name.")
+
+
+class Cluster(_Model):
+    """A Clusterfile."""
+
+    model_config = ConfigDict(title="Clusterfile")
+
+    api_version: Literal["sealer.dev/v1alpha1"] = Field(description="Clusterfile schema version.")
+    kind: Literal["Cluster"]
+    metadata: Metadata
+    spec: ClusterSpec

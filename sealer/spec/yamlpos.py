@@ -1,0 +1,109 @@
+"""Read YAML into plain Python data while remembering where every key and value stands.
+
+Positions are 1-based ``(line, column)``; paths are tuples of mapping keys and list indices.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+__all__ = ["Positions", "YamlSyntaxError", "load_with_positions"]
+
+PathT = tuple[str | int, ...]
+
+
+class YamlSyntaxError(Exception):
+    def __init__(self, line: int, column: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+        self.message = message
+
+
+@dataclass
+class Positions:
+    """Where each path's key and value start in the file."""
+
+    keys: dict[PathT, tuple[int, int]] = field(default_factory=dict)
+    values: dict[PathT, tuple[int, int]] = field(default_factory=dict)
+
+    def of_value(self, path: PathT) -> tuple[int, int]:
+        """The value's position, else its key's, else the nearest ancestor's."""
+        for end in range(len(path), -1, -1):
+            prefix = path[:end]
+            if prefix in self.values and end == len(path):
+                return self.values[prefix]
+            if prefix in self.keys:
+                return self.keys[prefix]
+            if prefix in self.values:
+                return self.values[prefix]
+        return (1, 1)
+
+    def of_key(self, path: PathT) -> tuple[int, int]:
+        if path in self.keys:
+            return self.keys[path]
+        return self.of_value(path)
+
+
+def _plain(node: Any, path: PathT, pos: Positions) -> Any:
+    if isinstance(node, CommentedMap):
+        result: dict[Any, Any] = {}
+        for key in node:
+            child: PathT = (*path, key)
+            kl, kc = node.lc.key(key)
+            vl, vc = node.lc.value(key)
+            pos.keys[child] = (kl + 1, kc + 1)
+            pos.values[child] = (vl + 1, vc + 1)
+            result[key] = _plain(node[key], child, pos)
+        return result
+    if isinstance(node, CommentedSeq):
+        items: list[Any] = []
+        for index, item in enumerate(node):
+            child = (*path, index)
+            il, ic = node.lc.item(index)
+            pos.values[child] = (il + 1, ic + 1)
+            items.append(_plain(item, child, pos))
+        return items
+    if isinstance(node, str):
+        return str(node)
+    if isinstance(node, bool):
+        return bool(node)
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    return node
+
+
+def load_with_positions(text: str) -> tuple[Any, Positions]:
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = False
+    try:
+        documents = list(yaml.load_all(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        problem = (exc.problem or exc.context or "invalid YAML").strip()
+        if "found duplicate key" in str(exc) or "duplicate key" in problem:
+            problem = _duplicate_key_message(str(exc))
+        raise YamlSyntaxError(line, column, f"YAML syntax error: {problem}") from None
+    except YAMLError as exc:
+        raise YamlSyntaxError(1, 1, f"YAML syntax error: {exc}") from None
+    if len(documents) > 1:
+        raise YamlSyntaxError(1, 1, "expected one YAML document, found several (---)")
+    pos = Positions()
+    data = _plain(documents[0] if documents else None, (), pos)
+    pos.values.setdefault((), (1, 1))
+    return data, pos
+
+
+def _duplicate_key_message(text: str) -> str:
+    # ruamel's message quotes both values, which may be secrets: name the key only.
+    match = re.search(r'duplicate key "(.*?)" with value', text)
+    return f"duplicate key '{match.group(1)}'" if match else "duplicate key"
