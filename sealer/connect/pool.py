@@ -166,7 +166,9 @@ class Connections:
             key = asyncssh.read_private_key(path, passphrase)
         except FileNotFoundError:
             raise ConnectError(host.label, f"private key {path} does not exist") from None
-        except (OSError, asyncssh.KeyImportError) as exc:
+        except (OSError, ValueError, asyncssh.KeyImportError) as exc:
+            # KeyEncryptionError (a ValueError): bad passphrase, or bcrypt missing for
+            # passphrase-protected OpenSSH-format keys.
             reason = self.redactor.redact(str(exc))
             hint = (
                 "check the passphrase"
@@ -179,7 +181,10 @@ class Connections:
         return [key]
 
     def _tried(self, host: HostAccess) -> str:
-        tried = [f"key {host.private_key}" if host.private_key else "default keys and agent"]
+        if host.private_key is not None:
+            tried = [f"key {host.private_key}"]
+        else:
+            tried = ["default keys and agent" if host.agent else "default keys"]
         if host.password is not None:
             tried.append("password")
         return ", ".join(tried)

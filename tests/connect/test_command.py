@@ -46,7 +46,13 @@ def test_rejects_strings_empty_and_nul() -> None:
         render(["echo", "a\x00b"])
 
 
-@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\x00"), min_size=0), min_size=1, max_size=5))
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(blacklist_characters="\x00"), min_size=0),
+        min_size=1,
+        max_size=5,
+    )
+)
 def test_round_trips_through_a_real_shell(args: list[str]) -> None:
     # Every argument arrives verbatim at the program, whatever it contains.
     script = render(["printf", "%s\\0", *args], cwd="/")
