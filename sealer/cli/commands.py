@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from sealer.cli import cmd_lab, cmd_schema, cmd_validate
+from sealer.cli import cmd_config, cmd_lab, cmd_schema, cmd_validate
 
-ALL: tuple[ModuleType, ...] = (cmd_validate, cmd_schema, cmd_lab)
+ALL: tuple[ModuleType, ...] = (cmd_validate, cmd_schema, cmd_lab, cmd_config)

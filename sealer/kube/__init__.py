@@ -1,0 +1,60 @@
+"""kubeadm configuration and the cluster PKI (pure: no SSH, no host access).
+
+* :mod:`sealer.kube.pki` - CAs, leaves, kubeconfigs, file maps and a local writer;
+* :mod:`sealer.kube.certcheck` - rows for ``sealer certs check`` from certificate bytes;
+* :mod:`sealer.kube.kubeadm_config` - per-host kubeadm documents from the Clusterfile;
+* :mod:`sealer.kube.kubeadm_schema` / :mod:`sealer.kube.validate` - the API types as data;
+* :mod:`sealer.kube.joinparse` - parsers for kubeadm's join-command and certificate-key output;
+* :mod:`sealer.kube.paths` - where kubeadm and sealer keep files on a host.
+"""
+
+from __future__ import annotations
+
+from sealer.kube.certcheck import FILES_TO_READ, CertRow, check_certificates
+from sealer.kube.joinparse import JoinCommand, parse_certificate_key, parse_join_command
+from sealer.kube.kubeadm_config import (
+    HostFacts,
+    JoinSecrets,
+    RenderedConfig,
+    check_patches,
+    kubeadm_api_version,
+    render_cluster_configuration,
+    render_kubeadm_config,
+    upgrade_apply_argv,
+    upgrade_node_argv,
+)
+from sealer.kube.paths import KUBEADM_CONFIG_PATH, KUBEADM_RUN_CONFIG_PATH
+from sealer.kube.pki import (
+    ClusterCA,
+    PkiFile,
+    ca_cert_hash,
+    issue_master_pki,
+    renew_master_leaves,
+    write_files,
+)
+
+__all__ = [
+    "FILES_TO_READ",
+    "KUBEADM_CONFIG_PATH",
+    "KUBEADM_RUN_CONFIG_PATH",
+    "CertRow",
+    "ClusterCA",
+    "HostFacts",
+    "JoinCommand",
+    "JoinSecrets",
+    "PkiFile",
+    "RenderedConfig",
+    "ca_cert_hash",
+    "check_certificates",
+    "check_patches",
+    "issue_master_pki",
+    "kubeadm_api_version",
+    "parse_certificate_key",
+    "parse_join_command",
+    "render_cluster_configuration",
+    "render_kubeadm_config",
+    "renew_master_leaves",
+    "upgrade_apply_argv",
+    "upgrade_node_argv",
+    "write_files",
+]
