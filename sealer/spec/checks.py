@@ -33,16 +33,24 @@ def _fmt(path: PathT) -> str:
 
 
 def _duplicates(cluster: Cluster) -> Iterator[Finding]:
+    """One finding per entry and earlier entry it repeats (a range may repeat many addresses)."""
     seen: dict[str, PathT] = {}
+    repeats: dict[tuple[PathT, PathT], list[str]] = {}
     for path, address in _listed(cluster):
         first = seen.get(address)
         if first is None:
             seen[address] = path
-            continue
-        if first[1] != path[1]:
-            message = f"'{address}' is listed both as a master ({_fmt(first)}) and as a node"
         else:
-            message = f"'{address}' is listed twice (also at {_fmt(first)})"
+            repeats.setdefault((path, first), []).append(address)
+    for (path, first), addresses in repeats.items():
+        subject = f"'{addresses[0]}'"
+        if len(addresses) > 1:
+            subject += f" and {len(addresses) - 1} more address{'es' if len(addresses) > 2 else ''}"
+        verb = "is" if len(addresses) == 1 else "are"
+        if first[1] != path[1]:
+            message = f"{subject} {verb} listed both as a master ({_fmt(first)}) and as a node"
+        else:
+            message = f"{subject} {verb} listed twice (also at {_fmt(first)})"
         yield path, message, "error"
 
 

@@ -24,7 +24,8 @@ def _expand(text: str, env: Mapping[str, str], missing: list[str]) -> str:
             return "$"
         name = match.group(1)
         if name is None:
-            missing.append(f"'{match.group(0)}' is not a valid ${{VAR}} reference")
+            # never echo the text: it is part of a secret (write $$ for a literal $)
+            missing.append("'${' starts no valid ${VAR} reference (write $$ for a literal $)")
             return ""
         if name not in env:
             missing.append(f"environment variable {name} is not set")

@@ -7,6 +7,7 @@ IP address``.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import os
 import types
@@ -66,6 +67,11 @@ def _type_name(value: Any) -> str:
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
+    if isinstance(value, datetime.date):  # YAML reads 2024-01-01 as a date
+        return "a date"
+    tag = getattr(getattr(value, "tag", None), "value", None)
+    if isinstance(tag, str):  # a scalar with a custom tag such as !secret
+        return f"a value tagged {tag}"
     return type(value).__name__
 
 

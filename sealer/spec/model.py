@@ -115,6 +115,20 @@ def _check_name(text: str) -> str:
     return text
 
 
+def _check_label_key(text: str) -> str:
+    if not _LABEL_KEY.match(text):
+        raise ValueError(f"'{text}' is not a valid label key")
+    return text
+
+
+def _check_label_value(text: str) -> str:
+    if not _LABEL_VALUE.match(text):
+        raise ValueError(f"'{text}' is not a valid label value")
+    return text
+
+
+LabelKey = Annotated[str, AfterValidator(_check_label_key)]
+LabelValue = Annotated[str, AfterValidator(_check_label_value)]
 HostEntry = Annotated[str, AfterValidator(_check_host)]
 KubeVersion = Annotated[str, AfterValidator(_check_version)]
 IpAddress = Annotated[str, AfterValidator(_check_ip)]
@@ -193,24 +207,16 @@ class HostOverride(_Model):
     """Settings for one host, keyed by its address in ``spec.hosts``."""
 
     ssh: SshOverride | None = Field(default=None, description="SSH settings for this host.")
-    labels: dict[str, str] = Field(default_factory=dict, description="Node labels.")
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict, description="Node labels.")
     taints: list[Taint] = Field(default_factory=list, description="Node taints.")
-
-    @field_validator("labels")
-    @classmethod
-    def _labels(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, val in value.items():
-            if not _LABEL_KEY.match(key):
-                raise ValueError(f"'{key}' is not a valid label key")
-            if not _LABEL_VALUE.match(val):
-                raise ValueError(f"'{val}' is not a valid label value (for key '{key}')")
-        return value
 
 
 class Network(_Model):
     pod_cidr: Cidr = Field(default="100.64.0.0/10", alias="podCIDR", description="Pod network.")
     service_cidr: Cidr = Field(
-        default="10.96.0.0/12", alias="serviceCIDR", description="Service network."
+        default="10.96.0.0/16",
+        alias="serviceCIDR",
+        description="Service network (the default leaves the default VIP outside it).",
     )
     api_server_domain: DnsName = Field(
         default="apiserver.cluster.local",
@@ -285,7 +291,7 @@ class ClusterSpec(_Model):
     vip: IpAddress = Field(default=DEFAULT_VIP, description="Node-local virtual IP of the API.")
     package: Package = Field(description="The offline Kubernetes package.")
     ssh: SshConfig = Field(default_factory=SshConfig, description="SSH access to all hosts.")
-    hosts: dict[str, HostOverride] = Field(
+    hosts: dict[HostEntry, HostOverride] = Field(
         default_factory=dict, description="Per-host overrides, keyed by host address."
     )
     network: Network = Field(default_factory=Network)
@@ -297,6 +303,25 @@ class ClusterSpec(_Model):
     @classmethod
     def _package_shorthand(cls, value: Any) -> Any:
         return {"source": value} if isinstance(value, str) else value
+
+    @field_validator("hosts", mode="before")
+    @classmethod
+    def _hosts_distinct(cls, value: Any) -> Any:
+        """Keys are normalised (``FD00::0001`` is ``fd00::1``): two must not name one host."""
+        if not isinstance(value, dict):
+            return value
+        seen: dict[str, str] = {}
+        for key in value:
+            try:
+                normal = check_entry(key) if isinstance(key, str) else None
+            except ValueError:
+                continue  # reported by the key's own validation
+            if normal is None:
+                continue
+            if normal in seen:
+                raise ValueError(f"'{seen[normal]}' and '{key}' are the same host")
+            seen[normal] = key
+        return value
 
     @cached_property
     def master_addresses(self) -> list[str]:

@@ -12,6 +12,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import DocumentStartEvent
 
 __all__ = ["Positions", "YamlSyntaxError", "load_with_positions"]
 
@@ -59,7 +60,12 @@ def _plain(node: Any, path: PathT, pos: Positions) -> Any:
             kl, kc = node.lc.key(key)
             vl, vc = node.lc.value(key)
             pos.keys[child] = (kl + 1, kc + 1)
-            pos.values[child] = (vl + 1, vc + 1)
+            value = node[key]
+            if value is None or (isinstance(value, CommentedMap | CommentedSeq) and vl > kl):
+                # an empty value or a block collection below its key: point at the key
+                pos.values[child] = (kl + 1, kc + 1)
+            else:
+                pos.values[child] = (vl + 1, vc + 1)
             result[key] = _plain(node[key], child, pos)
         return result
     if isinstance(node, CommentedSeq):
@@ -96,11 +102,20 @@ def load_with_positions(text: str) -> tuple[Any, Positions]:
     except YAMLError as exc:
         raise YamlSyntaxError(1, 1, f"YAML syntax error: {exc}") from None
     if len(documents) > 1:
-        raise YamlSyntaxError(1, 1, "expected one YAML document, found several (---)")
+        line, column = _second_document_start(yaml, text)
+        raise YamlSyntaxError(line, column, "expected one YAML document, found several (---)")
     pos = Positions()
     data = _plain(documents[0] if documents else None, (), pos)
-    pos.values.setdefault((), (1, 1))
+    first = next((path for path in pos.keys if len(path) == 1), None)
+    pos.values[()] = pos.keys[first] if first is not None else (1, 1)
     return data, pos
+
+
+def _second_document_start(yaml: YAML, text: str) -> tuple[int, int]:
+    starts = [e.start_mark for e in yaml.parse(text) if isinstance(e, DocumentStartEvent)]
+    if len(starts) < 2:  # pragma: no cover - load_all found several documents
+        return (1, 1)
+    return (starts[1].line + 1, starts[1].column + 1)
 
 
 def _duplicate_key_message(text: str) -> str:
