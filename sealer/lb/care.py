@@ -898,7 +898,8 @@ class Daemon:
                     "masters (fail open)"
                 )
         try:
-            if weights == self.applied and self.backend.in_shape(self.config, weights):
+            if self.backend.in_shape(self.config, weights):
+                self.applied = dict(weights)
                 self.log.recovered("rules", "rules are in shape again")
                 return
             drifted = weights == self.applied
@@ -908,15 +909,10 @@ class Daemon:
             return
         self.log.recovered("rules", "rules are in shape again")
         self.applied = dict(weights)
-        targets = [m for m, w in weights.items() if w]
+        targets = ", ".join(m for m, w in weights.items() if w)
+        cause = "rules were changed from outside; restored " if drifted else ""
         self.log.info(
-            "{}{} {}:{} -> {}".format(
-                "rules were changed from outside; restored: " if drifted else "",
-                self.backend.name,
-                self.config.vip,
-                self.config.port,
-                ", ".join(targets),
-            )
+            f"{cause}{self.backend.name} {self.config.vip}:{self.config.port} -> {targets}"
         )
 
     def reconfigure(self, config: Config, backend: Backend | None) -> None:

@@ -1,0 +1,152 @@
+"""The daemon for real: nftables in a network namespace, HTTPS masters, curl through the VIP."""
+
+from __future__ import annotations
+
+import itertools
+import signal
+
+import pytest
+
+from tests.lb.netlab import MASTERS, NetLab, wait_for
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+M1, M2, M3 = MASTERS
+
+
+def requests_through_vip(lab: NetLab, count: int) -> set[str]:
+    """``count`` sequential requests through the VIP; all must succeed. Returns who answered."""
+    answered: set[str] = set()
+    for _ in range(count):
+        status, body = lab.curl_vip()
+        assert status == 200, (status, body, lab.dump())
+        answered.add(body)
+    return answered
+
+
+def test_failover_recovery_and_restart(lab: NetLab) -> None:
+    for master in MASTERS:
+        lab.start_server(master)
+    lab.write_config()
+    lab.start_daemon()
+    lab.wait_rules(MASTERS)
+    wait_for(
+        "all masters up",
+        lambda: True if sum("up (first probe" in x for x in lab.log_lines()) == 3 else None,
+    )
+    # numgen inc: six sequential connections reach all three masters
+    assert requests_through_vip(lab, 6) == set(MASTERS)
+
+    # a stopped master leaves the rules after `fall` failed probes; the VIP keeps answering
+    lab.stop_server(M1)
+    lab.wait_rules([M2, M3])
+    assert requests_through_vip(lab, 6) == {M2, M3}
+    assert any(
+        line.startswith(f"sealer-care: master {M1} down (2 failed probes in a row: connect:")
+        for line in lab.log_lines()
+    ), lab.dump()
+
+    # it comes back after `rise` good probes
+    lab.start_server(M1)
+    lab.wait_rules(MASTERS)
+    assert f"sealer-care: master {M1} up (2 good probes in a row)" in lab.log_lines()
+
+    # an answer other than 200 is a failure
+    lab.set_status(M2, 500)
+    lab.wait_rules([M1, M3])
+    assert f"sealer-care: master {M2} down (2 failed probes in a row: HTTP 500)" in lab.log_lines()
+    assert requests_through_vip(lab, 4) == {M1, M3}
+
+    # state changes only: each transition logged once, never a line per probe
+    lines = lab.log_lines()
+    assert sum(f"master {M1} down" in x for x in lines) == 1, lab.dump()
+    assert sum(f"master {M2} down" in x for x in lines) == 1, lab.dump()
+    assert all(a != b for a, b in itertools.pairwise(lines)), lab.dump()
+
+    # SIGTERM: the daemon exits 0 and leaves the rules, so a restart never cuts the VIP
+    assert lab.stop_daemon(signal.SIGTERM) == 0
+    assert sorted(lab.rules() or []) == [M1, M3]
+    assert requests_through_vip(lab, 2) <= {M1, M3}
+    assert lab.log_lines()[-1].startswith("sealer-care: stopping on signal; the rules stay")
+
+    # a restarted daemon keeps the rules it finds, then probes
+    lab.start_daemon()
+    wait_for(
+        "restart keeps rules",
+        lambda: (
+            True if any("keeping existing nftables rules" in x for x in lab.log_lines()) else None
+        ),
+    )
+    lab.set_status(M2, 200)
+    lab.wait_rules(MASTERS)
+    assert lab.stop_daemon() == 0
+
+    # --clean deletes the table
+    done = lab.run(*lab.care_argv("--clean")[4:])
+    assert "deleted nftables table ip sealer_care" in done.stderr
+    assert lab.rules() is None
+
+
+def test_run_once_installs_every_master_before_any_answers(lab: NetLab) -> None:
+    lab.write_config()
+    done = lab.run(*lab.care_argv("--run-once")[4:])
+    assert "(run once)" in done.stderr
+    assert lab.rules() == list(MASTERS)
+    done = lab.run(*lab.care_argv("--clean")[4:])
+    assert lab.rules() is None
+    # a second clean finds nothing and still succeeds (clean is idempotent)
+    done = lab.run(*lab.care_argv("--clean")[4:])
+    assert "nothing to clean" in done.stderr
+
+
+def test_fail_open_reload_and_drift(lab: NetLab) -> None:
+    lab.write_config()
+    lab.start_daemon()
+    lab.wait_rules(MASTERS)
+    wait_for(
+        "fail open logged",
+        lambda: True if any("fail open" in x for x in lab.log_lines()) else None,
+    )
+    # nothing answers: every configured master stays in the rules
+    assert sorted(lab.rules() or []) == sorted(MASTERS)
+
+    # sealer rewrites the config (scale 3 -> 2): followed without a restart (mtime)
+    lab.write_config(masters=[M1, M2])
+    lab.wait_rules([M1, M2])
+
+    # SIGHUP reloads too
+    assert lab.daemon is not None
+    loaded = sum("configuration loaded" in x for x in lab.log_lines())
+    lab.daemon.send_signal(signal.SIGHUP)
+    wait_for(
+        "reload on SIGHUP",
+        lambda: (
+            True
+            if sum("configuration loaded" in x for x in lab.log_lines()) == loaded + 1
+            else None
+        ),
+    )
+
+    # one master comes up: only it gets traffic
+    lab.start_server(M2)
+    lab.wait_rules([M2])
+    assert requests_through_vip(lab, 3) == {M2}
+
+    # somebody flushes the ruleset (a firewall reload): restored within an interval
+    lab.run("nft", "flush", "ruleset")
+    lab.wait_rules([M2])
+    assert any("rules were changed from outside; restored" in x for x in lab.log_lines())
+
+    # an invalid config is refused once and the previous one is kept
+    lab.config_path.write_text("{not json")
+    wait_for(
+        "bad config logged",
+        lambda: (
+            True
+            if any("keeping the previous configuration" in x for x in lab.log_lines())
+            else None
+        ),
+    )
+    assert requests_through_vip(lab, 2) == {M2}
+    assert lab.stop_daemon() == 0
+    assert sum("keeping the previous configuration" in x for x in lab.log_lines()) == 1
