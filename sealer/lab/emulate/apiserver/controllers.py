@@ -1,0 +1,326 @@
+"""Controllers in miniature that the real control plane runs next to the apiserver.
+
+- bootstrap objects: the namespaces default, kube-system, kube-public, kube-node-lease, the
+  ``default/kubernetes`` Service and the ``cluster-admin`` ClusterRole (+ binding to
+  system:masters), as the real apiserver's post-start hooks create them;
+- bootstrap signer: keeps ``jws-kubeconfig-<token-id>`` in ConfigMap kube-public/cluster-info
+  for every bootstrap token with ``usage-bootstrap-signing: true`` (kube-controller-manager's
+  bootstrapsigner), so ``kubeadm join`` token discovery can verify cluster-info;
+- token cleaner: deletes expired bootstrap-token Secrets (kube-controller-manager's tokencleaner);
+- CSR approver and signer: approves kubelet client CSRs (signer
+  ``kubernetes.io/kube-apiserver-client-kubelet``) from bootstrappers and nodes, as kubeadm's
+  auto-approve bindings make csrapproving do, and signs them with the cluster CA key when the
+  emulator can read it.
+
+Every apiserver of a cluster runs these; they only write through compare-and-swap, so several
+running at once converge to the same state.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import hmac
+import ipaddress
+import json
+import threading
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from sealer.lab.emulate.apiserver.auth import token_expired
+from sealer.lab.emulate.apiserver.etcd import EtcdUnavailable
+from sealer.lab.emulate.apiserver.resources import Resource, find_resource
+from sealer.lab.emulate.apiserver.status import ApiError
+from sealer.lab.emulate.apiserver.store import SYSTEM_NAMESPACES, Store, now_rfc3339
+
+__all__ = ["Controllers", "detached_jws"]
+
+Obj = dict[str, Any]
+KUBELET_CLIENT_SIGNER = "kubernetes.io/kube-apiserver-client-kubelet"
+
+
+def _res(group: str, plural: str) -> Resource:
+    res = find_resource(group, "v1", plural)
+    assert res is not None
+    return res
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def detached_jws(content: str, token_id: str, token_secret: str) -> str:
+    """HS256 JWS of ``content`` keyed by the token secret, payload detached (``header..sig``)."""
+    header = _b64url(json.dumps({"alg": "HS256", "kid": token_id}, separators=(",", ":")).encode())
+    payload = _b64url(content.encode())
+    signature = hmac.new(
+        token_secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256
+    ).digest()
+    return f"{header}..{_b64url(signature)}"
+
+
+def _decoded(data: dict[str, Any], key: str) -> str:
+    try:
+        return base64.b64decode(str(data.get(key, ""))).decode()
+    except ValueError:
+        return ""
+
+
+class Controllers:
+    """Runs every loop once per ``interval`` seconds until ``stopping`` is set."""
+
+    def __init__(
+        self,
+        store: Store,
+        service_cluster_ip_range: str,
+        advertise_address: str,
+        secure_port: int,
+        signing_cert_file: str,
+        signing_key_file: str,
+        stopping: threading.Event,
+        interval: float = 2.0,
+    ) -> None:
+        self.store = store
+        self.service_cidr = service_cluster_ip_range
+        self.advertise_address = advertise_address
+        self.secure_port = secure_port
+        self.signing_cert_file = signing_cert_file
+        self.signing_key_file = signing_key_file
+        self.stopping = stopping
+        self.interval = interval
+        self.bootstrapped = False
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            self.run_once()
+            self.stopping.wait(self.interval)
+
+    def run_once(self) -> None:
+        for loop in (self.bootstrap, self.clean_tokens, self.sign_cluster_info, self.csrs):
+            try:
+                loop()
+            except (EtcdUnavailable, ApiError, OSError, ValueError):
+                continue  # retried on the next round, like a controller's work queue
+
+    # -- bootstrap objects ---------------------------------------------------------------
+
+    def bootstrap(self) -> None:
+        if self.bootstrapped:
+            return
+        namespaces = _res("", "namespaces")
+        for name in SYSTEM_NAMESPACES:
+            self.store.ensure(namespaces, "", {"metadata": {"name": name}})
+        if self.service_cidr:
+            network = ipaddress.ip_network(self.service_cidr.split(",")[0], strict=False)
+            cluster_ip = str(network.network_address + 1)
+            self.store.ensure(
+                _res("", "services"),
+                "default",
+                {
+                    "metadata": {
+                        "name": "kubernetes",
+                        "labels": {"component": "apiserver", "provider": "kubernetes"},
+                    },
+                    "spec": {
+                        "type": "ClusterIP",
+                        "clusterIP": cluster_ip,
+                        "clusterIPs": [cluster_ip],
+                        "ports": [
+                            {
+                                "name": "https",
+                                "port": 443,
+                                "protocol": "TCP",
+                                "targetPort": self.secure_port,
+                            }
+                        ],
+                        "sessionAffinity": "None",
+                    },
+                },
+            )
+        rbac = "rbac.authorization.k8s.io"
+        self.store.ensure(
+            _res(rbac, "clusterroles"),
+            "",
+            {
+                "metadata": {
+                    "name": "cluster-admin",
+                    "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"},
+                },
+                "rules": [
+                    {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+                    {"nonResourceURLs": ["*"], "verbs": ["*"]},
+                ],
+            },
+        )
+        self.store.ensure(
+            _res(rbac, "clusterrolebindings"),
+            "",
+            {
+                "metadata": {
+                    "name": "cluster-admin",
+                    "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"},
+                },
+                "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": "cluster-admin"},
+                "subjects": [{"apiGroup": rbac, "kind": "Group", "name": "system:masters"}],
+            },
+        )
+        self.bootstrapped = True
+
+    # -- bootstrap tokens ----------------------------------------------------------------
+
+    def _tokens(self) -> list[tuple[Obj, dict[str, Any]]]:
+        secrets, _ = self.store.list(_res("", "secrets"), "kube-system")
+        return [
+            (s, s.get("data") or {})
+            for s in secrets
+            if s.get("type") == "bootstrap.kubernetes.io/token"
+        ]
+
+    def clean_tokens(self) -> None:
+        secrets = _res("", "secrets")
+        for secret, data in self._tokens():
+            if token_expired(_decoded(data, "expiration")):
+                meta = secret["metadata"]
+                try:
+                    self.store.delete(secrets, "kube-system", meta["name"])
+                except ApiError:
+                    continue
+
+    def sign_cluster_info(self) -> None:
+        configmaps = _res("", "configmaps")
+        try:
+            info = self.store.get(configmaps, "kube-public", "cluster-info")
+        except ApiError:
+            return
+        data = dict(info.get("data") or {})
+        content = data.get("kubeconfig")
+        if not isinstance(content, str):
+            return
+        wanted: dict[str, str] = {}
+        for secret, tdata in self._tokens():
+            token_id = _decoded(tdata, "token-id")
+            token_secret = _decoded(tdata, "token-secret")
+            if (
+                not token_id
+                or not secret["metadata"]["name"].endswith(token_id)
+                or _decoded(tdata, "usage-bootstrap-signing") != "true"
+                or token_expired(_decoded(tdata, "expiration"))
+            ):
+                continue
+            wanted[f"jws-kubeconfig-{token_id}"] = detached_jws(content, token_id, token_secret)
+        new = {k: v for k, v in data.items() if not k.startswith("jws-kubeconfig-")}
+        new.update(wanted)
+        if new != data:
+            info["data"] = new
+            self.store.update(configmaps, "kube-public", "cluster-info", info)
+
+    # -- certificate signing requests ----------------------------------------------------
+
+    def _ca(self) -> tuple[x509.Certificate, CertificateIssuerPrivateKeyTypes] | None:
+        try:
+            with open(self.signing_cert_file, "rb") as f:
+                cert = x509.load_pem_x509_certificate(f.read())
+            with open(self.signing_key_file, "rb") as f:
+                key = serialization.load_pem_private_key(f.read(), password=None)
+        except (OSError, ValueError):
+            return None
+        return cert, key  # type: ignore[return-value]
+
+    def csrs(self) -> None:
+        csr_res = _res("certificates.k8s.io", "certificatesigningrequests")
+        items, _ = self.store.list(csr_res, None)
+        ca: tuple[x509.Certificate, CertificateIssuerPrivateKeyTypes] | None = None
+        for item in items:
+            spec = item.get("spec") or {}
+            status = item.get("status") or {}
+            if spec.get("signerName") != KUBELET_CLIENT_SIGNER or status.get("certificate"):
+                continue
+            conditions = status.get("conditions") or []
+            types = {c.get("type") for c in conditions}
+            if "Denied" in types or "Failed" in types:
+                continue
+            name = item["metadata"]["name"]
+            if "Approved" not in types:
+                if not _auto_approvable(spec):
+                    continue
+                item.setdefault("status", {})["conditions"] = [
+                    *conditions,
+                    {
+                        "type": "Approved",
+                        "status": "True",
+                        "reason": "AutoApproved",
+                        "message": (
+                            "Auto approving kubelet client certificate after SubjectAccessReview."
+                        ),
+                        "lastUpdateTime": now_rfc3339(),
+                        "lastTransitionTime": now_rfc3339(),
+                    },
+                ]
+                item = self.store.update(csr_res, "", name, item, "approval")
+            if ca is None:
+                ca = self._ca()
+                if ca is None:
+                    return  # no CA key readable here: stays approved, unsigned
+            pem = _sign(spec, ca)
+            if pem is None:
+                continue
+            item.setdefault("status", {})["certificate"] = base64.b64encode(pem).decode()
+            self.store.update(csr_res, "", name, item, "status")
+
+
+def _auto_approvable(spec: dict[str, Any]) -> bool:
+    user = str(spec.get("username", ""))
+    groups = spec.get("groups") or []
+    return user.startswith("system:node:") or "system:bootstrappers" in groups
+
+
+def _sign(
+    spec: dict[str, Any],
+    ca: tuple[x509.Certificate, CertificateIssuerPrivateKeyTypes],
+) -> bytes | None:
+    try:
+        request = x509.load_pem_x509_csr(base64.b64decode(str(spec.get("request", ""))))
+    except ValueError:
+        return None
+    subject = request.subject
+    cn = subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    orgs = [a.value for a in subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)]
+    if not cn or not str(cn[0].value).startswith("system:node:") or orgs != ["system:nodes"]:
+        return None
+    ca_cert, ca_key = ca
+    now = datetime.datetime.now(datetime.UTC)
+    seconds = int(spec.get("expirationSeconds") or 365 * 24 * 3600)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(request.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(
+            min(now + datetime.timedelta(seconds=seconds), ca_cert.not_valid_after_utc)
+        )
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=True,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
