@@ -578,6 +578,7 @@ def parse_ipvsadm(text: str) -> list[IpvsService]:
           -> 10.0.0.12:6443               Masq    0      0          0
     """
     services: list[IpvsService] = []
+    in_fwm = False  # real servers of a firewall-mark service (not ours) are skipped
     for line in text.splitlines():
         words = line.split()
         if not words or words[0] in ("IP", "Prot") or words[:2] == ["->", "RemoteAddress:Port"]:
@@ -585,7 +586,12 @@ def parse_ipvsadm(text: str) -> list[IpvsService]:
         if words[0] in ("TCP", "UDP", "SCTP") and len(words) >= 3:
             address, port = _split_host_port(words[1])
             services.append(IpvsService(words[0], address, port, words[2]))
+            in_fwm = False
+        elif words[0] == "FWM":
+            in_fwm = True
         elif words[0] == "->" and len(words) >= 4:
+            if in_fwm:
+                continue
             if not services:
                 raise CareError(f"ipvsadm: real server before any virtual service: {line!r}")
             address, port = _split_host_port(words[1])
@@ -593,8 +599,6 @@ def parse_ipvsadm(text: str) -> list[IpvsService]:
             real = IpvsRealServer(address, port, words[2], numbers[0], numbers[1], numbers[2])
             last = services[-1]
             services[-1] = replace(last, reals=(*last.reals, real))
-        elif words[0] == "FWM":
-            continue  # firewall-mark services are not ours
         else:
             raise CareError(f"ipvsadm: unexpected line {line!r}")
     return services
