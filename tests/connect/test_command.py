@@ -48,7 +48,7 @@ def test_rejects_strings_empty_and_nul() -> None:
 
 @given(
     st.lists(
-        st.text(alphabet=st.characters(blacklist_characters="\x00"), min_size=0),
+        st.text(alphabet=st.characters(exclude_characters="\x00"), min_size=0),
         min_size=1,
         max_size=5,
     )

@@ -84,7 +84,7 @@ ENTRY = st.builds(
 )
 OTHER = st.lists(
     st.text(
-        st.characters(blacklist_characters="\n", exclude_categories=["Cs"]), max_size=30
+        st.characters(exclude_characters="\n", exclude_categories=["Cs"]), max_size=30
     ).filter(lambda line: line.strip() not in (BEGIN_MARKER, END_MARKER)),
     max_size=6,
 ).map("\n".join)
