@@ -282,6 +282,16 @@ class KubeadmPatches(_Model):
     kube_proxy_configuration: dict[str, Any] = Field(default_factory=dict)
 
 
+def _package_or_string(schema: dict[str, Any]) -> None:
+    """The JSON Schema of ``package`` also accepts the string shorthand the model accepts."""
+    description = schema.pop("description", None)
+    reference = dict(schema)
+    schema.clear()
+    if description is not None:
+        schema["description"] = description
+    schema["anyOf"] = [{"type": "string", "minLength": 1}, reference]
+
+
 class ClusterSpec(_Model):
     version: KubeVersion = Field(description="Kubernetes version, vMAJOR.MINOR.PATCH.")
     masters: list[HostEntry] = Field(
@@ -289,7 +299,10 @@ class ClusterSpec(_Model):
     )
     nodes: list[HostEntry] = Field(default_factory=list, description="Worker hosts.")
     vip: IpAddress = Field(default=DEFAULT_VIP, description="Node-local virtual IP of the API.")
-    package: Package = Field(description="The offline Kubernetes package.")
+    package: Package = Field(
+        description="The offline Kubernetes package; a string is short for {source: ...}.",
+        json_schema_extra=_package_or_string,
+    )
     ssh: SshConfig = Field(default_factory=SshConfig, description="SSH access to all hosts.")
     hosts: dict[HostEntry, HostOverride] = Field(
         default_factory=dict, description="Per-host overrides, keyed by host address."
