@@ -83,9 +83,9 @@ ENTRY = st.builds(
     HostsEntry, st.ip_addresses().map(str), st.lists(NAME, min_size=1, max_size=3).map(tuple)
 )
 OTHER = st.lists(
-    st.text(
-        st.characters(exclude_characters="\n", exclude_categories=["Cs"]), max_size=30
-    ).filter(lambda line: line.strip() not in (BEGIN_MARKER, END_MARKER)),
+    st.text(st.characters(exclude_characters="\n", exclude_categories=["Cs"]), max_size=30).filter(
+        lambda line: line.strip() not in (BEGIN_MARKER, END_MARKER)
+    ),
     max_size=6,
 ).map("\n".join)
 
