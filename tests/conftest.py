@@ -8,7 +8,9 @@ Both skip when not root or when a needed program is missing; tests using them ar
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
@@ -30,9 +32,47 @@ def _lab_unavailable() -> str | None:
     return f"missing programs: {', '.join(missing)}" if missing else None
 
 
+_TEST_LAB = re.compile(r"t[0-9a-f]{6}(-[a-z0-9-]+)?")
+OWNER_FILE = "test-owner"
+
+
+def _process_identity(pid: int) -> str | None:
+    """``PID STARTTIME`` of a live process (start time tells a reused PID apart)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return None
+    return f"{pid} {stat.rsplit(')', 1)[1].split()[19]}"
+
+
+def _claim(name: str) -> None:
+    """Mark lab ``name`` as this pytest process's, before it exists, for the stale-lab reaper."""
+    directory = sealer_lab.lab_dir(name)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / OWNER_FILE).write_text(f"{_process_identity(os.getpid())}\n")
+
+
+def _reap_stale_test_labs() -> None:
+    """Take down test labs left by a test session that was killed (its process is gone)."""
+    root = sealer_lab.lab_root()
+    if not root.is_dir():
+        return
+    for entry in sorted(root.iterdir()):
+        owner = entry / OWNER_FILE
+        if not _TEST_LAB.fullmatch(entry.name) or not owner.exists():
+            continue
+        recorded = owner.read_text().strip()
+        pid = recorded.split()[0]
+        if not pid.isdigit() or _process_identity(int(pid)) != recorded:
+            with contextlib.suppress(Exception):
+                sealer_lab.down(entry.name)
+
+
 @pytest.fixture(scope="session")
 def lab_session_id() -> str:
     """Six hex digits unique to this test session; prefix of every lab name it makes."""
+    if _lab_unavailable() is None:
+        _reap_stale_test_labs()
     return secrets.token_hex(3)
 
 
@@ -44,6 +84,7 @@ def lab(lab_session_id: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     name = f"t{lab_session_id}"
     clusterfile = tmp_path_factory.mktemp("lab") / f"{name}.yaml"
     try:
+        _claim(name)
         yield sealer_lab.up(
             name,
             masters=3,
@@ -70,6 +111,7 @@ def lab_factory(lab_session_id: str) -> Iterator[LabFactory]:
     def make(suffix: str, masters: int = 1, nodes: int = 0, **options: Any) -> sealer_lab.Lab:
         name = f"t{lab_session_id}-{suffix}"
         made.append(name)
+        _claim(name)
         return sealer_lab.up(name, masters, nodes, **options)
 
     try:

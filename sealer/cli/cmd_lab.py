@@ -84,7 +84,7 @@ def _up(args: argparse.Namespace, ui: Ui) -> int:
         args.masters,
         args.nodes,
         version=args.version,
-        bandwidth=args.bandwidth,
+        bandwidth="" if args.bandwidth == "off" else args.bandwidth,
         password_login=args.password,
         sudo_user=args.sudo_user,
         ssh_port=args.ssh_port,
@@ -158,7 +158,9 @@ def _register_up(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument(
         "-o", "--clusterfile", metavar="FILE", help="Clusterfile path (default: NAME.yaml)"
     )
-    p.add_argument("--bandwidth", metavar="RATE", help="shape every host link, e.g. 100mbit")
+    p.add_argument(
+        "--bandwidth", metavar="RATE", help="shape every host link, e.g. 100mbit ('off' removes)"
+    )
     p.add_argument("--password", action="store_true", help="also allow password login")
     p.add_argument("--sudo-user", metavar="USER", help="add a non-root user with sudo")
     p.add_argument("--ssh-port", type=int, default=22, help="sshd port of new hosts")

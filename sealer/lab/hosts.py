@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import ipaddress
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -65,6 +66,7 @@ SESSION_ENV = {
     "LOGNAME": "root",
 }
 BOOT_TIMEOUT = 90.0
+_RATE_RE = re.compile(r"[0-9]+(\.[0-9]+)?([kmgt]?(bit|bps))", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -388,11 +390,15 @@ def up(
     """Create (or complete) lab ``name`` and return it once every host's sshd answers.
 
     Running it again with more hosts adds hosts; hosts already there are left as they are
-    (a host whose processes are gone is started again). ``clusterfile`` is written when given.
+    (a host whose processes are gone, or whose sshd does not answer, is booted again).
+    ``bandwidth`` None keeps the lab's shaping, "" removes it. ``clusterfile`` is written when
+    given.
     """
     validate_lab_name(name)
     if masters < 1 or nodes < 0:
         raise LabError("a lab needs at least one master and zero or more nodes")
+    if bandwidth and not _RATE_RE.fullmatch(bandwidth):
+        raise LabError(f"bandwidth {bandwidth!r} is not a tc rate such as 100mbit or 1gbit")
     if os.geteuid() != 0:
         raise LabError("the lab needs root (network namespaces, mounts, bridges)")
     directory = lab_dir(name)
@@ -414,7 +420,7 @@ def up(
             update={
                 "hosts": hosts,
                 "version": version,
-                "bandwidth": bandwidth,
+                "bandwidth": state.bandwidth if bandwidth is None else (bandwidth or None),
                 "password_login": password_login or state.password_login,
                 "sudo_user": sudo_user or state.sudo_user,
             }
@@ -426,8 +432,10 @@ def up(
         to_start: list[HostState] = []
         for h in state.hosts:
             if netns.host_init_pid(h.netns) is not None:
-                netns.shape_link(h.netns, h.veth, state.bandwidth)
-                continue
+                if _sshd_answers(h.address, h.ssh_port):
+                    netns.shape_link(h.netns, h.veth, state.bandwidth)
+                    continue
+                _stop_host(h.netns)  # alive but sshd gone: boot it again
             prepare_host(
                 HostFiles(
                     lab_dir=directory,

@@ -5,7 +5,7 @@ Every kernel object it makes is named from the lab name alone (not from the dire
 ``down`` can find and remove the leftovers of a crashed ``up`` even when ``state.json`` is lost:
 
 * network namespaces ``sealer-<host name>`` (host names are ``<lab>-master-<n>``/``<lab>-node-<n>``)
-* bridge ``slb-<id>``, host-side veths ``sv<id>h<last octet>``, nftables table ``sealer_lab_<id>``
+* bridge ``slab-<id>``, host-side veths ``sv<id>h<last octet>``, nftables table ``sealer_lab_<id>``
 
 where ``<id>`` is six hex digits of the SHA-256 of the lab name.
 """
@@ -70,7 +70,7 @@ def lab_id(name: str) -> str:
 
 
 def bridge_name(name: str) -> str:
-    return f"slb-{lab_id(name)}"
+    return f"slab-{lab_id(name)}"
 
 
 def nft_table_name(name: str) -> str:
