@@ -4,6 +4,22 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from sealer.cli import cmd_config, cmd_lab, cmd_schema, cmd_validate
+from sealer.cli import (
+    cmd_apply,
+    cmd_clean,
+    cmd_config,
+    cmd_diff,
+    cmd_lab,
+    cmd_schema,
+    cmd_validate,
+)
 
-ALL: tuple[ModuleType, ...] = (cmd_validate, cmd_schema, cmd_lab, cmd_config)
+ALL: tuple[ModuleType, ...] = (
+    cmd_apply,
+    cmd_diff,
+    cmd_clean,
+    cmd_validate,
+    cmd_config,
+    cmd_schema,
+    cmd_lab,
+)

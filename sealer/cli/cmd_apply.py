@@ -1,0 +1,89 @@
+"""`sealer apply -f FILE`: make the machines match the Clusterfile."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from sealer.cli.options import add_clusterfile, add_output
+from sealer.cli.render import Ui
+from sealer.cli.session import (
+    Progress,
+    add_connection_options,
+    confirm,
+    open_run_log,
+    pool_options,
+    print_plan,
+    print_summary,
+    run_async,
+    run_log_path,
+)
+from sealer.connect import Connections
+from sealer.engine import Executor, RunContext, RunSummary
+from sealer.reconcile import graph_for, plan, target_for
+from sealer.spec import load_clusterfile
+from sealer.steps.graph import apply_graph
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "apply",
+        help="make the machines match the Clusterfile",
+        description="Read every host, plan the steps that bring them to the Clusterfile, show "
+        "the plan, and (after confirmation, or with --yes) carry it out as a dependency graph, "
+        "in parallel where the dependencies allow. Re-applying an unchanged file changes "
+        "nothing.",
+    )
+    add_clusterfile(parser)
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--dry-run", action="store_true", help="print the steps in order and stop")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress, only the summary")
+    parser.add_argument("--log", metavar="FILE", help="the run log (JSON lines)")
+    add_output(parser)
+    add_connection_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ui: Ui) -> int:
+    loaded = load_clusterfile(args.file)
+    for warning in loaded.warnings:
+        ui.err.print(f"[yellow]warning[/yellow]: {warning}")
+    options = pool_options(args)
+    log_path = run_log_path(args, loaded.cluster.metadata.name, "apply")
+    log = open_run_log(log_path)
+
+    async def main() -> RunSummary | None:
+        async with Connections(options, recorder=log) as conns:
+            planned = await plan(conns, loaded.cluster)
+            if ui.output != "json":
+                print_plan(ui, planned.plan, title=f"sealer apply: {loaded.cluster.metadata.name}")
+            if planned.plan.empty:
+                return None
+            if args.dry_run:
+                graph = apply_graph(planned.plan, target_for(conns, planned, None))
+                ui.out.print("\n".join(graph.plan_lines()))
+                return None
+            if not confirm(ui, f"Carry out these {len(planned.plan.steps)} steps?", yes=args.yes):
+                ui.err.print("nothing done")
+                return None
+            graph = await graph_for(conns, planned)
+            with Progress(ui, quiet=args.quiet or ui.output == "json") as progress:
+                ctx = RunContext(concurrency=args.concurrency, events=progress, connections=conns)
+                executor = Executor(graph, ctx)
+                try:
+                    return await executor.run()
+                except asyncio.CancelledError:
+                    if executor.summary is not None:
+                        print_summary(ui, executor.summary, log_path)
+                    raise
+
+    summary = run_async(main)
+    if summary is None:
+        if ui.output == "json":
+            ui.print_json({"steps": [], "succeeded": True, "log": str(log_path)})
+        return 0
+    if ui.output == "json":
+        ui.print_json({**summary.to_dict(), "log": str(log_path)})
+    print_summary(ui, summary, Path(log_path))
+    return 0 if summary.succeeded else 1

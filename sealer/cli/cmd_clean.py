@@ -1,0 +1,67 @@
+"""`sealer clean -f FILE`: give the machines back."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.markup import escape
+
+from sealer.cli.options import add_clusterfile
+from sealer.cli.render import Ui
+from sealer.cli.session import (
+    Progress,
+    add_connection_options,
+    confirm,
+    open_run_log,
+    pool_options,
+    print_summary,
+    run_async,
+    run_log_path,
+)
+from sealer.connect import Connections
+from sealer.engine import RunContext, RunSummary
+from sealer.reconcile import clean
+from sealer.spec import load_clusterfile
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "clean",
+        help="remove Kubernetes and everything sealer installed from every host",
+        description="On every host of the Clusterfile: kubeadm reset, then remove the "
+        "load balancer, the kubelet unit, /etc/kubernetes, /var/lib/etcd, CNI directories, "
+        "kubeconfigs, the binaries, sealer's /etc/hosts block and the package. Nodes are "
+        "cleaned together, masters one at a time with master0 last.",
+    )
+    add_clusterfile(parser)
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress, only the summary")
+    parser.add_argument("--log", metavar="FILE", help="the run log (JSON lines)")
+    add_connection_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ui: Ui) -> int:
+    loaded = load_clusterfile(args.file)
+    spec = loaded.cluster.spec
+    hosts = ", ".join(spec.all_addresses)
+    ui.err.print(
+        f"This removes Kubernetes and all its data from {len(spec.all_addresses)} host(s): "
+        f"{escape(hosts)}"
+    )
+    if not confirm(ui, "Clean these hosts?", yes=args.yes):
+        ui.err.print("nothing done")
+        return 0
+    options = pool_options(args)
+    log_path = run_log_path(args, loaded.cluster.metadata.name, "clean")
+    log = open_run_log(log_path)
+
+    async def main() -> RunSummary:
+        async with Connections(options, recorder=log) as conns:
+            with Progress(ui, quiet=args.quiet) as progress:
+                ctx = RunContext(concurrency=args.concurrency, events=progress, connections=conns)
+                return await clean(conns, loaded.cluster, ctx)
+
+    summary = run_async(main)
+    print_summary(ui, summary, log_path)
+    return 0 if summary.succeeded else 1

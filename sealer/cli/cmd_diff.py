@@ -1,0 +1,54 @@
+"""`sealer diff -f FILE`: what apply would change (exit 2 when changes are pending)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict
+
+from sealer.cli.options import add_clusterfile, add_output
+from sealer.cli.render import Ui
+from sealer.cli.session import add_connection_options, pool_options, print_plan, run_async
+from sealer.connect import Connections
+from sealer.reconcile import Planned, plan
+from sealer.spec import load_clusterfile
+
+CHANGES_PENDING = 2
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "diff",
+        help="show what apply would change (exit 0 nothing, 2 changes pending, 1 error)",
+        description="Read the live state of every host over SSH and compare it with the "
+        "Clusterfile. Changes nothing. Exit 0 when every host matches, 2 when changes are "
+        "pending, 1 on error: run it in CI before merging a Clusterfile change.",
+    )
+    add_clusterfile(parser)
+    add_output(parser)
+    add_connection_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ui: Ui) -> int:
+    loaded = load_clusterfile(args.file)
+    options = pool_options(args)
+
+    async def main() -> Planned:
+        async with Connections(options) as conns:
+            return await plan(conns, loaded.cluster)
+
+    planned = run_async(main)
+    if ui.output == "json":
+        ui.print_json(
+            {
+                "cluster": loaded.cluster.metadata.name,
+                "pending": not planned.plan.empty,
+                "steps": [
+                    {**asdict(s), "id": s.id, "after": list(s.after)} for s in planned.plan.steps
+                ],
+                "warnings": list(planned.plan.warnings),
+            }
+        )
+    else:
+        print_plan(ui, planned.plan, title=f"sealer diff: cluster {loaded.cluster.metadata.name}")
+    return 0 if planned.plan.empty else CHANGES_PENDING

@@ -1,0 +1,218 @@
+"""What apply, diff and clean share on the command line: SSH flags, the run log, progress."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+from rich.live import Live
+from rich.markup import escape
+from rich.table import Table
+
+from sealer.cli.render import Ui
+from sealer.connect import DEFAULT_CONCURRENCY, DEFAULT_UPLOAD_CONCURRENCY, JsonlRunLog, PoolOptions
+from sealer.connect.settings import DEFAULT_SEALER_KNOWN_HOSTS
+from sealer.engine import Event, EventKind, RunSummary, Status
+from sealer.errors import UsageError
+from sealer.plan.diff import Plan
+
+__all__ = [
+    "Progress",
+    "add_connection_options",
+    "confirm",
+    "pool_options",
+    "print_plan",
+    "print_summary",
+    "run_async",
+    "run_log_path",
+]
+
+T = TypeVar("T")
+
+_STYLE = {
+    Status.OK: "green",
+    Status.CHANGED: "yellow",
+    Status.FAILED: "red",
+    Status.SKIPPED: "dim",
+    Status.CANCELLED: "magenta",
+}
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("SSH")
+    group.add_argument(
+        "--concurrency",
+        type=int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"commands in flight over all hosts (default {DEFAULT_CONCURRENCY})",
+    )
+    group.add_argument(
+        "--upload-concurrency",
+        type=int,
+        default=DEFAULT_UPLOAD_CONCURRENCY,
+        metavar="N",
+        help=f"package uploads at once (default {DEFAULT_UPLOAD_CONCURRENCY})",
+    )
+    group.add_argument(
+        "--known-hosts",
+        action="append",
+        type=Path,
+        metavar="FILE",
+        help="known_hosts file to check host keys against (repeatable; default ~/.ssh/known_hosts)",
+    )
+    group.add_argument(
+        "--accept-new-host-keys",
+        action="store_true",
+        help=f"pin the keys of hosts seen for the first time in {DEFAULT_SEALER_KNOWN_HOSTS}; "
+        "a changed key is always refused",
+    )
+    group.add_argument(
+        "--connect-timeout", type=float, default=10.0, metavar="SECONDS", help="per host"
+    )
+
+
+def pool_options(args: argparse.Namespace) -> PoolOptions:
+    for name in ("concurrency", "upload_concurrency"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    known = tuple(args.known_hosts) if args.known_hosts else (Path("~/.ssh/known_hosts"),)
+    return PoolOptions(
+        concurrency=args.concurrency,
+        upload_concurrency=args.upload_concurrency,
+        known_hosts=known,
+        accept_new_host_keys=args.accept_new_host_keys,
+    )
+
+
+def run_log_path(args: argparse.Namespace, cluster_name: str, verb: str) -> Path:
+    if getattr(args, "log", None):
+        return Path(args.log)
+    base = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path(base) / "sealer" / "runs" / f"{cluster_name}-{verb}-{stamp}.jsonl"
+
+
+def open_run_log(path: Path) -> JsonlRunLog:
+    return JsonlRunLog(path)
+
+
+def run_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine; Ctrl-C cancels it (steps stop cleanly) and is re-raised."""
+    return asyncio.run(make())
+
+
+def print_plan(ui: Ui, plan: Plan, *, title: str) -> None:
+    if plan.empty:
+        ui.out.print("No changes: every host matches the Clusterfile.")
+        return
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("#", justify="right")
+    table.add_column("step")
+    table.add_column("host")
+    table.add_column("why")
+    table.add_column("after")
+    for number, step in enumerate(plan.steps, 1):
+        table.add_row(
+            str(number),
+            step.name,
+            step.host or "-",
+            escape(step.why),
+            escape(", ".join(step.after)) or "-",
+        )
+    ui.out.print(table)
+    for warning in plan.warnings:
+        ui.err.print(f"[yellow]warning[/yellow]: {escape(warning)}")
+
+
+def confirm(ui: Ui, question: str, *, yes: bool) -> bool:
+    """True to go on. Never waits for an answer without a terminal: refuses instead."""
+    if yes:
+        return True
+    if not ui.interactive:
+        raise UsageError(
+            "no terminal to confirm on, and --yes was not given: refusing to change the hosts",
+            hint="review the plan with `sealer diff`, then pass --yes",
+        )
+    answer = ui.err.input(f"{question} [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+class Progress:
+    """Renders engine events: a live table on a terminal, one line per step otherwise."""
+
+    def __init__(self, ui: Ui, *, quiet: bool) -> None:
+        self.ui = ui
+        self.quiet = quiet
+        self.rows: dict[str, tuple[str, str | None, str, float, str]] = {}
+        self.started: dict[str, float] = {}
+        self.live: Live | None = None
+
+    def __enter__(self) -> Progress:
+        if not self.quiet and self.ui.err.is_terminal:
+            self.live = Live(self._table(), console=self.ui.err, refresh_per_second=4)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.update(self._table())
+            self.live.__exit__(None, None, None)
+
+    def _table(self) -> Table:
+        table = Table(show_header=True, header_style="bold")
+        for column in ("step", "host", "status", "time", "detail"):
+            table.add_column(column)
+        now = time.monotonic()
+        for sid, (name, host, status, elapsed, detail) in self.rows.items():
+            if status == "running":
+                elapsed = now - self.started.get(sid, now)
+            style = _STYLE.get(Status(status), "cyan") if status != "running" else "cyan"
+            table.add_row(
+                name,
+                host or "-",
+                f"[{style}]{status}[/{style}]",
+                f"{elapsed:5.1f}s",
+                escape(detail[:80]),
+            )
+        return table
+
+    def __call__(self, event: Event) -> None:
+        if event.kind == EventKind.STARTED:
+            self.started[event.step] = time.monotonic()
+            self.rows[event.step] = (event.name, event.host, "running", 0.0, "")
+        else:
+            status = event.status.value if event.status else event.kind.value
+            self.rows[event.step] = (event.name, event.host, status, event.elapsed, event.message)
+            if self.live is None and not self.quiet:
+                style = _STYLE.get(Status(status), "")
+                self.ui.err.print(
+                    f"[{style}]{status:>9}[/{style}] {event.step} ({event.elapsed:.1f}s)"
+                    + (f": {escape(event.message)}" if event.message else "")
+                )
+        if self.live is not None:
+            self.live.update(self._table())
+
+
+def print_summary(ui: Ui, summary: RunSummary, log: Path) -> None:
+    counts = ", ".join(f"{n} {s}" for s, n in summary.counts().items() if n)
+    ui.err.print(f"{len(summary.results)} steps in {summary.elapsed:.1f}s: {counts or 'none'}")
+    for result in summary.by_status(Status.FAILED):
+        error = result.error
+        ui.err.print(f"[red]failed[/red]: {result.id}: {escape(error.message if error else '')}")
+        if error is not None and error.argv is not None and error.stderr:
+            tail = error.stderr.strip().splitlines()[-10:]
+            for line in tail:
+                ui.err.print(f"    {escape(line)}")
+    skipped = summary.by_status(Status.SKIPPED)
+    if skipped:
+        ui.err.print(
+            f"[dim]skipped[/dim]: {', '.join(r.id for r in skipped)} (a step they need failed)"
+        )
+    ui.err.print(f"run log: {log}")

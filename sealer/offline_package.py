@@ -1,0 +1,155 @@
+"""The offline Kubernetes package on the workstation: fetched once, hashed, its Metadata read.
+
+An http(s) source is downloaded once into the cache and then copied to every host over SFTP
+(hosts need no route to the URL: clusters are often air-gapped). The sha256 of a local file
+is cached by (path, size, mtime) so that `sealer diff` on an unchanged multi-GB package does
+not hash it again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from sealer.errors import SealerError
+from sealer.spec.model import Package
+
+__all__ = ["LocalPackage", "PackageError", "default_cache_dir", "prepare_package"]
+
+_CHUNK = 1024 * 1024
+
+
+class PackageError(SealerError):
+    """The offline package cannot be found, fetched, verified or read."""
+
+
+@dataclass(frozen=True)
+class LocalPackage:
+    """The package as it stands on the workstation, ready to distribute."""
+
+    path: Path
+    name: str  # file name on the hosts, e.g. kube1.29.3.tar.gz
+    sha256: str
+    size: int
+    k8s_version: str
+    arch: str
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return Path(base) / "sealer"
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _cached_sha256(path: Path, cache_dir: Path) -> str:
+    stat = path.stat()
+    key = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    index_path = cache_dir / "sha256-index.json"
+    index: dict[str, str] = {}
+    with contextlib.suppress(OSError, ValueError):
+        loaded = json.loads(index_path.read_text())
+        if isinstance(loaded, dict):
+            index = {str(k): str(v) for k, v in loaded.items()}
+    if key in index:
+        return index[key]
+    digest = _hash_file(path)
+    index[key] = digest
+    with contextlib.suppress(OSError):
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = index_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(index, indent=0))
+        tmp.replace(index_path)
+    return digest
+
+
+def _download(url: str, cache_dir: Path, expected: str | None) -> Path:
+    name = Path(urlparse(url).path).name or "package.tar.gz"
+    target = cache_dir / "downloads" / (expected or hashlib.sha256(url.encode()).hexdigest()[:16])
+    final = target / name
+    if final.exists() and (expected is None or _hash_file(final) == expected):
+        return final
+    target.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target, prefix=".part-")
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+            while chunk := response.read(_CHUNK):
+                out.write(chunk)
+        os.replace(tmp_name, final)
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
+        reason = getattr(exc, "reason", exc)
+        raise PackageError(f"cannot download the package {url}: {reason}") from None
+    return final
+
+
+def _read_metadata(path: Path) -> dict[str, object]:
+    try:
+        with tarfile.open(path, "r:*") as archive:
+            for member in archive:
+                if member.name.lstrip("./") == "kube/Metadata" and member.isfile():
+                    handle = archive.extractfile(member)
+                    if handle is None:
+                        break
+                    data = json.loads(handle.read().decode("utf-8"))
+                    if isinstance(data, dict):
+                        return data
+                    break
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise PackageError(f"{path}: not a readable package tarball ({exc})") from None
+    except (ValueError, UnicodeDecodeError):
+        raise PackageError(f"{path}: kube/Metadata is not valid JSON") from None
+    raise PackageError(f"{path}: no kube/Metadata in the package: is this an offline package?")
+
+
+def prepare_package(
+    package: Package, expected_version: str, cache_dir: Path | None = None
+) -> LocalPackage:
+    """Fetch (if a URL), hash and check the package against the Clusterfile."""
+    cache_dir = cache_dir or default_cache_dir()
+    source = package.source
+    if source.startswith(("http://", "https://")):
+        path = _download(source, cache_dir, package.sha256)
+    else:
+        path = Path(source).expanduser()
+        if not path.is_file():
+            raise PackageError(
+                f"package {source}: no such file",
+                hint="spec.package.source must name the offline package tarball",
+            )
+    digest = _cached_sha256(path, cache_dir)
+    if package.sha256 is not None and digest != package.sha256:
+        raise PackageError(
+            f"package {path}: sha256 is {digest}, the Clusterfile expects {package.sha256}"
+        )
+    metadata = _read_metadata(path)
+    version = str(metadata.get("k8sVersion", ""))
+    if version != expected_version:
+        raise PackageError(
+            f"package {path} holds Kubernetes {version or 'of unknown version'}, "
+            f"but the Clusterfile asks for {expected_version}"
+        )
+    return LocalPackage(
+        path=path,
+        name=path.name,
+        sha256=digest,
+        size=path.stat().st_size,
+        k8s_version=version,
+        arch=str(metadata.get("arch", "amd64")),
+    )

@@ -1,0 +1,156 @@
+"""Read the live state of every host and of the cluster: facts -> :class:`ClusterState`.
+
+Read-only. Hosts of the Clusterfile are read in parallel; the cluster's own view (nodes,
+etcd members) comes from the first master that serves it. Hosts the cluster knows but the
+file no longer lists are read too (with the cluster-wide SSH settings), so that removing
+them can clean them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from sealer.connect import Connections, HostAccess
+from sealer.errors import CommandFailed, ConnectError
+from sealer.facts.base import collect
+from sealer.facts.cluster import NodeInfo
+from sealer.facts.gather import HostFacts, gather_cluster_facts, gather_host_facts
+from sealer.facts.node_setup import care_active, care_config, cgroup_driver, ipvs_available
+from sealer.facts.system import file_sha256
+from sealer.kube.kubeadm_config import HostFacts as KubeHostFacts
+from sealer.layout import PACKAGE_DIR
+from sealer.plan.access import host_access
+from sealer.plan.state import ClusterState, HostState, LiveNode
+from sealer.spec.model import Cluster
+
+__all__ = ["Observation", "observe"]
+
+
+@dataclass(frozen=True)
+class Observation:
+    state: ClusterState
+    kube_facts: Mapping[str, KubeHostFacts]
+    access: Mapping[str, HostAccess]
+
+
+@dataclass(frozen=True)
+class _Extra:
+    package_sha256: str | None
+    lb_config: str | None
+    lb_active: bool
+    cgroup: Literal["systemd", "cgroupfs"]
+    ipvs: bool
+
+
+async def _extra(conns: Connections, access: HostAccess, package_name: str) -> _Extra:
+    sha, config, active, cgroup, ipvs = await asyncio.gather(
+        collect(conns, access, file_sha256(f"{PACKAGE_DIR}/{package_name}")),
+        collect(conns, access, care_config),
+        collect(conns, access, care_active),
+        collect(conns, access, cgroup_driver),
+        collect(conns, access, ipvs_available),
+    )
+    return _Extra(sha, config, active, cgroup, ipvs)
+
+
+def _host_state(address: str, facts: HostFacts, extra: _Extra | None) -> HostState:
+    if not facts.reachable or extra is None:
+        return HostState(address, reachable=False, error=str(facts.error or "unreachable"))
+    kube = facts.kube
+    role = kube.role if kube is not None else None
+    return HostState(
+        address=address,
+        reachable=True,
+        hostname=facts.hostname or "",
+        package_sha256=extra.package_sha256,
+        kubeadm_version=facts.kubeadm,
+        kubelet_configured=bool(kube and kube.kubelet_configured),
+        role=role if role in ("control-plane", "worker") else None,  # type: ignore[arg-type]
+        hosts_entries=facts.hosts_block,
+        lb_config=extra.lb_config,
+        lb_active=extra.lb_active,
+    )
+
+
+def _live_node(info: NodeInfo) -> LiveNode:
+    return LiveNode(
+        name=info.name,
+        address=info.address("InternalIP") or "",
+        roles=tuple("control-plane" if r in ("master", "control-plane") else r for r in info.roles),
+        version=info.kubelet_version,
+        ready=bool(info.ready),
+        created=getattr(info, "created", ""),
+    )
+
+
+async def _read_hosts(
+    conns: Connections, accesses: Sequence[HostAccess], package_name: str
+) -> dict[str, tuple[HostState, _Extra | None]]:
+    facts = await gather_host_facts(conns, accesses)
+
+    async def extra(access: HostAccess) -> _Extra | None:
+        if not facts[access].reachable:
+            return None
+        try:
+            return await _extra(conns, access, package_name)
+        except ConnectError:
+            return None
+
+    extras = await asyncio.gather(*(extra(a) for a in accesses))
+    return {
+        a.address: (_host_state(a.address, facts[a], x), x)
+        for a, x in zip(accesses, extras, strict=True)
+    }
+
+
+def _kube_facts(cluster: Cluster, state: HostState, extra: _Extra | None) -> KubeHostFacts:
+    wanted = cluster.spec.load_balancer.backend
+    ipvs = extra is not None and extra.ipvs
+    backend: Literal["ipvs", "nftables"] = (
+        wanted if wanted != "auto" else ("ipvs" if ipvs else "nftables")
+    )
+    cgroup: Literal["systemd", "cgroupfs"] = (
+        "systemd" if extra is None or extra.cgroup == "systemd" else "cgroupfs"
+    )
+    return KubeHostFacts(hostname=state.hostname or None, cgroup_driver=cgroup, lb_backend=backend)
+
+
+async def observe(conns: Connections, cluster: Cluster, package_name: str) -> Observation:
+    spec = cluster.spec
+    access = {address: host_access(cluster, address) for address in spec.all_addresses}
+    read = await _read_hosts(conns, list(access.values()), package_name)
+    hosts = {address: pair[0] for address, pair in read.items()}
+    api_host: str | None = None
+    nodes: tuple[LiveNode, ...] = ()
+    members: tuple[str, ...] = ()
+    for master in spec.master_addresses:
+        host = hosts[master]
+        if not host.reachable or host.role != "control-plane":
+            continue
+        try:
+            cluster_facts = await gather_cluster_facts(conns, access[master])
+        except CommandFailed:
+            continue  # this master's API server or etcd does not answer: try the next
+        api_host = master
+        nodes = tuple(_live_node(n) for n in cluster_facts.nodes)
+        members = tuple(m.name for m in cluster_facts.etcd_members)
+        break
+    wanted = set(spec.all_addresses)
+    gone = [n.address for n in nodes if n.address and n.address not in wanted]
+    for address in gone:
+        access[address] = host_access(cluster, address)
+    extra_read = await _read_hosts(conns, [access[a] for a in gone], package_name) if gone else {}
+    extra_hosts = {address: pair[0] for address, pair in extra_read.items()}
+    kube_facts = {a: _kube_facts(cluster, state, extra) for a, (state, extra) in read.items()}
+    state = ClusterState(
+        hosts=hosts,
+        initialized=api_host is not None,
+        api_host=api_host,
+        nodes=nodes,
+        etcd_members=members,
+        extra_hosts=extra_hosts,
+    )
+    return Observation(state, kube_facts, access)

@@ -1,0 +1,56 @@
+"""Live state as the planner sees it: built from facts, read-only, no I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sealer.facts.hosts import HostsEntry
+
+__all__ = ["ClusterState", "HostState", "LiveNode"]
+
+Role = Literal["control-plane", "worker"]
+
+
+@dataclass(frozen=True)
+class HostState:
+    """What one host looks like now."""
+
+    address: str
+    reachable: bool
+    error: str = ""
+    hostname: str = ""
+    package_sha256: str | None = None  # of the package file sealer keeps on the host
+    kubeadm_version: str | None = None  # `kubeadm version -o short`, None when not installed
+    kubelet_configured: bool = False  # /etc/kubernetes/kubelet.conf exists
+    role: Role | None = None  # joined as, from the files kubeadm wrote
+    hosts_entries: tuple[HostsEntry, ...] | None = None  # sealer's /etc/hosts block
+    lb_config: str | None = None  # the care daemon's configuration file, as written
+    lb_active: bool = False
+
+
+@dataclass(frozen=True)
+class LiveNode:
+    """A Node object of the live cluster."""
+
+    name: str
+    address: str  # InternalIP
+    roles: tuple[str, ...]
+    version: str
+    ready: bool
+    created: str = ""
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    """The whole live picture: every host of the file plus the cluster's own view."""
+
+    hosts: dict[str, HostState]
+    initialized: bool = False  # some master serves a cluster
+    api_host: str | None = None  # the master the cluster facts were read from
+    nodes: tuple[LiveNode, ...] = ()
+    etcd_members: tuple[str, ...] = ()  # member names
+    extra_hosts: dict[str, HostState] = field(default_factory=dict)  # removed from the file
+
+    def node_at(self, address: str) -> LiveNode | None:
+        return next((n for n in self.nodes if n.address == address), None)

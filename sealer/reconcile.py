@@ -1,0 +1,114 @@
+"""One run of sealer against a cluster: read live state, plan, and carry the plan out.
+
+This module wires the layers together; each has one job: :mod:`sealer.plan.observe` reads,
+:mod:`sealer.plan.diff` decides, :mod:`sealer.steps` change, :mod:`sealer.engine` runs the
+graph. The CLI calls these functions and renders what they return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sealer.connect import Connections, HostAccess
+from sealer.engine import Graph, RunContext, RunSummary, execute
+from sealer.errors import KubeError
+from sealer.kube.paths import KUBERNETES_DIR
+from sealer.kube.pki import CA_FILES, ClusterCA
+from sealer.offline_package import LocalPackage, prepare_package
+from sealer.plan.access import host_access
+from sealer.plan.diff import Plan, make_plan
+from sealer.plan.observe import Observation, observe
+from sealer.plan.state import ClusterState
+from sealer.spec.model import Cluster
+from sealer.steps.graph import apply_graph, clean_graph
+from sealer.steps.target import Target
+
+__all__ = ["Planned", "clean", "plan", "run_plan"]
+
+
+@dataclass(frozen=True)
+class Planned:
+    cluster: Cluster
+    package: LocalPackage
+    observation: Observation
+    plan: Plan
+
+
+async def plan(conns: Connections, cluster: Cluster, cache_dir: Path | None = None) -> Planned:
+    """Read every host and the cluster, and decide what apply would do (changes nothing)."""
+    package = prepare_package(cluster.spec.package, cluster.spec.version, cache_dir)
+    observation = await observe(conns, cluster, package.name)
+    return Planned(cluster, package, observation, make_plan(cluster, observation.state, package))
+
+
+_CA_PATHS = (
+    *(f"{base}.{ext}" for base in CA_FILES.values() for ext in ("crt", "key")),
+    "pki/sa.key",
+)
+
+
+async def _read_ca(conns: Connections, access: HostAccess) -> ClusterCA | None:
+    files: dict[str, bytes] = {}
+    for relative in _CA_PATHS:
+        data = await conns.read_file(access, f"{KUBERNETES_DIR}/{relative}")
+        if data is None:
+            return None
+        files[relative] = data
+    return ClusterCA.load(files, where=access.label)
+
+
+async def cluster_ca(conns: Connections, planned: Planned) -> ClusterCA:
+    """The cluster's CAs: those of the running cluster (or of a half-done init on master0),
+    else new ones. Keys are read over SSH and stay in memory."""
+    state = planned.observation.state
+    spec = planned.cluster.spec
+    source = state.api_host or spec.master0
+    access = planned.observation.access[source]
+    try:
+        found = await _read_ca(conns, access)
+    except KubeError:
+        if state.initialized:
+            raise
+        found = None  # a broken leftover of a failed init: start afresh
+    if found is None and state.initialized:
+        raise KubeError(
+            f"{source}: the cluster runs but its CA files under /etc/kubernetes/pki are "
+            "incomplete; sealer will not issue certificates from a new CA for it"
+        )
+    return found or ClusterCA.generate(spec)
+
+
+def target_for(conns: Connections, planned: Planned, ca: ClusterCA | None) -> Target:
+    obs = planned.observation
+    return Target(
+        cluster=planned.cluster,
+        access=obs.access,
+        live=obs.state,
+        conns=conns,
+        kube_facts=obs.kube_facts,
+        package_or_none=planned.package,
+        ca_or_none=ca,
+    )
+
+
+async def graph_for(conns: Connections, planned: Planned) -> Graph:
+    ca = await cluster_ca(conns, planned)
+    return apply_graph(planned.plan, target_for(conns, planned, ca))
+
+
+async def run_plan(conns: Connections, planned: Planned, ctx: RunContext) -> RunSummary:
+    """Carry out ``planned`` (build its graph, run it)."""
+    graph = await graph_for(conns, planned)
+    return await execute(graph, ctx)
+
+
+async def clean(conns: Connections, cluster: Cluster, ctx: RunContext) -> RunSummary:
+    """Clean every host of the Clusterfile: nodes together, then masters one by one.
+
+    Needs neither the package nor the cluster's state: cleaning is safe on any host."""
+    spec = cluster.spec
+    access = {address: host_access(cluster, address) for address in spec.all_addresses}
+    target = Target(cluster=cluster, access=access, live=ClusterState(hosts={}), conns=conns)
+    graph = clean_graph(target, spec.all_addresses, spec.master_addresses)
+    return await execute(graph, ctx)

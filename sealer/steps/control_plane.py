@@ -1,0 +1,147 @@
+"""init, join-master and join-node: kubeadm with a configuration file sealer rendered.
+
+Before ``kubeadm init`` or a control-plane join, sealer puts the whole PKI of that master in
+place (long-lived leaves from the cluster's CAs): kubeadm validates existing files against
+the CA and keeps them. The configuration used is kept, secrets replaced by placeholders, at
+/etc/kubernetes/sealer/kubeadm.yaml; the copy with the real token and key is written 0600
+just for the kubeadm run and removed after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sealer.engine.context import RunContext
+from sealer.engine.step import StepOutcome, changed, unchanged
+from sealer.kube.kubeadm_config import JoinSecrets, render_kubeadm_config
+from sealer.kube.paths import KUBEADM_CONFIG_PATH, KUBEADM_RUN_CONFIG_PATH, SEALER_DIR
+from sealer.kube.pki import issue_master_pki
+from sealer.layout import ADMIN_CONF, USER_KUBECONFIG
+from sealer.plan.diff import desired_hosts_entries
+from sealer.steps.hosts import write_hosts_block
+from sealer.steps.kubeadm_join import join_secrets
+from sealer.steps.remote_files import upload_kubernetes_files
+from sealer.steps.target import Target
+
+__all__ = ["Init", "JoinMaster", "JoinNode", "api_master"]
+
+#: kubeadm init/join wait for the control plane; give them room on slow machines.
+KUBEADM_TIMEOUT = 900.0
+
+
+def api_master(target: Target) -> str:
+    """The master whose API server and kubeadm the run uses for cluster-wide commands."""
+    return target.live.api_host or target.cluster.spec.master0
+
+
+async def _is_control_plane(target: Target, host: str) -> bool:
+    access = target.access[host]
+    argv = ["kubectl", "--kubeconfig", ADMIN_CONF, "get", "--raw", "/readyz"]
+    return (await target.conns.run(access, argv, check=False)).ok
+
+
+async def _run_kubeadm(
+    target: Target, host: str, verb: list[str], secrets: JoinSecrets | None
+) -> None:
+    access = target.access[host]
+    shown = render_kubeadm_config(target.cluster, host, target.kube_facts.get(host))
+    real = render_kubeadm_config(target.cluster, host, target.kube_facts.get(host), secrets)
+    await target.conns.run(access, ["mkdir", "-p", SEALER_DIR])
+    await target.conns.put(access, shown.to_yaml().encode(), KUBEADM_CONFIG_PATH, mode=0o600)
+    await target.conns.put(access, real.to_yaml().encode(), KUBEADM_RUN_CONFIG_PATH, mode=0o600)
+    try:
+        await target.conns.run(
+            access, ["kubeadm", *verb, "--config", KUBEADM_RUN_CONFIG_PATH], timeout=KUBEADM_TIMEOUT
+        )
+    finally:
+        await target.conns.run(access, ["rm", "-f", KUBEADM_RUN_CONFIG_PATH], check=False)
+
+
+async def _node_registered(target: Target, host: str) -> bool:
+    """The host's Node object exists (read on the API master)."""
+    argv = ["kubectl", "--kubeconfig", ADMIN_CONF, "get", "node", target.hostname(host)]
+    return (await target.conns.run(target.access[api_master(target)], argv, check=False)).ok
+
+
+async def _reset_half_done(target: Target, host: str) -> bool:
+    """A kubeadm run that failed half-way leaves files that make the next one refuse to start
+    (kubeadm's preflight); reset them so that re-running converges. True when it reset."""
+    access = target.access[host]
+    leftovers = ["/etc/kubernetes/kubelet.conf", "/etc/kubernetes/manifests/kube-apiserver.yaml"]
+    for path in leftovers:
+        if (await target.conns.run(access, ["test", "-e", path], check=False)).ok:
+            await target.conns.run(access, ["kubeadm", "reset", "-f"], timeout=KUBEADM_TIMEOUT)
+            return True
+    return False
+
+
+async def _admin_kubeconfig(target: Target, host: str) -> None:
+    access = target.access[host]
+    await target.conns.run(access, ["mkdir", "-p", USER_KUBECONFIG.rsplit("/", 1)[0]])
+    await target.conns.run(access, ["install", "-m", "0600", ADMIN_CONF, USER_KUBECONFIG])
+
+
+async def _put_master_pki(target: Target, host: str, *, init_master: bool) -> None:
+    files = issue_master_pki(
+        target.ca, target.cluster, host, target.hostname(host), init_master=init_master
+    )
+    await upload_kubernetes_files(target, host, files)
+
+
+@dataclass(frozen=True)
+class Init:
+    """``kubeadm init --config ... --upload-certs`` on master0."""
+
+    target: Target
+    host: str
+    name: str = "init"
+
+    async def run(self, ctx: RunContext) -> StepOutcome:
+        t = self.target
+        if await _is_control_plane(t, self.host):
+            return unchanged("the control plane already runs on master0")
+        await _reset_half_done(t, self.host)
+        await _put_master_pki(t, self.host, init_master=True)
+        await _run_kubeadm(t, self.host, ["init", "--upload-certs"], None)
+        await _admin_kubeconfig(t, self.host)
+        return changed(f"cluster {t.cluster.metadata.name} initialised")
+
+
+@dataclass(frozen=True)
+class JoinMaster:
+    """``kubeadm join --config`` with a control-plane JoinConfiguration, via master0."""
+
+    target: Target
+    host: str
+    name: str = "join-master"
+
+    async def run(self, ctx: RunContext) -> StepOutcome:
+        t = self.target
+        if await _is_control_plane(t, self.host):
+            return unchanged("already a control-plane member")
+        secrets = await join_secrets(t, api_master(t), control_plane=True)
+        await _reset_half_done(t, self.host)
+        await _put_master_pki(t, self.host, init_master=False)
+        await _run_kubeadm(t, self.host, ["join"], secrets)
+        await _admin_kubeconfig(t, self.host)
+        own = desired_hosts_entries(t.cluster, self.host, joined=True)
+        await write_hosts_block(t, self.host, own)
+        return changed("joined the control plane")
+
+
+@dataclass(frozen=True)
+class JoinNode:
+    """``kubeadm join --config`` with a worker JoinConfiguration, through the local VIP."""
+
+    target: Target
+    host: str
+    name: str = "join-node"
+
+    async def run(self, ctx: RunContext) -> StepOutcome:
+        t = self.target
+        if await _node_registered(t, self.host):
+            return unchanged("already a node of the cluster")
+        secrets = await join_secrets(t, api_master(t), control_plane=False)
+        await _reset_half_done(t, self.host)
+        await _run_kubeadm(t, self.host, ["join"], secrets)
+        return changed("joined the cluster")

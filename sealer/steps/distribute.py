@@ -1,0 +1,85 @@
+"""distribute: the offline package onto a host, verified, unpacked and installed.
+
+The package is copied over SFTP to a temporary name and renamed only once complete (the
+connection layer does that), then its sha256 is checked on the host; a host that already
+has the right file skips the copy. Then ``tar -xzf`` into a fresh ``kube/`` and the
+package's own ``cd kube/shell && bash init.sh``, as the package's authors intend.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sealer.engine.context import RunContext
+from sealer.engine.step import StepOutcome, changed, unchanged
+from sealer.errors import StepError
+from sealer.facts.system import parse_sha256sum
+from sealer.layout import PACKAGE_DIR, UNPACKED_DIR
+from sealer.steps.target import Target
+
+__all__ = ["Distribute"]
+
+
+@dataclass(frozen=True)
+class Distribute:
+    target: Target
+    host: str
+    name: str = "distribute"
+
+    async def run(self, ctx: RunContext) -> StepOutcome:
+        t = self.target
+        access = t.access[self.host]
+        pkg = t.package
+        remote = f"{PACKAGE_DIR}/{pkg.name}"
+        await t.conns.run(access, ["mkdir", "-p", PACKAGE_DIR])
+        have = parse_sha256sum(await t.conns.run(access, ["sha256sum", remote], check=False))
+        copied = False
+        if have != pkg.sha256:
+            await t.conns.put(access, pkg.path, remote, mode=0o644)
+            have = parse_sha256sum(await t.conns.run(access, ["sha256sum", remote], check=False))
+            if have != pkg.sha256:
+                await t.conns.run(access, ["rm", "-f", remote], check=False)
+                raise StepError(
+                    self.name,
+                    self.host,
+                    f"the copied package has sha256 {have}, expected {pkg.sha256}; removed it",
+                )
+            copied = True
+        version = await self._installed_version()
+        if not copied and version == t.cluster.spec.version:
+            return unchanged("package and binaries already in place")
+        await t.conns.run(access, ["rm", "-rf", UNPACKED_DIR])
+        await t.conns.run(access, ["tar", "-xzf", remote, "-C", PACKAGE_DIR])
+        metadata = await t.conns.read_file(access, f"{UNPACKED_DIR}/Metadata")
+        self._check_metadata(metadata)
+        await t.conns.run(access, ["bash", "init.sh"], cwd=f"{UNPACKED_DIR}/shell")
+        version = await self._installed_version()
+        if version != t.cluster.spec.version:
+            raise StepError(
+                self.name,
+                self.host,
+                f"after init.sh, kubeadm reports {version or 'nothing'}, "
+                f"expected {t.cluster.spec.version}",
+            )
+        return changed("copied and installed the package" if copied else "installed the package")
+
+    async def _installed_version(self) -> str | None:
+        t = self.target
+        result = await t.conns.run(
+            t.access[self.host], ["kubeadm", "version", "-o", "short"], check=False
+        )
+        return result.stdout.strip() or None if result.ok else None
+
+    def _check_metadata(self, data: bytes | None) -> None:
+        want = self.target.cluster.spec.version
+        try:
+            version = json.loads(data or b"{}").get("k8sVersion")
+        except ValueError:
+            version = None
+        if version != want:
+            raise StepError(
+                self.name,
+                self.host,
+                f"the unpacked package's Metadata says {version or 'nothing'}, expected {want}",
+            )

@@ -1,0 +1,52 @@
+"""ipvs: the node-local load balancer (the care daemon) installed, configured and running.
+
+Files go over SFTP (program, cluster CA, configuration, unit), then the unit is enabled and
+started; the daemon creates the VIP rules at start, before ``kubeadm join`` needs them, and
+again at every boot before kubelet. A configuration change (the master set changed) is
+applied by restarting the daemon, which keeps its rules meanwhile: nodes never lose the VIP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sealer.engine.context import RunContext
+from sealer.engine.step import StepOutcome, changed, unchanged
+from sealer.lb.render import enable_argv, install_files
+from sealer.plan.lb import desired_lb_config
+from sealer.steps.target import Target
+
+__all__ = ["LoadBalancer"]
+
+
+@dataclass(frozen=True)
+class LoadBalancer:
+    target: Target
+    host: str
+    name: str = "ipvs"
+
+    async def run(self, ctx: RunContext) -> StepOutcome:
+        t = self.target
+        access = t.access[self.host]
+        config = desired_lb_config(t.cluster)
+        wrote: list[str] = []
+        for item in install_files(config, t.ca.ca.cert_pem()):
+            current = await t.conns.read_file(access, item.path)
+            if current == item.content:
+                continue
+            parent = item.path.rsplit("/", 1)[0]
+            await t.conns.run(access, ["mkdir", "-p", parent])
+            await t.conns.put(access, item.content, item.path, mode=item.mode)
+            wrote.append(item.path)
+        active = await t.conns.run(
+            access, ["systemctl", "is-active", "sealer-care.service"], check=False
+        )
+        if not wrote and active.ok:
+            return unchanged("load balancer installed and running")
+        for argv in enable_argv():
+            await t.conns.run(access, argv)
+        if wrote and active.ok:
+            # The daemon keeps its rules across a restart, so the VIP never goes away.
+            await t.conns.run(access, ["systemctl", "restart", "sealer-care.service"])
+        masters = ", ".join(t.cluster.spec.master_addresses)
+        return changed(f"VIP {t.cluster.spec.vip}:6443 -> {masters}")

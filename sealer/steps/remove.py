@@ -1,0 +1,118 @@
+"""drain, clean and delete-node: giving a host back.
+
+``clean`` undoes everything an install put on a host: ``kubeadm reset -f`` (which also
+removes a master's etcd member), the load-balancer daemon and its rules, the kubelet unit,
+the Kubernetes directories, the binaries the package installed, sealer's /etc/hosts block
+and the package. It is safe on a host that was never installed and on one half-cleaned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sealer.connect.command import builtin_argv
+from sealer.engine.context import RunContext
+from sealer.engine.step import StepOutcome, changed, unchanged
+from sealer.layout import ADMIN_CONF, CLEAN_PATHS, KUBE_BINARIES, KUBELET_UNIT
+from sealer.lb.clean import clean_plan
+from sealer.steps.control_plane import KUBEADM_TIMEOUT, api_master
+from sealer.steps.hosts import write_hosts_block
+from sealer.steps.target import Target
+
+__all__ = ["Clean", "DeleteNode", "Drain", "clean_host"]
+
+DRAIN_TIMEOUT = "300s"
+
+
+def _kubectl(*args: str) -> list[str]:
+    return ["kubectl", "--kubeconfig", ADMIN_CONF, *args]
+
+
+@dataclass(frozen=True)
+class Drain:
+    target: Target
+    host: str
+    node_name: str
+    name: str = "drain"
+
+    async def run(self, ctx: RunContext) -> StepOutcome:
+        t = self.target
+        access = t.access[api_master(t)]
+        exists = await t.conns.run(access, _kubectl("get", "node", self.node_name), check=False)
+        if not exists.ok:
+            return unchanged(f"node {self.node_name} is not in the cluster")
+        argv = _kubectl(
+            "drain",
+            self.node_name,
+            "--ignore-daemonsets",
+            "--delete-emptydir-data",
+            "--force",
+            f"--timeout={DRAIN_TIMEOUT}",
+        )
+        await t.conns.run(access, argv, timeout=600.0)
+        return changed(f"drained {self.node_name}")
+
+
+@dataclass(frozen=True)
+class DeleteNode:
+    target: Target
+    host: str
+    node_name: str
+    name: str = "delete-node"
+
+    async def run(self, ctx: RunContext) -> StepOutcome:
+        t = self.target
+        access = t.access[api_master(t)]
+        argv = _kubectl("delete", "node", self.node_name, "--ignore-not-found")
+        result = await t.conns.run(access, argv)
+        if not result.stdout.strip():
+            return unchanged(f"node {self.node_name} was already gone")
+        return changed(f"deleted node {self.node_name}")
+
+
+async def clean_host(target: Target, host: str) -> list[str]:
+    """Remove every trace of the install from ``host``; return what was done."""
+    conns = target.conns
+    access = target.access[host]
+    done: list[str] = []
+    has_kubeadm = await conns.run(access, builtin_argv("command", "-v", "kubeadm"), check=False)
+    if has_kubeadm.ok:
+        await conns.run(access, ["kubeadm", "reset", "-f"], timeout=KUBEADM_TIMEOUT)
+        done.append("kubeadm reset")
+    lb = clean_plan()
+    care_installed = await conns.run(access, ["test", "-e", lb.paths[1]], check=False)
+    if care_installed.ok:
+        for command in lb.before:
+            await conns.run(access, list(command.argv), check=not command.may_fail)
+        await conns.run(access, ["rm", "-f", *lb.paths])
+        for command in lb.after:
+            await conns.run(access, list(command.argv), check=not command.may_fail)
+        done.append("load balancer removed")
+    has_kubelet = await conns.run(access, ["test", "-e", KUBELET_UNIT], check=False)
+    if has_kubelet.ok:
+        await conns.run(access, ["systemctl", "disable", "--now", "kubelet"], check=False)
+    found = await conns.run(access, builtin_argv("command", "-v", *KUBE_BINARIES), check=False)
+    binaries = [p for p in found.stdout.split() if p.startswith("/")]
+    present = await conns.run(access, ["ls", "-d", *CLEAN_PATHS], check=False)
+    paths = [p for p in present.stdout.split() if p.startswith("/")]
+    if binaries or paths:
+        await conns.run(access, ["rm", "-rf", "--", *paths, *binaries])
+        done.append(f"removed {len(paths) + len(binaries)} paths")
+    if has_kubelet.ok:
+        await conns.run(access, ["systemctl", "daemon-reload"], check=False)
+    if await write_hosts_block(target, host, ()):
+        done.append("/etc/hosts block removed")
+    return done
+
+
+@dataclass(frozen=True)
+class Clean:
+    target: Target
+    host: str
+    name: str = "clean"
+
+    async def run(self, ctx: RunContext) -> StepOutcome:
+        done = await clean_host(self.target, self.host)
+        if not done:
+            return unchanged("nothing of the install is left on the host")
+        return changed("; ".join(done))

@@ -1,0 +1,61 @@
+"""What every step of one run shares: the Clusterfile, the package, access and live facts.
+
+Frozen, passed explicitly to each step. The one piece of run state that steps fill in as
+they go, the join credentials, lives in :class:`JoinCredentials` behind a lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sealer.connect import Connections
+from sealer.connect.settings import HostAccess
+from sealer.kube.kubeadm_config import HostFacts as KubeHostFacts
+from sealer.kube.pki import ClusterCA
+from sealer.offline_package import LocalPackage
+from sealer.plan.state import ClusterState
+from sealer.spec.model import Cluster
+
+__all__ = ["JoinCredentials", "Target"]
+
+
+@dataclass
+class JoinCredentials:
+    """Token, CA hash and certificate key, created once per run on demand (never logged)."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    token: str | None = None
+    ca_cert_hash: str | None = None
+    certificate_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """``package`` and ``ca`` are None for runs that need neither (``sealer clean``)."""
+
+    cluster: Cluster
+    access: Mapping[str, HostAccess]
+    live: ClusterState
+    conns: Connections
+    kube_facts: Mapping[str, KubeHostFacts] = field(default_factory=dict)
+    package_or_none: LocalPackage | None = None
+    ca_or_none: ClusterCA | None = None
+    credentials: JoinCredentials = field(default_factory=JoinCredentials)
+
+    @property
+    def package(self) -> LocalPackage:
+        if self.package_or_none is None:
+            raise RuntimeError("this run has no package")  # a bug: the plan needs one
+        return self.package_or_none
+
+    @property
+    def ca(self) -> ClusterCA:
+        if self.ca_or_none is None:
+            raise RuntimeError("this run has no cluster CA")  # a bug: the plan needs one
+        return self.ca_or_none
+
+    def hostname(self, address: str) -> str:
+        host = self.live.hosts.get(address) or self.live.extra_hosts.get(address)
+        return host.hostname if host is not None and host.hostname else address
