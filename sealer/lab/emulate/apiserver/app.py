@@ -59,7 +59,16 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"Error: {error}\n")
         return 1
     etcd = EtcdClient(opts.etcd_servers, opts.etcd_cafile, opts.etcd_certfile, opts.etcd_keyfile)
-    app = ApiServer(options=opts, store=Store(etcd, opts.etcd_prefix), version=VersionInfo(version))
+    # health checks get their own connections and the real --etcd-healthcheck-timeout default
+    health = EtcdClient(
+        opts.etcd_servers, opts.etcd_cafile, opts.etcd_certfile, opts.etcd_keyfile, timeout=2.0
+    )
+    app = ApiServer(
+        options=opts,
+        store=Store(etcd, opts.etcd_prefix),
+        version=VersionInfo(version),
+        health_etcd=health,
+    )
     ca_dir = os.path.dirname(opts.client_ca_file)
     controllers = Controllers(
         store=app.store,

@@ -26,7 +26,7 @@ from sealer.lab.emulate.apiserver.auth import (
     forbidden_message,
     identity_from_cert,
 )
-from sealer.lab.emulate.apiserver.etcd import EtcdUnavailable
+from sealer.lab.emulate.apiserver.etcd import EtcdClient, EtcdUnavailable
 from sealer.lab.emulate.apiserver.flags import Options
 from sealer.lab.emulate.apiserver.lifecycle import apply_node_lifecycle
 from sealer.lab.emulate.apiserver.patch import PatchError, apply_patch
@@ -69,6 +69,7 @@ class ApiServer:
     options: Options
     store: Store
     version: VersionInfo
+    health_etcd: EtcdClient
     stopping: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -78,7 +79,7 @@ class ApiServer:
 
     def etcd_ok(self) -> bool:
         try:
-            self.store.etcd.revision()
+            self.health_etcd.revision()
         except EtcdUnavailable:
             return False
         return True

@@ -115,7 +115,12 @@ class Store:
             raise invalid(
                 res, "", "metadata.name: Required value: name or generateName is required"
             )
-        if not _DNS_SUBDOMAIN.match(name) or len(name) > 253:
+        if res.group == "rbac.authorization.k8s.io":
+            if name in {".", ".."} or "/" in name or "%" in name:
+                raise invalid(
+                    res, name, f"metadata.name: Invalid value: \"{name}\": may not contain '/'"
+                )
+        elif not _DNS_SUBDOMAIN.match(name) or len(name) > 253:
             raise invalid(
                 res,
                 name,
