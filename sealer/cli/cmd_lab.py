@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.table import Table
 
 from sealer import lab
+from sealer.cli.options import add_output
 from sealer.cli.render import Ui
 from sealer.errors import UsageError
 from sealer.lab.hosts import SESSION_ENV
@@ -29,7 +30,7 @@ def _name(parser: argparse.ArgumentParser) -> None:
 
 
 def _output(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output", choices=("text", "json"), default="text", dest="output")
+    add_output(parser)
 
 
 def _port_map(values: list[str]) -> dict[str, int]:

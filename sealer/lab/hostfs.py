@@ -3,7 +3,8 @@
 Layout of a host directory:
 
 * ``upper/etc``, ``work/etc``: the persistent upper layer of the host's /etc overlay: its own
-  ``hostname``, ``hosts``, ``passwd``, ``group``, ``shadow``, ``sudoers.d/``, ``ssh/``.
+  ``hostname``, ``machine-id``, ``hosts``, ``passwd``, ``group``, ``shadow``, ``sudoers.d/``,
+  ``ssh/``.
 * ``fs/<dir>``: the persistent contents of each private directory (see :data:`PRIVATE_DIRS`).
 * ``boot.json``: what :mod:`sealer.lab.hostinit` mounts and starts; ``console.log``: its output.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import sys
 from collections.abc import Sequence
@@ -160,6 +162,7 @@ def prepare_host(files: HostFiles, bind_back: Sequence[str]) -> Path:
     os.chmod(hd / "fs" / _slug("/tmp"), 0o1777)
 
     _write_once(etc / "hostname", files.hostname + "\n", 0o644)
+    _write_once(etc / "machine-id", secrets.token_hex(16) + "\n", 0o444)
     hosts = (
         "127.0.0.1\tlocalhost\n"
         f"{files.address}\t{files.hostname}\n"

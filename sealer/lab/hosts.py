@@ -27,7 +27,7 @@ from sealer.errors import LabError
 from sealer.lab import hostinit, netns
 from sealer.lab.clusterfile import render_clusterfile
 from sealer.lab.hostfs import PRIVATE_DIRS, HostFiles, interpreter_paths, prepare_host
-from sealer.lab.local import run
+from sealer.lab.local import describe, run
 from sealer.lab.sshd import generate_key, hash_password
 from sealer.lab.state import (
     HostState,
@@ -160,6 +160,16 @@ class Lab:
             raise LabError(f"host {h.name} of lab {self.name} is not running")
         enter = ["nsenter", "-t", str(pid), "-m", "-u", "-i", "-n", "-p", "--wd=/root"]
         return [*enter, "--", *argv]
+
+    def ssh_argv(self, host: HostState | str, argv: Sequence[str], user: str = "root") -> list[str]:
+        """The OpenSSH client argv that runs ``argv`` on the host with the lab's key."""
+        h = self.host(host) if isinstance(host, str) else host
+        return [
+            *("ssh", "-i", str(self.key_path), "-p", str(h.ssh_port)),
+            *("-o", f"UserKnownHostsFile={self.known_hosts}", "-o", "StrictHostKeyChecking=yes"),
+            *("-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", f"{user}@{h.address}"),
+            *("--", describe(argv)),
+        ]
 
     def run(
         self,

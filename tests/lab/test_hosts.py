@@ -57,11 +57,7 @@ async def test_wrong_password_is_refused(lab: Lab) -> None:
 def test_openssh_client_with_lab_key_and_known_hosts(lab: Lab) -> None:
     host = lab.nodes[0]
     out = subprocess.run(
-        [
-            *("ssh", "-i", str(lab.key_path), "-o", f"UserKnownHostsFile={lab.known_hosts}"),
-            *("-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", f"root@{host.address}"),
-            *("cat", "/etc/hostname"),
-        ],
+        lab.ssh_argv(host, ["cat", "/etc/hostname"]),
         capture_output=True,
         text=True,
         timeout=30,
@@ -82,6 +78,14 @@ async def test_sudo_user_needs_the_password(lab: Lab) -> None:
         assert denied.exit_status != 0
         ok = await conn.run("sudo -S -p '' id -u", input=f"{lab.password}\n", check=True)
         assert str(ok.stdout).strip() == "0"
+
+
+def test_machine_ids_are_distinct(lab: Lab) -> None:
+    ids = {lab.run(h, ["cat", "/etc/machine-id"]).stdout for h in lab.hosts}
+    assert len(ids) == len(lab.hosts)
+    machine = Path("/etc/machine-id")
+    if machine.exists():
+        assert machine.read_text() not in ids
 
 
 def test_hostnames_are_distinct_and_private(lab: Lab) -> None:
