@@ -102,7 +102,7 @@ def describe_entries(entries: tuple[HostsEntry, ...]) -> str:
 
 def _hosts_reason(want: tuple[HostsEntry, ...], host: HostState) -> str | None:
     if host.hosts_entries is None:
-        return "no sealer block in /etc/hosts"
+        return f"no sealer block in /etc/hosts; want {describe_entries(want)}"
     if tuple(host.hosts_entries) != want:
         have = describe_entries(host.hosts_entries)
         wanted = describe_entries(want)

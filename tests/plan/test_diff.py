@@ -1,0 +1,219 @@
+"""The planner is pure: Clusterfile + live state -> steps with reasons and dependencies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sealer.errors import PlanError
+from sealer.facts.hosts import HostsEntry
+from sealer.offline_package import LocalPackage
+from sealer.plan.diff import Plan, make_plan
+from sealer.plan.lb import desired_lb_config
+from sealer.plan.state import ClusterState, HostState, LiveNode
+from sealer.spec.model import Cluster
+
+SHA = "a" * 64
+VERSION = "v1.29.3"
+M = ["10.9.0.2", "10.9.0.3", "10.9.0.4"]
+N = ["10.9.0.5", "10.9.0.6"]
+DOMAIN = "apiserver.cluster.local"
+PKG = LocalPackage(Path("/tmp/kube.tar.gz"), "kube1.29.3.tar.gz", SHA, 1, VERSION, "amd64")
+
+
+def cluster(masters: list[str] = M, nodes: list[str] = N) -> Cluster:
+    return Cluster.model_validate(
+        {
+            "apiVersion": "sealer.dev/v1alpha1",
+            "kind": "Cluster",
+            "metadata": {"name": "t"},
+            "spec": {
+                "version": VERSION,
+                "masters": masters,
+                "nodes": nodes,
+                "package": "/tmp/kube.tar.gz",
+                "ssh": {"privateKey": "/k"},
+            },
+        }
+    )
+
+
+def bare(address: str) -> HostState:
+    return HostState(address, reachable=True, hostname=f"h{address.rsplit('.', 1)[1]}")
+
+
+def installed(c: Cluster, address: str) -> HostState:
+    """A host fully in shape for cluster ``c``."""
+    spec = c.spec
+    if address in spec.node_addresses:
+        entries = (HostsEntry(spec.vip, (DOMAIN,)),)
+        role = "worker"
+    else:
+        entries = (HostsEntry(address, (DOMAIN,)),)
+        role = "control-plane"
+    return HostState(
+        address,
+        reachable=True,
+        hostname=f"h{address.rsplit('.', 1)[1]}",
+        package_sha256=SHA,
+        kubeadm_version=VERSION,
+        kubelet_configured=True,
+        role=role,  # type: ignore[arg-type]
+        hosts_entries=entries,
+        lb_config=desired_lb_config(c) if address in spec.node_addresses else None,
+        lb_active=address in spec.node_addresses,
+    )
+
+
+def node(address: str, master: bool, created: str = "2026-01-01T00:00:00Z") -> LiveNode:
+    roles = ("control-plane",) if master else ()
+    return LiveNode(f"h{address.rsplit('.', 1)[1]}", address, roles, VERSION, True, created)
+
+
+def running(c: Cluster, extra: list[str] = (), extra_masters: list[str] = ()) -> ClusterState:  # type: ignore[assignment]
+    hosts = {a: installed(c, a) for a in c.spec.all_addresses}
+    nodes = [node(a, a in c.spec.master_addresses) for a in c.spec.all_addresses]
+    nodes += [node(a, False, "2026-02-01T00:00:00Z") for a in extra]
+    nodes += [node(a, True, "2026-02-01T00:00:00Z") for a in extra_masters]
+    gone = {a: bare(a) for a in [*extra, *extra_masters]}
+    return ClusterState(
+        hosts, initialized=True, api_host=c.spec.master0, nodes=tuple(nodes), extra_hosts=gone
+    )
+
+
+def ids(plan: Plan) -> list[str]:
+    return [s.id for s in plan.steps]
+
+
+def deps(plan: Plan, sid: str) -> set[str]:
+    return set(next(s for s in plan.steps if s.id == sid).after)
+
+
+def test_fresh_cluster_plans_every_step_with_dependencies_not_phases() -> None:
+    c = cluster()
+    live = ClusterState({a: bare(a) for a in c.spec.all_addresses})
+    plan = make_plan(c, live, PKG)
+    steps = set(ids(plan))
+    for a in c.spec.all_addresses:
+        assert f"distribute@{a}" in steps and f"hosts@{a}" in steps
+    for n in N:
+        assert f"ipvs@{n}" in steps
+        # a node joins as soon as init and its own prerequisites are done
+        assert deps(plan, f"join-node@{n}") == {
+            f"init@{M[0]}",
+            f"distribute@{n}",
+            f"hosts@{n}",
+            f"ipvs@{n}",
+        }
+    assert deps(plan, f"init@{M[0]}") == {f"distribute@{M[0]}", f"hosts@{M[0]}"}
+    # control-plane joins go one at a time
+    assert f"join-master@{M[1]}" in deps(plan, f"join-master@{M[2]}")
+    assert f"init@{M[0]}" in deps(plan, f"join-master@{M[1]}")
+    # a master that has not joined resolves the API domain to master0 until it joins
+    hosts_m1 = next(s for s in plan.steps if s.id == f"hosts@{M[1]}")
+    assert M[0] in hosts_m1.why
+    # every dependency refers to an earlier step: the order is topological
+    seen: set[str] = set()
+    for step in plan.steps:
+        assert set(step.after) <= seen
+        seen.add(step.id)
+
+
+def test_unchanged_cluster_gives_an_empty_plan() -> None:
+    c = cluster()
+    plan = make_plan(c, running(c), PKG)
+    assert plan.empty, ids(plan)
+
+
+def test_adding_a_node_plans_only_that_nodes_steps() -> None:
+    before = cluster()
+    after = cluster(nodes=[*N, "10.9.0.7"])
+    live = running(before)
+    hosts = dict(live.hosts)
+    hosts["10.9.0.7"] = bare("10.9.0.7")
+    live = ClusterState(hosts, True, M[0], live.nodes)
+    plan = make_plan(after, live, PKG)
+    assert {s.host for s in plan.steps} == {"10.9.0.7"}
+    assert ids(plan) == [
+        "ipvs@10.9.0.7",
+        "distribute@10.9.0.7",
+        "hosts@10.9.0.7",
+        "join-node@10.9.0.7",
+    ]
+    assert "init@" not in " ".join(deps(plan, "join-node@10.9.0.7"))
+
+
+def test_removing_a_node_drains_cleans_and_deletes_it() -> None:
+    c = cluster()
+    plan = make_plan(c, running(c, extra=["10.9.0.8"]), PKG)
+    assert ids(plan) == ["drain@10.9.0.8", "clean@10.9.0.8", "delete-node@10.9.0.8"]
+    assert deps(plan, "clean@10.9.0.8") == {"drain@10.9.0.8"}
+    assert deps(plan, "delete-node@10.9.0.8") == {"clean@10.9.0.8"}
+
+
+def test_removing_an_unreachable_node_deletes_it_and_warns() -> None:
+    c = cluster()
+    live = running(c, extra=["10.9.0.8"])
+    gone = {"10.9.0.8": HostState("10.9.0.8", reachable=False, error="connection refused")}
+    live = ClusterState(live.hosts, True, M[0], live.nodes, extra_hosts=gone)
+    plan = make_plan(c, live, PKG)
+    assert ids(plan) == ["drain@10.9.0.8", "delete-node@10.9.0.8"]
+    assert "connection refused" in plan.warnings[0]
+
+
+def test_removing_a_master_rewrites_every_nodes_load_balancer_first() -> None:
+    big = cluster(masters=[*M, "10.9.0.9"])
+    small = cluster()
+    live = running(big)
+    hosts = {a: h for a, h in live.hosts.items() if a != "10.9.0.9"}
+    live = ClusterState(
+        hosts, True, M[0], live.nodes, extra_hosts={"10.9.0.9": installed(big, "10.9.0.9")}
+    )
+    plan = make_plan(small, live, PKG)
+    assert {f"ipvs@{n}" for n in N} <= set(ids(plan))
+    assert {f"ipvs@{n}" for n in N} <= deps(plan, "drain@10.9.0.9")
+    lb = next(s for s in plan.steps if s.id == f"ipvs@{N[0]}")
+    assert "out of date" in lb.why
+
+
+def test_removing_master0_is_refused_before_anything_runs() -> None:
+    c = cluster()
+    live = running(c)
+    without_first = cluster(masters=M[1:])
+    with pytest.raises(PlanError, match="master0"):
+        make_plan(without_first, live, PKG)
+
+
+def test_changing_the_version_of_a_running_cluster_is_refused() -> None:
+    c = cluster()
+    newer = Cluster.model_validate(
+        {
+            **c.model_dump(by_alias=True),
+            "spec": {**c.spec.model_dump(by_alias=True), "version": "v1.30.1"},
+        }
+    )
+    with pytest.raises(PlanError, match="upgrade"):
+        make_plan(newer, running(c), PKG)
+
+
+def test_an_unreachable_host_of_the_file_stops_the_plan() -> None:
+    c = cluster()
+    live = running(c)
+    hosts = dict(live.hosts)
+    hosts[N[0]] = HostState(N[0], reachable=False, error="10.9.0.5: connection refused")
+    with pytest.raises(PlanError, match="connection refused"):
+        make_plan(c, ClusterState(hosts, True, M[0], live.nodes), PKG)
+
+
+def test_hosts_drift_and_a_changed_package_are_fixed_on_that_host_only() -> None:
+    c = cluster()
+    live = running(c)
+    hosts = dict(live.hosts)
+    h = hosts[N[1]]
+    hosts[N[1]] = HostState(**{**h.__dict__, "hosts_entries": (HostsEntry("1.2.3.4", (DOMAIN,)),)})
+    m = hosts[M[1]]
+    hosts[M[1]] = HostState(**{**m.__dict__, "package_sha256": "b" * 64})
+    plan = make_plan(c, ClusterState(hosts, True, M[0], live.nodes), PKG)
+    assert ids(plan) == [f"distribute@{M[1]}", f"hosts@{N[1]}"]
+    assert "1.2.3.4" in plan.steps[1].why
