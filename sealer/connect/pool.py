@@ -345,10 +345,11 @@ class Connections:
                 self._drop(host, conn)
                 self._emit(record, started, error=f"connection lost: {exc}")
                 raise self._lost(host, argv) from None
+            finished = False
             try:
                 out, err = await asyncio.wait_for(proc.communicate(input), timeout)
+                finished = True
             except TimeoutError:
-                proc.close()
                 self._emit(record, started, error=f"timed out after {timeout} s")
                 raise CommandTimedOut(
                     host.label,
@@ -357,12 +358,24 @@ class Connections:
                     "",
                     "",
                 ) from None
+            except asyncio.CancelledError:
+                self._emit(record, started, error="cancelled")
+                raise
             except (asyncssh.DisconnectError, OSError) as exc:
+                finished = True
                 self._drop(host, conn)
                 self._emit(record, started, error=f"connection lost: {exc}")
                 raise self._lost(host, argv) from None
             finally:
+                if not finished:
+                    _terminate(proc)
                 proc.close()
+            if proc.returncode is None:
+                # The channel closed without an exit status or signal: the connection dropped.
+                if conn.is_closed():
+                    self._drop(host, conn)
+                self._emit(record, started, error="connection lost")
+                raise self._lost(host, argv)
         raw = _Raw(proc.returncode, bytes(out or b""), bytes(err or b""))
         self._emit(
             record,
@@ -648,6 +661,18 @@ class Connections:
                 tmp.unlink(missing_ok=True)
                 raise
         return data
+
+
+def _terminate(proc: asyncssh.SSHClientProcess[bytes]) -> None:
+    """Ask sshd to send SIGTERM to a command that is still running (timeout, cancellation).
+
+    Closing the channel alone leaves a command that neither reads stdin nor writes output
+    running. OpenSSH delivers the signal only for sessions of non-root users (it refuses with
+    "session signalling requires privilege separation" for root logins); for root the command
+    runs on until it exits or next writes to its closed output (SIGPIPE).
+    """
+    with contextlib.suppress(OSError, asyncssh.Error):
+        proc.send_signal("TERM")
 
 
 def _depth(host: HostAccess) -> int:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shlex
 from pathlib import Path
 
@@ -14,8 +15,8 @@ from sealer.connect import (
     PoolOptions,
     Secret,
 )
-from sealer.errors import CommandFailed
-from tests.connect.sshd import Sshd
+from sealer.errors import CommandFailed, ConnectError
+from tests.connect.sshd import Sshd, TempUser
 
 HOSTILE = [
     "$(touch {canary})",
@@ -160,3 +161,66 @@ async def test_commands_and_outputs_are_recorded_with_secrets_redacted(
     dumped = repr(recorder.records) + repr(host)
     assert token not in dumped and "hunter2-password" not in dumped
     assert [r.kind for r in recorder.records].count("connect") == 1
+
+
+async def _gone(pattern: str) -> bool:
+    for _ in range(100):
+        proc = await asyncio.create_subprocess_exec(
+            "pgrep", "-f", pattern, stdout=asyncio.subprocess.DEVNULL
+        )
+        if await proc.wait() == 1:  # 1: no process matched
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def test_timed_out_command_is_terminated_on_the_host(
+    sshd: Sshd, sudo_user: TempUser, options: PoolOptions
+) -> None:
+    # OpenSSH delivers signal requests only for non-root sessions (see pool._terminate).
+    host = HostAccess(
+        "127.0.0.1", sshd.port, user=sudo_user.name, password=Secret(sudo_user.password)
+    )
+    marker = f"sleep 1234.{os.getpid()}"
+    async with Connections(options) as conns:
+        with pytest.raises(CommandTimedOut):
+            await conns.run(host, marker.split(), timeout=0.5)
+        assert await _gone(marker)
+
+
+async def test_cancelled_command_is_terminated_on_the_host(
+    sshd: Sshd, sudo_user: TempUser, options: PoolOptions
+) -> None:
+    host = HostAccess(
+        "127.0.0.1", sshd.port, user=sudo_user.name, password=Secret(sudo_user.password)
+    )
+    marker = f"sleep 4321.{os.getpid()}"
+    recorder = MemoryRecorder()
+    async with Connections(options, recorder=recorder) as conns:
+        task = asyncio.create_task(conns.run(host, marker.split()))
+        while not await _running(marker):
+            await asyncio.sleep(0.02)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert await _gone(marker)
+    assert recorder.records[-1].error == "cancelled"
+
+
+async def _running(pattern: str) -> bool:
+    proc = await asyncio.create_subprocess_exec(
+        "pgrep", "-f", pattern, stdout=asyncio.subprocess.DEVNULL
+    )
+    return await proc.wait() == 0
+
+
+async def test_lost_connection_is_reported_and_the_next_command_reconnects(
+    sshd: Sshd, root: HostAccess, options: PoolOptions
+) -> None:
+    async with Connections(options) as conns:
+        # The shell's parent is sshd's session process for this connection: killing it drops
+        # the connection while the command runs.
+        with pytest.raises(ConnectError, match="may or may not have taken effect"):
+            await conns.run(root, ["sh", "-c", "kill -9 $PPID; sleep 5"])
+        assert (await conns.run(root, ["echo", "back"])).stdout == "back\n"
+        assert conns.opened == 2
