@@ -71,3 +71,13 @@ async def test_read_file_get_and_missing(
             await conns.get(root, str(tmp_path / "nope"))
     assert local.read_bytes() == bytes(range(256))
     assert stat.S_IMODE(local.stat().st_mode) == 0o600
+
+
+async def test_transfers_and_commands_share_one_connection(
+    root: HostAccess, options: PoolOptions, tmp_path: Path
+) -> None:
+    async with Connections(options) as conns:
+        await conns.put(root, b"a", str(tmp_path / "a"))
+        await conns.run(root, ["true"])
+        await conns.read_file(root, str(tmp_path / "a"))
+        assert conns.opened == 1

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shlex
 from pathlib import Path
@@ -11,6 +12,7 @@ from sealer.connect import (
     CommandTimedOut,
     Connections,
     HostAccess,
+    JsonlRunLog,
     MemoryRecorder,
     PoolOptions,
     Secret,
@@ -224,3 +226,15 @@ async def test_lost_connection_is_reported_and_the_next_command_reconnects(
             await conns.run(root, ["sh", "-c", "kill -9 $PPID; sleep 5"])
         assert (await conns.run(root, ["echo", "back"])).stdout == "back\n"
         assert conns.opened == 2
+
+
+async def test_jsonl_run_log(root: HostAccess, options: PoolOptions, tmp_path: Path) -> None:
+    log = tmp_path / "logs" / "run.jsonl"
+    async with Connections(options, recorder=JsonlRunLog(log)) as conns:
+        conns.add_secret("s3cr3t-token")
+        await conns.run(root, ["echo", "s3cr3t-token"])
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [line["kind"] for line in lines] == ["connect", "run"]
+    assert lines[1]["argv"] == ["echo", "***"] and lines[1]["stdout"] == "***\n"
+    assert "s3cr3t-token" not in log.read_text()
+    assert log.stat().st_mode & 0o777 == 0o600
