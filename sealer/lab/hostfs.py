@@ -70,12 +70,19 @@ def _under(path: str, parent: str) -> bool:
 
 
 def interpreter_paths(private_dirs: Sequence[str] = PRIVATE_DIRS) -> list[str]:
-    """Real paths of this Python (executable, prefixes) that a private directory would hide."""
-    candidates = {
-        os.path.realpath(p)
-        for p in (sys.executable, sys.prefix, sys.base_prefix, sys.exec_prefix)
-        if p
-    }
+    """Real paths of this Python and of sealer that a private directory would hide.
+
+    The executable and prefixes, the user site directory, and the directory of the ``sealer``
+    package (an editable install in a checkout under /root or /tmp must stay importable).
+    """
+    import site
+
+    import sealer
+
+    paths = [sys.executable, sys.prefix, sys.base_prefix, sys.exec_prefix]
+    paths.append(os.path.dirname(sealer.__file__))
+    paths.append(site.getusersitepackages())
+    candidates = {os.path.realpath(p) for p in paths if p and os.path.exists(p)}
     hidden = sorted(c for c in candidates if any(_under(c, d) for d in private_dirs))
     kept: list[str] = []
     for path in hidden:
@@ -188,6 +195,7 @@ def prepare_host(files: HostFiles, bind_back: Sequence[str]) -> Path:
         "bind_back": list(bind_back),
         "sbin": "sbin",
         "sshd_argv": SSHD_ARGV,
+        "ssh_port": files.ssh_port,
     }
     path = hd / "boot.json"
     path.write_text(json.dumps(boot, indent=2) + "\n")

@@ -13,7 +13,8 @@ and knows nothing about Kubernetes. Given the boot description written by
    overlay of its nearest existing ancestor so that the machine is never written;
 5. binds back the Python interpreter when it lives under a private directory (e.g. pyenv in /root);
 6. binds the lab-wide ``sbin`` directory read-only on /usr/local/sbin;
-7. starts the system's sshd, then runs ``/usr/local/sbin/lab-boot`` when it exists and is
+7. starts the system's sshd, waits until it has written its pid file and accepts connections,
+   then runs ``/usr/local/sbin/lab-boot`` when it exists and is
    executable, then stays alive as ``sleep infinity`` so tini and the host live on.
 
 Every mount is made in the host's own mount namespace (created private by ``unshare``), so
@@ -29,6 +30,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +108,21 @@ def _missing_ancestor_roots(targets: list[str]) -> list[str]:
     return kept
 
 
+def _wait_for_sshd(port: int, timeout: float = 20.0) -> None:
+    """Until sshd (daemonized) has written its pid file and accepts connections."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pidfile = Path("/run/sshd.pid")
+        if pidfile.exists() and pidfile.read_text().strip():
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    return
+            except OSError:
+                pass
+        time.sleep(0.02)
+    raise RuntimeError(f"sshd did not start listening on port {port} within {timeout:.0f} s")
+
+
 def boot(config: dict[str, Any]) -> None:
     m = Mounter()
     lab_dir: str = config["lab_dir"]
@@ -177,6 +194,7 @@ def boot(config: dict[str, Any]) -> None:
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     env = {"PATH": SESSION_PATH, "LANG": "C.UTF-8"}
     subprocess.run(config["sshd_argv"], env=env, check=True, stdin=subprocess.DEVNULL)
+    _wait_for_sshd(int(config["ssh_port"]))
     Path("/run/lab-sshd-started").touch()
     if os.path.isfile(LAB_BOOT) and os.access(LAB_BOOT, os.X_OK):
         with open("/var/log/lab-boot.log", "ab") as log:

@@ -248,3 +248,19 @@ def test_bad_names_and_rates_are_refused() -> None:
         sealer_lab.up("Bad_Name", 1, 0)
     with pytest.raises(LabError, match="tc rate"):
         sealer_lab.up("tok", 1, 0, bandwidth="fast")
+
+
+def test_boot_hook_placed_before_up_runs_at_first_boot_after_sshd(
+    lab_session_id: str, lab_factory: LabFactory
+) -> None:
+    sbin = sealer_lab.lab_dir(f"t{lab_session_id}-first") / "sbin"
+    sbin.mkdir(parents=True)
+    hook = sbin / "lab-boot"
+    hook.write_text("#!/bin/sh\n[ -s /run/sshd.pid ] && echo sshd-was-up > /run/hook-saw\n")
+    hook.chmod(0o755)
+    lab = lab_factory("first", masters=1, nodes=1)
+    wait = "for i in $(seq 100); do [ -e /run/lab-booted ] && exit 0; sleep 0.1; done; exit 1"
+    for host in lab.hosts:
+        lab.run(host, ["sh", "-c", wait])
+        assert lab.run(host, ["cat", "/run/hook-saw"]).stdout == "sshd-was-up\n"
+        assert lab.run(host, ["cat", "/run/lab-boot.status"]).stdout == "0\n"
