@@ -1,0 +1,252 @@
+"""sealer apply / diff / clean end to end on a lab: real SSH, real files, real processes.
+
+One lab (3 masters, 2 nodes, emulated Kubernetes package) for the module; the tests run in
+order and each builds on the cluster the previous one left, as an operator would.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from sealer import lab as sealer_lab
+from sealer.lab.kube_lab import up_kubernetes_lab
+from tests.conftest import _claim, _lab_unavailable
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+VERSION = "v1.29.3"
+ADMIN = ["kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf"]
+#: The commands sealer's facts run: a run made only of these changed nothing.
+READ_ONLY = {
+    "hostname", "cat", "uname", "sh", "kubeadm", "kubelet", "kubectl", "stat", "sha256sum",
+    "systemctl", "test", "modinfo", "etcdctl", "ls",
+}  # fmt: skip
+
+
+def sealer(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sealer", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+class Cluster:
+    """The lab plus the Clusterfile the tests edit."""
+
+    def __init__(self, lab: sealer_lab.Lab, workdir: Path) -> None:
+        self.lab = lab
+        self.workdir = workdir
+        assert lab.clusterfile is not None
+        self.file = lab.clusterfile
+
+    def ssh_flags(self) -> list[str]:
+        return ["--known-hosts", str(self.lab.known_hosts)]
+
+    def run(
+        self, verb: str, *extra: str, log: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        args = [verb, "-f", str(self.file), *self.ssh_flags(), *extra]
+        if log is not None:
+            args += ["--log", log]
+        return sealer(*args)
+
+    def on(self, host: str, argv: list[str], check: bool = True) -> str:
+        return self.lab.run(host, argv, check=check).stdout
+
+    def nodes(self) -> list[dict[str, Any]]:
+        master0 = self.lab.masters[0].address
+        items: list[dict[str, Any]] = json.loads(
+            self.on(master0, [*ADMIN, "get", "nodes", "-o", "json"])
+        )["items"]
+        return items
+
+    def edit(self, **spec: Any) -> None:
+        yaml = YAML()
+        data = yaml.load(self.file.read_text())
+        for key, value in spec.items():
+            data["spec"][key] = value
+        with self.file.open("w") as handle:
+            yaml.dump(data, handle)
+
+
+def _log_records(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+INSTALL_DIRS = (
+    "/etc/kubernetes", "/var/lib/kubelet", "/var/lib/etcd", "/etc/cni", "/opt/cni",
+    "/usr/local/bin", "/var/lib/sealer", "/etc/sealer", "/root/.kube",
+)  # fmt: skip
+
+
+def _leftovers(cluster: Cluster, address: str) -> str:
+    """What is left in the directories an install writes (empty when clean)."""
+    script = 'for d in "$@"; do [ -e "$d" ] && ls -A "$d" | sed "s|^|$d/|"; done; true'
+    return cluster.on(address, ["sh", "-c", script, "sh", *INSTALL_DIRS]).strip()
+
+
+@pytest.fixture(scope="module")
+def cluster(lab_session_id: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    reason = _lab_unavailable()
+    if reason:
+        pytest.skip(reason)
+    name = f"t{lab_session_id}-e2e"
+    workdir = tmp_path_factory.mktemp("e2e")
+    try:
+        _claim(name)
+        lab = up_kubernetes_lab(name, 3, 2, version=VERSION, clusterfile=workdir / "lab.yaml")
+        yield Cluster(lab, workdir)
+    finally:
+        sealer_lab.down(name)
+
+
+def test_apply_creates_a_ha_cluster(cluster: Cluster) -> None:
+    result = cluster.run("apply", "--yes", "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    nodes = cluster.nodes()
+    assert len(nodes) == 5
+    by_address = {
+        next(a["address"] for a in n["status"]["addresses"] if a["type"] == "InternalIP"): n
+        for n in nodes
+    }
+    for host in cluster.lab.hosts:
+        node = by_address[host.address]
+        ready = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
+        assert ready["status"] == "True", node["metadata"]["name"]
+        assert node["status"]["nodeInfo"]["kubeletVersion"] == VERSION
+        is_master = "node-role.kubernetes.io/control-plane" in node["metadata"]["labels"]
+        assert is_master == (host.role == "master")
+    table = cluster.on(cluster.lab.masters[0].address, [*ADMIN, "get", "nodes"])
+    assert table.split()[:5] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    members = cluster.on(
+        cluster.lab.masters[0].address,
+        [
+            "etcdctl", "--endpoints", "https://127.0.0.1:2379",
+            "--cacert", "/etc/kubernetes/pki/etcd/ca.crt",
+            "--cert", "/etc/kubernetes/pki/etcd/healthcheck-client.crt",
+            "--key", "/etc/kubernetes/pki/etcd/healthcheck-client.key",
+            "member", "list", "-w", "json",
+        ],
+    )  # fmt: skip
+    assert len(json.loads(members)["members"]) == 3
+
+
+def test_unchanged_file_diff_is_clean_and_apply_changes_nothing(cluster: Cluster) -> None:
+    diff = cluster.run("diff")
+    assert diff.returncode == 0, diff.stdout + diff.stderr
+    assert diff.stdout.strip() == "No changes: every host matches the Clusterfile."
+    log = cluster.workdir / "noop.jsonl"
+    again = cluster.run("apply", "--yes", "--quiet", log=str(log))
+    assert again.returncode == 0, again.stderr
+    records = _log_records(log)
+    assert records, "the run log is empty"
+    assert not [r for r in records if r["kind"] == "put"]
+    mutating = [r["argv"] for r in records if r["kind"] == "run" and r["argv"][0] not in READ_ONLY]
+    assert not mutating
+    kube = [r["argv"] for r in records if r["kind"] == "run" and r["argv"][0] == "kubeadm"]
+    assert all(argv[1] == "version" for argv in kube), kube
+
+
+def test_adding_a_node_touches_only_that_node(cluster: Cluster) -> None:
+    lab = up_kubernetes_lab(cluster.lab.name, 3, 3, version=VERSION, clusterfile=cluster.file)
+    cluster.lab = lab
+    new = lab.nodes[-1].address
+    diff = cluster.run("diff", "--output", "json")
+    assert diff.returncode == 2, diff.stderr
+    steps = json.loads(diff.stdout)["steps"]
+    assert {s["host"] for s in steps} == {new}
+    assert [s["name"] for s in steps] == ["ipvs", "distribute", "hosts", "join-node"]
+    log = cluster.workdir / "add.jsonl"
+    result = cluster.run("apply", "--yes", "--quiet", log=str(log))
+    assert result.returncode == 0, result.stderr
+    records = _log_records(log)
+    writes = {r["host"] for r in records if r["kind"] == "put"}
+    assert writes == {new}
+    others = [
+        r["argv"]
+        for r in records
+        if r["kind"] == "run" and r["host"] != new and r["argv"][0] not in READ_ONLY
+    ]
+    assert not others, others
+    # the only commands that change state elsewhere are the join credentials on master0
+    creds = [
+        r["argv"][:3]
+        for r in records
+        if r["kind"] == "run" and r["host"] != new and r["argv"][0] == "kubeadm"
+        and r["argv"][1] != "version"
+    ]  # fmt: skip
+    assert creds == [["kubeadm", "token", "create"]]
+    assert len(cluster.nodes()) == 6
+
+
+def test_removing_a_node_drains_deletes_and_cleans_it(cluster: Cluster) -> None:
+    gone = cluster.lab.nodes[-1]
+    cluster.edit(nodes=[h.address for h in cluster.lab.nodes[:-1]])
+    result = cluster.run("apply", "--yes", "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert gone.address not in json.dumps(cluster.nodes())
+    assert _leftovers(cluster, gone.address) == ""
+    assert "sealer managed block" not in cluster.on(gone.address, ["cat", "/etc/hosts"])
+    procs = cluster.on(gone.address, ["ps", "-eo", "comm="])
+    assert "kubelet" not in procs and "sealer-care" not in procs
+
+
+def test_a_host_lost_mid_apply_fails_its_branch_only_and_apply_converges(cluster: Cluster) -> None:
+    back = cluster.lab.nodes[-1]
+    cluster.edit(nodes=[h.address for h in cluster.lab.nodes])
+    log = cluster.workdir / "lost.jsonl"
+    killer_done = threading.Event()
+
+    def kill_sshd_when_upload_starts() -> None:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if log.exists() and any(
+                r["host"] == back.address and r["kind"] in ("put", "run")
+                and r.get("argv", [""])[0] in ("mkdir",)
+                for r in _log_records(log)
+            ):  # fmt: skip
+                cluster.lab.run(back.address, ["pkill", "-x", "sshd"], check=False)
+                break
+            time.sleep(0.05)
+        killer_done.set()
+
+    killer = threading.Thread(target=kill_sshd_when_upload_starts)
+    killer.start()
+    result = cluster.run("apply", "--yes", "--quiet", log=str(log))
+    killer.join()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "failed: " in result.stderr and back.address in result.stderr
+    # the rest completed: the other hosts are still in shape, nothing else failed
+    failed = [line for line in result.stderr.splitlines() if line.startswith("failed:")]
+    assert all(back.address in line for line in failed), failed
+    sealer_lab.reboot(cluster.lab.name, back.name)  # sshd comes back
+    result = cluster.run("apply", "--yes", "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert back.address in json.dumps(cluster.nodes())
+    assert cluster.run("diff").returncode == 0
+
+
+def test_clean_gives_every_host_back(cluster: Cluster) -> None:
+    result = cluster.run("clean", "--yes", "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for host in cluster.lab.hosts:
+        assert _leftovers(cluster, host.address) == "", host.name
+        assert "sealer managed block" not in cluster.on(host.address, ["cat", "/etc/hosts"])
+        procs = set(cluster.on(host.address, ["ps", "-eo", "comm="]).split())
+        assert procs <= {"tini", "sleep", "sshd", "sh", "ps"}, procs
+        rules = cluster.on(host.address, ["nft", "list", "ruleset"])
+        assert "sealer" not in rules
