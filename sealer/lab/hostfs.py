@@ -42,6 +42,7 @@ PRIVATE_DIRS: tuple[str, ...] = (
     "/var/lib/etcd",
     "/opt/cni",
     "/var/log",
+    "/var/lib/sealer",  # where sealer keeps the offline package on a host
 )
 
 
