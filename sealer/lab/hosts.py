@@ -530,8 +530,19 @@ def down(name: str) -> list[str]:
     """Remove everything lab ``name`` made; works on a half-made lab. Returns what was removed."""
     validate_lab_name(name)
     directory = lab_dir(name)
+    if not directory.is_dir():
+        return _down(name, directory)
+    with _lab_lock(directory):
+        return _down(name, directory)
+
+
+def _down(name: str, directory: Path) -> list[str]:
     state = load_state(name)
     removed: list[str] = []
+    # Hosts whose namespace file is gone but whose processes live on: found by tini's argv.
+    strays = netns.processes_with_argument(f"{directory}/hosts/", "/boot.json")
+    if netns.kill_processes(strays):
+        raise LabError(f"lab {name}: processes {strays} did not end")
     pattern = host_netns_pattern(name)
     namespaces = {n for n in netns.list_netns() if pattern.fullmatch(n)}
     veths = {v for v in netns.list_links() if v.startswith(f"sv{lab_id(name)}h")}

@@ -33,6 +33,7 @@ __all__ = [
     "netns_exists",
     "netns_inode",
     "processes_in_netns",
+    "processes_with_argument",
     "route_prefixes",
     "shape_link",
 ]
@@ -100,6 +101,23 @@ def processes_in_netns(inode: int) -> list[int]:
     """PIDs (as seen from here) of every process whose network namespace is ``inode``."""
     own = os.getpid()
     return [pid for pid in _pids() if pid != own and _netns_of(pid) == inode]
+
+
+def processes_with_argument(prefix: str, suffix: str = "") -> list[int]:
+    """PIDs of processes one of whose argv words starts with ``prefix`` and ends with ``suffix``."""
+    own = os.getpid()
+    found = []
+    for pid in _pids():
+        if pid == own:
+            continue
+        try:
+            words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        match = [w for w in words if w.startswith(prefix.encode()) and w.endswith(suffix.encode())]
+        if match and _alive(pid):
+            found.append(pid)
+    return found
 
 
 def _nspid(pid: int) -> list[str]:

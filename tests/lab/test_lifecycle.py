@@ -264,3 +264,12 @@ def test_boot_hook_placed_before_up_runs_at_first_boot_after_sshd(
         lab.run(host, ["sh", "-c", wait])
         assert lab.run(host, ["cat", "/run/hook-saw"]).stdout == "sshd-was-up\n"
         assert lab.run(host, ["cat", "/run/lab-boot.status"]).stdout == "0\n"
+
+
+def test_down_finds_hosts_whose_namespace_file_is_gone(lab_factory: LabFactory) -> None:
+    lab = lab_factory("lost", masters=1, nodes=1)
+    for host in lab.hosts:  # the namespaces live on, held by the hosts' processes
+        subprocess.run(["ip", "netns", "delete", host.netns], check=True)
+    assert _lab_processes(lab.dir)
+    sealer_lab.down(lab.name)
+    assert _footprint(lab) == EMPTY
