@@ -109,24 +109,24 @@ def run_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
 
 
 def print_plan(ui: Ui, plan: Plan, *, title: str) -> None:
+    """The plan as a table on a terminal, as one line per step otherwise (CI logs)."""
     if plan.empty:
         ui.out.print("No changes: every host matches the Clusterfile.")
         return
-    table = Table(title=title, title_justify="left", show_lines=False)
-    table.add_column("#", justify="right")
-    table.add_column("step")
-    table.add_column("host")
-    table.add_column("why")
-    table.add_column("after")
-    for number, step in enumerate(plan.steps, 1):
-        table.add_row(
-            str(number),
-            step.name,
-            step.host or "-",
-            escape(step.why),
-            escape(", ".join(step.after)) or "-",
-        )
-    ui.out.print(table)
+    if ui.out.is_terminal:
+        table = Table(title=title, title_justify="left")
+        for column in ("#", "step", "host", "why", "after"):
+            table.add_column(column, justify="right" if column == "#" else "left")
+        for number, step in enumerate(plan.steps, 1):
+            after = escape(", ".join(step.after)) or "-"
+            table.add_row(str(number), step.name, step.host or "-", escape(step.why), after)
+        ui.out.print(table)
+    else:
+        ui.out.print(f"{title}: {len(plan.steps)} step(s)")
+        width = max(len(s.id) for s in plan.steps)
+        for number, step in enumerate(plan.steps, 1):
+            after = f" (after {', '.join(step.after)})" if step.after else ""
+            ui.out.print(f"{number:>3}. {step.id:<{width}}  {escape(step.why)}{escape(after)}")
     for warning in plan.warnings:
         ui.err.print(f"[yellow]warning[/yellow]: {escape(warning)}")
 
