@@ -163,3 +163,34 @@ def test_hosts_reach_each_other(lab: Lab) -> None:
     a, b = lab.hosts[0], lab.hosts[-1]
     out = lab.run(a, ["ssh-keyscan", "-T", "5", "-t", "ed25519", b.address])
     assert "ssh-ed25519" in out.stdout
+
+
+async def test_fifty_sessions_on_one_connection(lab: Lab) -> None:
+    host = lab.masters[0]
+    async with asyncssh.connect(
+        host.address,
+        username="root",
+        client_keys=[str(lab.key_path)],
+        known_hosts=str(lab.known_hosts),
+    ) as conn:
+        results = await asyncio.gather(*[conn.run("sleep 0.3; hostname") for _ in range(50)])
+    assert [str(r.stdout).strip() for r in results] == [host.name] * 50
+
+
+async def test_sftp_works(lab: Lab) -> None:
+    host = lab.nodes[1]
+    async with (
+        asyncssh.connect(
+            host.address,
+            username="root",
+            client_keys=[str(lab.key_path)],
+            known_hosts=str(lab.known_hosts),
+        ) as conn,
+        conn.start_sftp_client() as sftp,
+        sftp.open("/root/sftp-test", "w") as fh,
+    ):
+        await fh.write("via sftp\n")
+    try:
+        assert lab.run(host, ["cat", "/root/sftp-test"]).stdout == "via sftp\n"
+    finally:
+        lab.run(host, ["rm", "-f", "/root/sftp-test"])
