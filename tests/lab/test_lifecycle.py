@@ -237,6 +237,10 @@ def test_cli_up_status_down(lab_session_id: str, tmp_path: Path) -> None:
         assert main(["lab", "status", "--name", name, "--output", "json"]) == 0
         assert main(["lab", "exec", "--name", name, "node-1", "--", "test", "-d", "/run/sshd"]) == 0
         assert main(["lab", "exec", "--name", name, "node-1", "--", "false"]) == 1
+        before = sealer_lab.get(name).init_pid(sealer_lab.get(name).host("node-1"))
+        assert main(["lab", "reboot", "--name", name, "node-1"]) == 0
+        after = sealer_lab.get(name).init_pid(sealer_lab.get(name).host("node-1"))
+        assert after is not None and after != before
     finally:
         assert main(["lab", "down", "--name", name]) == 0
     assert not cf.exists()
