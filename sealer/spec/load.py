@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import json
 import os
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,14 +42,16 @@ class LoadedClusterfile:
 def format_path(path: PathT) -> str:
     out = ""
     for part in path:
-        if isinstance(part, int):
+        if isinstance(part, int) and not isinstance(part, bool):
             out += f"[{part}]"
-        elif not out:
+        elif not isinstance(part, str):  # a YAML key that is not a string (null, true, 1.5)
+            out += f"[{part!r}]"
+        elif not out and part:
             out = part
-        elif all(c.isalnum() or c in "_-" for c in part) and not part[0].isdigit():
+        elif part and all(c.isalnum() or c in "_-" for c in part) and not part[0].isdigit():
             out += f".{part}"
         else:
-            out += f'["{part}"]'
+            out += f"[{json.dumps(part, ensure_ascii=False)}]"  # one line, quotes escaped
     return out
 
 
@@ -179,7 +182,7 @@ def validate_text(
     try:
         data, pos = load_with_positions(text)
     except YamlSyntaxError as exc:
-        return None, [Problem(name, exc.line, exc.column, "", exc.message)]
+        return None, _sorted([Problem(name, exc.line, exc.column, "", exc.message)])
     if data is None:
         return None, [Problem(name, 1, 1, "", "the file is empty: expected a Clusterfile mapping")]
     if not isinstance(data, dict):
@@ -213,8 +216,16 @@ def validate_text(
     return (None if errors else cluster), _sorted(problems)
 
 
+def _one_line(text: str) -> str:
+    """Escape control characters (a newline in a key or value) so a problem stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _sorted(problems: list[Problem]) -> list[Problem]:
-    return sorted(problems, key=lambda p: (p.line, p.column, p.path, p.message))
+    cleaned = [replace(p, path=_one_line(p.path), message=_one_line(p.message)) for p in problems]
+    return sorted(cleaned, key=lambda p: (p.line, p.column, p.path, p.message))
 
 
 def load_clusterfile(path: str | Path, env: Mapping[str, str] | None = None) -> LoadedClusterfile:

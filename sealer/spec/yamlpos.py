@@ -13,6 +13,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import DocumentStartEvent
+from ruamel.yaml.reader import ReaderError
 
 __all__ = ["Positions", "YamlSyntaxError", "load_with_positions"]
 
@@ -99,15 +100,24 @@ def load_with_positions(text: str) -> tuple[Any, Positions]:
         if "found duplicate key" in str(exc) or "duplicate key" in problem:
             problem = _duplicate_key_message(str(exc))
         raise YamlSyntaxError(line, column, f"YAML syntax error: {problem}") from None
+    except ReaderError as exc:  # a character YAML does not allow, e.g. a control character
+        before = text[: exc.position]
+        line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        character = (
+            f"character #x{exc.character:04x}" if isinstance(exc.character, int) else "character"
+        )
+        message = f"YAML syntax error: unacceptable {character}: {exc.reason}"
+        raise YamlSyntaxError(line, column, message) from None
     except YAMLError as exc:
-        raise YamlSyntaxError(1, 1, f"YAML syntax error: {exc}") from None
+        summary = (str(exc).strip().splitlines() or ["invalid YAML"])[0]
+        raise YamlSyntaxError(1, 1, f"YAML syntax error: {summary}") from None
     if len(documents) > 1:
         line, column = _second_document_start(yaml, text)
         raise YamlSyntaxError(line, column, "expected one YAML document, found several (---)")
     pos = Positions()
     data = _plain(documents[0] if documents else None, (), pos)
-    first = next((path for path in pos.keys if len(path) == 1), None)
-    pos.values[()] = pos.keys[first] if first is not None else (1, 1)
+    top = next((path for path in pos.keys if len(path) == 1), None)
+    pos.values[()] = pos.keys[top] if top is not None else (1, 1)
     return data, pos
 
 
