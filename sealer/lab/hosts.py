@@ -66,6 +66,7 @@ SESSION_ENV = {
     "LOGNAME": "root",
 }
 BOOT_TIMEOUT = 90.0
+_USER_RE = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 _RATE_RE = re.compile(r"[0-9]+(\.[0-9]+)?([kmgt]?(bit|bps))", re.IGNORECASE)
 
 
@@ -409,6 +410,16 @@ def up(
         raise LabError("a lab needs at least one master and zero or more nodes")
     if bandwidth and not _RATE_RE.fullmatch(bandwidth):
         raise LabError(f"bandwidth {bandwidth!r} is not a tc rate such as 100mbit or 1gbit")
+    if sudo_user is not None and (sudo_user == "root" or not _USER_RE.fullmatch(sudo_user)):
+        raise LabError(f"sudo user {sudo_user!r} is not a valid non-root user name")
+    wanted = {
+        f"{r}-{i}" for r, n in (("master", masters), ("node", nodes)) for i in range(1, n + 1)
+    }
+    for key, port in {"": ssh_port, **(host_ports or {})}.items():
+        if not 0 < port < 65536:
+            raise LabError(f"ssh port {port} is not a TCP port")
+        if key and key.removeprefix(f"{name}-") not in wanted:
+            raise LabError(f"--host-port names {key!r}, which is not a host of this lab")
     if os.geteuid() != 0:
         raise LabError("the lab needs root (network namespaces, mounts, bridges)")
     directory = lab_dir(name)
@@ -418,13 +429,6 @@ def up(
         netns.create_nft_isolation(state.nft_table, state.bridge)
         generate_key(directory / "id_ed25519", f"sealer-lab-{name}")
         (directory / "sbin").mkdir(exist_ok=True)
-        password_hash: str | None = None
-        if password_login:
-            pw_file = directory / "password"
-            if not pw_file.exists():
-                pw_file.touch(mode=0o600)
-                pw_file.write_text(secrets.token_urlsafe(12) + "\n")
-            password_hash = hash_password(pw_file.read_text().strip())
         hosts = _plan_hosts(state, masters, nodes, ssh_port, host_ports or {})
         state = state.model_copy(
             update={
@@ -435,6 +439,13 @@ def up(
                 "sudo_user": sudo_user or state.sudo_user,
             }
         )
+        password_hash: str | None = None
+        if state.password_login:
+            pw_file = directory / "password"
+            if not pw_file.exists():
+                pw_file.touch(mode=0o600)
+                pw_file.write_text(secrets.token_urlsafe(12) + "\n")
+            password_hash = hash_password(pw_file.read_text().strip())
         save_state(state)  # before any host object exists, so `down` finds them after a crash
 
         key = (directory / "id_ed25519.pub").read_text()

@@ -277,3 +277,20 @@ def test_down_finds_hosts_whose_namespace_file_is_gone(lab_factory: LabFactory) 
     assert _lab_processes(lab.dir)
     sealer_lab.down(lab.name)
     assert _footprint(lab) == EMPTY
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"sudo_user": "root"}, "sudo user"),
+        ({"sudo_user": "Bad User"}, "sudo user"),
+        ({"ssh_port": 70000}, "not a TCP port"),
+        ({"host_ports": {"node-9": 2222}}, "not a host"),
+    ],
+)
+def test_bad_options_are_refused_before_anything_is_made(
+    options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(LabError, match=message):
+        sealer_lab.up("tbadopts", 1, 1, **options)  # type: ignore[arg-type]
+    assert not sealer_lab.lab_dir("tbadopts").exists()
