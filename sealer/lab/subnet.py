@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import fcntl
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sealer.errors import LabError
 from sealer.lab.netns import route_prefixes
 
-__all__ = ["LOCK_PATH", "choose_subnet", "subnet_lock"]
+__all__ = ["LOCK_PATH", "choose_subnet", "first_free", "subnet_lock"]
 
 LOCK_PATH = Path("/run/sealer-lab.lock")
 
@@ -40,11 +40,15 @@ def _candidates() -> Iterator[ipaddress.IPv4Network]:
             yield ipaddress.IPv4Network(f"10.{second}.{third}.0/24")
 
 
-def choose_subnet(claimed: set[str]) -> str:
-    """The first free candidate /24; call with :func:`subnet_lock` held."""
-    used = [ipaddress.IPv4Network(p, strict=False) for p in route_prefixes()]
-    used += [ipaddress.IPv4Network(p) for p in claimed]
+def first_free(used_prefixes: Iterable[str]) -> str:
+    """The first candidate /24 that overlaps none of ``used_prefixes`` (pure)."""
+    used = [ipaddress.IPv4Network(p, strict=False) for p in used_prefixes]
     for net in _candidates():
         if not any(net.overlaps(u) for u in used):
             return str(net)
     raise LabError("no free 10.200-215.x.0/24 subnet is left for a lab on this machine")
+
+
+def choose_subnet(claimed: set[str]) -> str:
+    """The first free candidate /24 given the machine's routes; call with the lock held."""
+    return first_free([*route_prefixes(), *claimed])
