@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import socket
+from pathlib import Path
+
+import pytest
 
 from sealer.lb.care import (
     DOWN,
@@ -16,6 +20,7 @@ from sealer.lb.care import (
     ProbeResult,
     desired_weights,
     next_state,
+    sd_notify,
 )
 
 OK = ProbeResult(True, "HTTP 200")
@@ -102,3 +107,16 @@ def test_daemon_logs_state_changes_only() -> None:
         "connect: Connection refused)",
         "sealer-care: master 10.0.0.12 up (2 good probes in a row)",
     ]
+
+
+def test_sd_notify_reaches_the_notify_socket(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "notify"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(path))
+        monkeypatch.setenv("NOTIFY_SOCKET", str(path))
+        sd_notify("READY=1")
+        assert sock.recv(64) == b"READY=1"
+    monkeypatch.delenv("NOTIFY_SOCKET")
+    sd_notify("READY=1")  # outside systemd: nothing happens, nothing fails
