@@ -246,10 +246,10 @@ class ApiServer:
     log: Path
 
 
-def apiserver_args(pki: Pki, etcd_url: str, port: int) -> list[str]:
+def apiserver_args(pki: Pki, etcd_url: str, port: int, advertise: str = "127.0.0.1") -> list[str]:
     """The flags kubeadm v1.29 writes into kube-apiserver.yaml (paths pointed at the test PKI)."""
     return [
-        "--advertise-address=127.0.0.1",
+        f"--advertise-address={advertise}",
         "--allow-privileged=true",
         "--authorization-mode=Node,RBAC",
         f"--client-ca-file={pki.ca.cert}",
@@ -310,12 +310,12 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], ca: Path, log: Path) -> 
 def start_apiserver(pki: Pki, tmp_path: Path) -> Iterator[Callable[..., ApiServer]]:
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(etcd: Etcd, version: str = VERSION) -> ApiServer:
+    def start(etcd: Etcd, version: str = VERSION, advertise: str = "127.0.0.1") -> ApiServer:
         port = free_port()
         log = tmp_path / f"apiserver-{port}.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                module_cmd(apiserver_args(pki, etcd.url, port)),
+                module_cmd(apiserver_args(pki, etcd.url, port, advertise)),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 env=module_env(version),

@@ -42,6 +42,7 @@ __all__ = ["Controllers", "detached_jws"]
 
 Obj = dict[str, Any]
 KUBELET_CLIENT_SIGNER = "kubernetes.io/kube-apiserver-client-kubelet"
+MASTER_LEASE_TTL = 15  # seconds, as the real lease endpoint reconciler
 
 
 def _res(group: str, plural: str) -> Resource:
@@ -101,7 +102,14 @@ class Controllers:
             self.stopping.wait(self.interval)
 
     def run_once(self) -> None:
-        for loop in (self.bootstrap, self.clean_tokens, self.sign_cluster_info, self.csrs):
+        loops = (
+            self.bootstrap,
+            self.master_lease,
+            self.clean_tokens,
+            self.sign_cluster_info,
+            self.csrs,
+        )
+        for loop in loops:
             try:
                 loop()
             except (EtcdUnavailable, ApiError, OSError, ValueError):
@@ -171,6 +179,54 @@ class Controllers:
         )
         self.bootstrapped = True
 
+    # -- endpoint reconciler (--endpoint-reconciler-type=lease) ---------------------------
+
+    def master_lease(self) -> None:
+        """Keep this apiserver's address in /registry/masterleases and default/kubernetes."""
+        if not self.advertise_address:
+            return
+        root = self.store.root
+        endpoint = {
+            "kind": "Endpoints",
+            "apiVersion": "v1",
+            "metadata": {"creationTimestamp": None},
+            "subsets": [{"addresses": [{"ip": self.advertise_address}]}],
+        }
+        self.store.etcd.put_with_ttl(
+            f"{root}/masterleases/{self.advertise_address}",
+            json.dumps(endpoint, separators=(",", ":")).encode(),
+            MASTER_LEASE_TTL,
+        )
+        kvs, _ = self.store.etcd.list_prefix(f"{root}/masterleases/")
+        ips = sorted(kv.key.rsplit("/", 1)[1] for kv in kvs)
+        endpoints = _res("", "endpoints")
+        subsets = [
+            {
+                "addresses": [{"ip": ip} for ip in ips],
+                "ports": [{"name": "https", "port": self.secure_port, "protocol": "TCP"}],
+            }
+        ]
+        try:
+            current = self.store.get(endpoints, "default", "kubernetes")
+        except ApiError as err:
+            if err.code != 404:
+                raise
+            self.store.ensure(
+                endpoints,
+                "default",
+                {
+                    "metadata": {
+                        "name": "kubernetes",
+                        "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"},
+                    },
+                    "subsets": subsets,
+                },
+            )
+            return
+        if current.get("subsets") != subsets:
+            current["subsets"] = subsets
+            self.store.update(endpoints, "default", "kubernetes", current)
+
     # -- bootstrap tokens ----------------------------------------------------------------
 
     def _tokens(self) -> list[tuple[Obj, dict[str, Any]]]:
@@ -182,12 +238,25 @@ class Controllers:
         ]
 
     def clean_tokens(self) -> None:
+        """Delete expired tokens, and the kube-system Secrets they own (garbage collector)."""
         secrets = _res("", "secrets")
+        expired: set[str] = set()
         for secret, data in self._tokens():
             if token_expired(_decoded(data, "expiration")):
                 meta = secret["metadata"]
                 try:
                     self.store.delete(secrets, "kube-system", meta["name"])
+                except ApiError:
+                    continue
+                expired.add(str(meta.get("uid")))
+        if not expired:
+            return
+        others, _ = self.store.list(secrets, "kube-system")
+        for other in others:
+            owners = other["metadata"].get("ownerReferences") or []
+            if any(o.get("uid") in expired for o in owners):
+                try:
+                    self.store.delete(secrets, "kube-system", other["metadata"]["name"])
                 except ApiError:
                     continue
 

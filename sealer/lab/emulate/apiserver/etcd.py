@@ -148,6 +148,14 @@ class EtcdClient:
         result = self.call("/v3/kv/range", {"key": _b64("\0"), "limit": 1, "keys_only": True})
         return int(result.get("header", {}).get("revision", 0))
 
+    def put_with_ttl(self, key: str, value: bytes, ttl: int) -> int:
+        """Put ``key`` attached to a fresh etcd lease of ``ttl`` seconds (it vanishes after)."""
+        lease = self.call("/v3/lease/grant", {"TTL": str(ttl)})
+        result = self.call(
+            "/v3/kv/put", {"key": _b64(key), "value": _b64(value), "lease": str(lease["ID"])}
+        )
+        return int(result.get("header", {}).get("revision", 0))
+
     def create(self, key: str, value: bytes) -> int | None:
         """Put ``key`` only if absent; the new mod revision, or None when it already exists."""
         return self._txn_put(

@@ -109,12 +109,36 @@ def _pod_cells(obj: Obj, now: datetime.datetime) -> list[Any]:
         obj["metadata"]["name"],
         f"{ready}/{total}",
         reason,
-        restarts,
+        str(restarts),
         _age(obj, now),
         ips[0]["ip"] if ips else "<none>",
         spec.get("nodeName") or "<none>",
         "<none>",
         "<none>",
+    ]
+
+
+def _endpoints_cells(obj: Obj, now: datetime.datetime) -> list[Any]:
+    pairs = [
+        f"{a.get('ip')}:{p.get('port')}"
+        for subset in obj.get("subsets") or []
+        for p in subset.get("ports") or [{}]
+        for a in subset.get("addresses") or []
+    ]
+    shown = ",".join(pairs[:3]) + (f" + {len(pairs) - 3} more..." if len(pairs) > 3 else "")
+    return [obj["metadata"]["name"], shown or "<none>", _age(obj, now)]
+
+
+def _service_cells(obj: Obj, now: datetime.datetime) -> list[Any]:
+    spec = obj.get("spec", {})
+    ports = ",".join(f"{p.get('port')}/{p.get('protocol', 'TCP')}" for p in spec.get("ports") or [])
+    return [
+        obj["metadata"]["name"],
+        spec.get("type", "ClusterIP"),
+        spec.get("clusterIP") or "<none>",
+        "<none>",
+        ports or "<none>",
+        _age(obj, now),
     ]
 
 
@@ -170,12 +194,27 @@ _PRINTERS: dict[str, tuple[list[Column], Callable[[Obj, datetime.datetime], list
         ],
         _pod_cells,
     ),
+    "endpoints": (
+        [_NAME, ("Endpoints", "string", "Endpoints of the service", 0), _AGE],
+        _endpoints_cells,
+    ),
+    "services": (
+        [
+            _NAME,
+            ("Type", "string", "The type of the service", 0),
+            ("Cluster-IP", "string", "The cluster IP of the service", 0),
+            ("External-IP", "string", "The external IPs of the service", 0),
+            ("Port(s)", "string", "The ports of the service", 0),
+            _AGE,
+        ],
+        _service_cells,
+    ),
     "namespaces": (
         [_NAME, ("Status", "string", "The status of the namespace", 0), _AGE],
         lambda o, now: [o["metadata"]["name"], o.get("status", {}).get("phase", ""), _age(o, now)],
     ),
     "configmaps": (
-        [_NAME, ("Data", "string", "Number of data entries.", 0), _AGE],
+        [_NAME, ("Data", "integer", "Number of data entries.", 0), _AGE],
         lambda o, now: [
             o["metadata"]["name"],
             len(o.get("data") or {}) + len(o.get("binaryData") or {}),
@@ -186,7 +225,7 @@ _PRINTERS: dict[str, tuple[list[Column], Callable[[Obj, datetime.datetime], list
         [
             _NAME,
             ("Type", "string", "The type of the secret", 0),
-            ("Data", "string", "Number of data entries.", 0),
+            ("Data", "integer", "Number of data entries.", 0),
             _AGE,
         ],
         lambda o, now: [

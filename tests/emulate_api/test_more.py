@@ -1,0 +1,117 @@
+"""Server-side apply, watch, the kubernetes Endpoints reconciler, patch types."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from sealer.lab.emulate.apiserver.patch import json_patch, strategic_merge_patch
+from tests.emulate_api.conftest import ApiServer, Etcd, Kubectl, Pki, cert_user, write_kubeconfig
+from tests.emulate_api.test_controllers import eventually
+from tests.emulate_api.test_kubectl import node
+
+
+def test_server_side_apply_creates_then_merges(admin: Kubectl, tmp_path: Path) -> None:
+    doc = tmp_path / "cm.yaml"
+    doc.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  a: '1'\n")
+    assert "serverside-applied" in admin.run("apply", "--server-side", "-f", str(doc)).stdout
+    doc.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  b: '2'\n")
+    admin.run("apply", "--server-side", "-f", str(doc))
+    assert admin.json("get", "cm", "ssa")["data"] == {"a": "1", "b": "2"}
+
+
+def test_watch_streams_added_and_deleted(admin: Kubectl, apiserver: ApiServer, pki: Pki) -> None:
+    ctx = ssl.create_default_context(cafile=str(pki.ca.cert))
+    ctx.load_cert_chain(str(pki.admin.cert), str(pki.admin.key))
+    admin.apply_json({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "w0"}})
+    url = f"{apiserver.url}/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=4"
+    with urllib.request.urlopen(url, context=ctx, timeout=30) as resp:
+        first = json.loads(resp.readline())
+        assert (first["type"], first["object"]["metadata"]["name"]) == ("ADDED", "w0")
+        admin.apply_json({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "w1"}})
+        admin.run("delete", "cm", "w0")
+        events = [json.loads(line) for line in resp.read().splitlines() if line.strip()]
+    seen = [(e["type"], e["object"]["metadata"]["name"]) for e in events]
+    assert ("ADDED", "w1") in seen
+    assert ("DELETED", "w0") in seen
+
+
+def test_kubernetes_endpoints_follow_live_apiservers(
+    admin: Kubectl,
+    apiserver: ApiServer,
+    etcd: Etcd,
+    start_apiserver: Callable[..., ApiServer],
+    pki: Pki,
+    tmp_path: Path,
+) -> None:
+    second = start_apiserver(etcd, advertise="127.0.0.2")
+
+    def addresses() -> list[str]:
+        doc = admin.json("get", "endpoints", "kubernetes")
+        return [a["ip"] for s in doc.get("subsets") or [] for a in s.get("addresses") or []]
+
+    eventually(lambda: addresses() == ["127.0.0.1", "127.0.0.2"], "both apiservers listed")
+    second.proc.terminate()
+    second.proc.wait(timeout=30)
+    eventually(lambda: addresses() == ["127.0.0.1"], "stopped apiserver dropped", attempts=200)
+    config = write_kubeconfig(tmp_path / "x.conf", apiserver.url, pki.ca.cert, cert_user(pki.admin))
+    assert (
+        Kubectl(config, tmp_path / "xc").json("get", "svc", "kubernetes")["spec"]["clusterIP"]
+        == "10.96.0.1"
+    )
+
+
+def test_patch_types(admin: Kubectl) -> None:
+    admin.apply_json(node("p1"))
+    admin.run(
+        "patch",
+        "node",
+        "p1",
+        "--type=json",
+        "-p",
+        '[{"op":"add","path":"/metadata/labels/x","value":"1"}]',
+    )
+    admin.run("patch", "node", "p1", "--type=merge", "-p", '{"metadata":{"labels":{"y":"2"}}}')
+    admin.run("label", "node", "p1", "x-")
+    labels = admin.json("get", "node", "p1")["metadata"]["labels"]
+    assert labels == {"kubernetes.io/hostname": "p1", "y": "2"}
+
+
+def test_strategic_merge_keeps_list_items_by_key() -> None:
+    old = {
+        "status": {
+            "conditions": [
+                {"type": "Ready", "status": "True"},
+                {"type": "DiskPressure", "status": "False"},
+            ]
+        }
+    }
+    patch = {"status": {"conditions": [{"type": "Ready", "status": "False"}]}}
+    new = strategic_merge_patch(old, patch)
+    assert new["status"]["conditions"] == [
+        {"type": "Ready", "status": "False"},
+        {"type": "DiskPressure", "status": "False"},
+    ]
+    gone = strategic_merge_patch(
+        old, {"status": {"conditions": [{"type": "Ready", "$patch": "delete"}]}}
+    )
+    assert [c["type"] for c in gone["status"]["conditions"]] == ["DiskPressure"]
+    assert strategic_merge_patch(
+        {"spec": {"unschedulable": True}}, {"spec": {"unschedulable": None}}
+    ) == {"spec": {}}
+
+
+def test_json_patch_test_op_guards() -> None:
+    doc = {"a": [1, 2]}
+    assert json_patch(
+        doc, [{"op": "test", "path": "/a/0", "value": 1}, {"op": "add", "path": "/a/-", "value": 3}]
+    ) == {"a": [1, 2, 3]}
+    try:
+        json_patch(doc, [{"op": "test", "path": "/a/0", "value": 9}])
+    except Exception as exc:  # PatchError
+        assert "test failed" in str(exc)
+    else:
+        raise AssertionError("test op did not fail")
