@@ -157,7 +157,8 @@ def boot(config: dict[str, Any]) -> None:
 
     # 3. Missing mount points: ephemeral overlays of their nearest existing ancestors.
     binds: list[dict[str, str]] = config["private"]
-    for index, root in enumerate(_missing_ancestor_roots([b["target"] for b in binds])):
+    targets = [b["target"] for b in binds] + ["/usr/local/sbin"]
+    for index, root in enumerate(_missing_ancestor_roots(targets)):
         eph = STAGE / "eph" / str(index)
         (eph / "upper").mkdir(parents=True)
         (eph / "work").mkdir()
@@ -184,6 +185,7 @@ def boot(config: dict[str, Any]) -> None:
         m.bind(staged_back, path_back, readonly=True)
 
     # 6. The lab-wide sbin directory, read-only.
+    Path("/usr/local/sbin").mkdir(parents=True, exist_ok=True)
     m.bind(str(stage_lab / config["sbin"]), "/usr/local/sbin", readonly=True)
 
     for staged_back, _path, _is_file in back:
