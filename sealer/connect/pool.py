@@ -335,11 +335,13 @@ class Connections:
         async with self._host_channels(host), self._commands:
             conn = await self._connection(host)
             try:
-                proc = await conn.create_process(command, encoding=None)
+                proc = await self._open_session(conn, command)
             except asyncssh.ChannelOpenError as exc:
                 self._emit(record, started, error=f"cannot open a session: {exc.reason}")
                 raise ConnectError(
-                    host.label, f"cannot open an SSH session: {exc.reason}"
+                    host.label,
+                    f"cannot open an SSH session: {exc.reason}",
+                    hint="sshd's MaxSessions may be lower than channels_per_host",
                 ) from None
             except (asyncssh.DisconnectError, OSError) as exc:
                 self._drop(host, conn)
@@ -370,6 +372,9 @@ class Connections:
                 if not finished:
                     _terminate(proc)
                 proc.close()
+            # Hold the host's channel slot until sshd has freed the session (MaxSessions).
+            with contextlib.suppress(OSError, asyncssh.Error):
+                await proc.wait_closed()
             if proc.returncode is None:
                 # The channel closed without an exit status or signal: the connection dropped.
                 if conn.is_closed():
@@ -385,6 +390,26 @@ class Connections:
             stderr=_decode(raw.stderr),
         )
         return raw
+
+    async def _open_session(
+        self, conn: asyncssh.SSHClientConnection, command: str
+    ) -> asyncssh.SSHClientProcess[bytes]:
+        """Open a session channel running ``command``.
+
+        sshd frees a session slot a little after the client saw the previous channel close, so
+        a burst of commands can briefly find all MaxSessions slots taken ("open failed"). The
+        command never started then, so opening again after a short pause is safe.
+        """
+        delay = 0.02
+        for _attempt in range(20):  # about 8 s in all
+            try:
+                return await conn.create_process(command, encoding=None)
+            except asyncssh.ChannelOpenError as exc:
+                if exc.code != asyncssh.OPEN_ADMINISTRATIVELY_PROHIBITED:
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        return await conn.create_process(command, encoding=None)
 
     def _lost(self, host: HostAccess, argv: Sequence[str]) -> ConnectError:
         import shlex

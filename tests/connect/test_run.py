@@ -238,3 +238,16 @@ async def test_jsonl_run_log(root: HostAccess, options: PoolOptions, tmp_path: P
     assert lines[1]["argv"] == ["echo", "***"] and lines[1]["stdout"] == "***\n"
     assert "s3cr3t-token" not in log.read_text()
     assert log.stat().st_mode & 0o777 == 0o600
+
+
+async def test_burst_of_short_commands_on_one_host(
+    sshd: Sshd, user: TempUser, options: PoolOptions
+) -> None:
+    # A plain /bin/sh user: commands are fast, so sessions open and close in quick succession.
+    host = HostAccess(
+        "127.0.0.1", sshd.port, user=user.name, password=Secret(user.password), sudo=False
+    )
+    async with Connections(options) as conns:
+        results = await asyncio.gather(*(conns.run(host, ["echo", str(i)]) for i in range(150)))
+        assert conns.opened == 1
+    assert [r.stdout for r in results] == [f"{i}\n" for i in range(150)]
