@@ -195,7 +195,11 @@ def boot(config: dict[str, Any]) -> None:
     # 7. sshd (daemonizes; tini, PID 1, becomes its parent), then the boot hook.
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     env = {"PATH": SESSION_PATH, "LANG": "C.UTF-8"}
-    subprocess.run(config["sshd_argv"], env=env, check=True, stdin=subprocess.DEVNULL)
+    started = subprocess.run(config["sshd_argv"], env=env, check=False, stdin=subprocess.DEVNULL)
+    if started.returncode != 0:
+        sshd_log = Path("/var/log/sshd.log")
+        tail = sshd_log.read_text(errors="replace").splitlines()[-3:] if sshd_log.exists() else []
+        raise RuntimeError(f"sshd exited with status {started.returncode}: {' | '.join(tail)}")
     _wait_for_sshd(int(config["ssh_port"]))
     Path("/run/lab-sshd-started").touch()
     if os.path.isfile(LAB_BOOT) and os.access(LAB_BOOT, os.X_OK):
