@@ -76,6 +76,13 @@ def _check_host(text: str) -> str:
     return check_entry(text)
 
 
+def _check_single_host(text: str) -> str:
+    checked = check_entry(text)
+    if expand_entry(checked) != [checked]:
+        raise ValueError(f"'{text}' is an address range; a jump host is one host")
+    return checked
+
+
 def _check_ip(text: str) -> str:
     try:
         return str(ipaddress.ip_address(text))
@@ -130,6 +137,7 @@ def _check_label_value(text: str) -> str:
 LabelKey = Annotated[str, AfterValidator(_check_label_key)]
 LabelValue = Annotated[str, AfterValidator(_check_label_value)]
 HostEntry = Annotated[str, AfterValidator(_check_host)]
+SingleHost = Annotated[str, AfterValidator(_check_single_host)]
 KubeVersion = Annotated[str, AfterValidator(_check_version)]
 IpAddress = Annotated[str, AfterValidator(_check_ip)]
 Cidr = Annotated[str, AfterValidator(_check_cidr)]
@@ -152,7 +160,7 @@ class _Model(BaseModel):
 class JumpHost(_Model):
     """A bastion that sealer tunnels through to reach the hosts."""
 
-    host: HostEntry = Field(description="Address or DNS name of the jump host.")
+    host: SingleHost = Field(description="Address or DNS name of the jump host.")
     port: Port = Field(default=22, description="SSH port of the jump host.")
     user: str = Field(default="root", min_length=1, description="User on the jump host.")
     password: SecretStr | None = Field(default=None, description="Password; `${ENV_VAR}` allowed.")
