@@ -1,0 +1,1 @@
+"""The emulated kubeadm (``kubeadm`` in the lab's offline package)."""

@@ -1,0 +1,34 @@
+"""Reading the cluster's kubeadm configuration back (the kubeadm-config ConfigMap)."""
+
+from __future__ import annotations
+
+from sealer.lab.emulate import yamlio
+from sealer.lab.emulate.kubeadm.config import Config, decode_documents
+from sealer.lab.emulate.kubeadm.errors import KubeadmError
+from sealer.lab.emulate.kubeadm.settings import kubeadm_version
+from sealer.lab.emulate.kubeapi import ApiError, Client
+
+__all__ = ["cluster_config"]
+
+
+def cluster_config(c: Client) -> Config:
+    try:
+        cm = c.get("/api/v1/namespaces/kube-system/configmaps/kubeadm-config")
+    except ApiError as exc:
+        raise KubeadmError(
+            f"unable to fetch the kubeadm-config ConfigMap: failed to get configmap: {exc.message}"
+        ) from None
+    text = (cm.get("data") or {}).get("ClusterConfiguration", "")
+    if not text:
+        raise KubeadmError(
+            "unable to fetch the kubeadm-config ConfigMap: unexpected error when reading "
+            "kubeadm-config ConfigMap: ClusterConfiguration key value pair missing"
+        )
+    doc = yamlio.load(text) or {}
+    cfg = decode_documents(yamlio.dump(doc), kubeadm_version())
+    try:
+        kubelet = c.get("/api/v1/namespaces/kube-system/configmaps/kubelet-config")
+        cfg.kubelet = yamlio.load((kubelet.get("data") or {}).get("kubelet", "")) or {}
+    except ApiError:
+        pass
+    return cfg

@@ -1,0 +1,85 @@
+"""Where the emulator's code lives and how one emulated program starts another."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import zipfile
+from pathlib import Path
+
+__all__ = ["build_info", "code_root", "k8s_version", "module_argv", "module_env", "pid_alive"]
+
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+DEFAULT_VERSION = "v1.29.3"
+# Test hooks (documented in docs/lab-emulation.md), passed on to the programs started.
+PASSED_ENV = ("SEALER_LAB_K8S_VERSION", "SEALER_SYSTEMD_RUN", "SEALER_SYSTEMD_UNITS")
+
+
+def code_root() -> str:
+    """The sys.path entry holding ``sealer`` (the package's zip file, or the source tree)."""
+    import sealer
+
+    return str(Path(sealer.__file__).parent.parent)
+
+
+def build_info() -> dict[str, str]:
+    """The version/arch the package was built for (``buildinfo.json`` in the zip)."""
+    root = code_root()
+    if zipfile.is_zipfile(root):
+        with zipfile.ZipFile(root) as zf:
+            try:
+                data: dict[str, str] = json.loads(zf.read("buildinfo.json"))
+                return data
+            except KeyError:
+                pass
+    return {
+        "version": os.environ.get("SEALER_LAB_K8S_VERSION", DEFAULT_VERSION),
+        "arch": "amd64",
+    }
+
+
+def k8s_version() -> str:
+    return build_info()["version"]
+
+
+def module_argv(module: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", module, *args]
+
+
+def module_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A clean environment (as systemd/containers give) that can import this code."""
+    env = {"PATH": SYSTEM_PATH, "LANG": "C.UTF-8", "PYTHONPATH": code_root()}
+    for passed in PASSED_ENV:
+        if passed in os.environ:
+            env[passed] = os.environ[passed]
+    env.update(extra or {})
+    return env
+
+
+def pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def cmdline(pid: int) -> list[str]:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return [a.decode(errors="replace") for a in fh.read().split(b"\0") if a]
+    except OSError:
+        return []
+
+
+def start_time(pid: int) -> int:
+    """The process start time in clock ticks (tells a pid reused from the one we started)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return int(fh.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return -1
