@@ -15,10 +15,12 @@ from pathlib import Path
 from rich.table import Table
 
 from sealer import lab
+from sealer.cli.cmd_lab_package import register_lab as _register_package
 from sealer.cli.options import add_output
 from sealer.cli.render import Ui
 from sealer.errors import UsageError
 from sealer.lab.hosts import SESSION_ENV
+from sealer.lab.kube_lab import up_kubernetes_lab
 
 __all__ = ["LAB_SUBCOMMANDS", "LabRegistrar", "register"]
 
@@ -80,7 +82,7 @@ def _status_table(rows: list[lab.HostStatus]) -> Table:
 
 def _up(args: argparse.Namespace, ui: Ui) -> int:
     clusterfile = Path(args.clusterfile or f"{args.name}.yaml")
-    result = lab.up(
+    result = up_kubernetes_lab(
         args.name,
         args.masters,
         args.nodes,
@@ -212,6 +214,7 @@ LAB_SUBCOMMANDS: tuple[LabRegistrar, ...] = (
     _register_down,
     _register_reboot,
     _register_exec,
+    _register_package,
 )
 
 
