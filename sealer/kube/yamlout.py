@@ -33,7 +33,7 @@ _SPECIAL = re.compile(
 
 def needs_quotes(text: str) -> bool:
     """True when a plain scalar ``text`` would not read back as a string in YAML 1.1."""
-    return bool(_SPECIAL.match(text))
+    return not text or bool(_SPECIAL.match(text))
 
 
 class _Representer(SafeRepresenter):
