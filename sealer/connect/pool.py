@@ -40,6 +40,14 @@ from sealer.errors import CommandFailed, ConnectError
 __all__ = ["Connections", "Result"]
 
 _CHUNK = 4 * 1024 * 1024
+#: Session-open refusals that mean "no free session right now" (sshd answers "open failed").
+_RETRY_OPEN = frozenset(
+    {
+        asyncssh.OPEN_ADMINISTRATIVELY_PROHIBITED,
+        asyncssh.OPEN_CONNECT_FAILED,
+        asyncssh.OPEN_RESOURCE_SHORTAGE,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -405,7 +413,7 @@ class Connections:
             try:
                 return await conn.create_process(command, encoding=None)
             except asyncssh.ChannelOpenError as exc:
-                if exc.code != asyncssh.OPEN_ADMINISTRATIVELY_PROHIBITED:
+                if exc.code not in _RETRY_OPEN or conn.is_closed():
                     raise
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.5)

@@ -27,7 +27,7 @@ DEFAULT_CONCURRENCY = 64
 DEFAULT_UPLOAD_CONCURRENCY = 8
 #: Sessions open at once on one connection. sshd allows 10 (MaxSessions), but it frees a slot
 #: only after reaping the session's child; under bursts of short commands on a loaded machine
-#: 8 was measured to run out (zombie children not yet reaped), 4 and 6 did not.
+#: 8 ran out of slots (refused opens are now retried, see pool.py); 4 leaves headroom.
 DEFAULT_CHANNELS_PER_HOST = 4
 #: Where ``--accept-new-host-keys`` pins first-seen host keys unless a path is given.
 DEFAULT_SEALER_KNOWN_HOSTS = Path("~/.config/sealer/known_hosts")
