@@ -44,11 +44,13 @@ __all__ = [
     "NftState",
     "ProbeResult",
     "config_from_mapping",
+    "conntrack_delete_argv",
     "desired_weights",
     "ipvs_service_commands",
     "ipvs_vip_commands",
     "main",
     "next_state",
+    "parse_conntrack_deleted",
     "parse_ip_addr_show",
     "parse_ipvsadm",
     "parse_nft_json",
@@ -493,10 +495,36 @@ def parse_nft_json(text: str) -> NftState | None:
     return None
 
 
+def conntrack_delete_argv(vip: str, port: int, master: str) -> list[str]:
+    """conntrack argv deleting the NAT flows VIP:port -> master (any other flow is left)."""
+    return [
+        "conntrack",
+        "-D",
+        "-p",
+        "tcp",
+        "--orig-dst",
+        vip,
+        "--orig-port-dst",
+        str(port),
+        "--reply-src",
+        master,
+    ]
+
+
+def parse_conntrack_deleted(stderr: str) -> int | None:
+    """The count in "conntrack v1.4.7 (conntrack-tools): 2 flow entries have been deleted."."""
+    words = stderr.split()
+    for i, word in enumerate(words[:-3]):
+        if word.isdigit() and words[i + 1 : i + 4] == ["flow", "entries", "have"]:
+            return int(word)
+    return None
+
+
 class NftBackend:
     """DNAT in the nat/output hook: locally generated connections to VIP:port only."""
 
     name = "nftables"
+    flows_note = "the conntrack program is not installed"
 
     def __init__(self, runner: Runner = run_command) -> None:
         self.run = runner
@@ -524,6 +552,17 @@ class NftBackend:
         if state is None or state.vip != config.vip or state.port != config.port:
             return None
         return state.backends
+
+    def drop_flows(self, config: Config, master: str) -> int | None:
+        """Delete conntrack entries of connections through the VIP to ``master``; None when
+        the conntrack program is missing (it is optional on a node)."""
+        done = self.run(conntrack_delete_argv(config.vip, config.port, master), None)
+        count = parse_conntrack_deleted(done.stderr)
+        if done.returncode == 127:
+            return None
+        if count is None:
+            raise CareError(done.failure())
+        return count
 
     def clean(self, config: Config | None) -> list[str]:
         done = self.run(["nft", "delete", "table", "ip", NFT_TABLE], None)
@@ -676,6 +715,7 @@ class IpvsBackend:
     """IPVS virtual server VIP:port (rr) with NAT real servers, VIP on the dummy sealer-vip."""
 
     name = "ipvs"
+    flows_note = "weight 0 keeps established connections until they close"
 
     def __init__(self, runner: Runner = run_command) -> None:
         self.run = runner
@@ -723,6 +763,9 @@ class IpvsBackend:
             return None
         return tuple(r.address for r in service.reals if r.weight > 0)
 
+    def drop_flows(self, config: Config, master: str) -> int | None:
+        return None
+
     def clean(self, config: Config | None) -> list[str]:
         done: list[str] = []
         if config is not None:
@@ -739,6 +782,7 @@ class Backend(Protocol):
     """What the daemon needs from a backend (NftBackend, IpvsBackend)."""
 
     name: str
+    flows_note: str
 
     def in_shape(self, config: Config, weights: dict[str, int]) -> bool: ...
 
@@ -747,6 +791,8 @@ class Backend(Protocol):
     def has_rules(self, config: Config) -> tuple[str, ...] | None: ...
 
     def clean(self, config: Config | None) -> list[str]: ...
+
+    def drop_flows(self, config: Config, master: str) -> int | None: ...
 
 
 def choose_backend(wanted: str, runner: Runner = run_command) -> Backend:
@@ -788,6 +834,12 @@ class Log:
 
     def recovered(self, key: str, message: str) -> None:
         if self.errors.pop(key, None) is not None:
+            self.info(message)
+
+    def once(self, key: str, message: str) -> None:
+        """A note worth saying once per run (not an error)."""
+        if key not in self.errors:
+            self.errors[key] = message
             self.info(message)
 
 
@@ -868,8 +920,10 @@ class Daemon:
                 results[master] = ProbeResult(False, "timed out")
         return dict(results)
 
-    def observe(self, results: dict[str, ProbeResult]) -> None:
+    def observe(self, results: dict[str, ProbeResult]) -> list[str]:
+        """Advance every master's state; log each change. Returns the masters that went down."""
         cfg = self.config
+        went_down: list[str] = []
         for master in cfg.masters:
             before = self.states.get(master, MasterState())
             after = next_state(before, results[master], cfg.fall, cfg.rise)
@@ -890,6 +944,8 @@ class Daemon:
                     else f"{after.bad} failed probes in a row"
                 )
                 self.log.info(f"master {master} down ({why}: {after.detail})")
+                went_down.append(master)
+        return went_down
 
     def sync(self) -> None:
         """Bring the kernel rules to the current health; re-apply if someone changed them."""
@@ -947,8 +1003,30 @@ class Daemon:
         )
 
     def cycle(self) -> None:
-        self.observe(self.probe_all())
+        went_down = self.observe(self.probe_all())
         self.sync()
+        if self.applied is None:
+            return
+        for master in went_down:
+            if self.applied.get(master) == 0:  # out of the rules (not kept by fail open)
+                self.drop_flows(master)
+
+    def drop_flows(self, master: str) -> None:
+        """Cut established connections VIP -> a failed master, so clients reconnect at once
+        (a frozen master would otherwise keep them hanging until their own timeouts)."""
+        try:
+            count = self.backend.drop_flows(self.config, master)
+        except CareError as exc:
+            self.log.error("flows", str(exc))
+            return
+        if count is None:
+            self.log.once(
+                "flows-unsupported",
+                f"note: established connections to a failed master are left to the clients' "
+                f"timeouts ({self.backend.name}: {self.backend.flows_note})",
+            )
+        elif count:
+            self.log.info(f"dropped {count} established connection(s) to master {master}")
 
 
 def _file_stamp(path: str) -> tuple[int, int, int] | None:

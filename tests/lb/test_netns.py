@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 import signal
+import subprocess
+import sys
 
 import pytest
 
-from tests.lb.netlab import MASTERS, NetLab, wait_for
+from tests.lb.netlab import MASTERS, VIP, NetLab, wait_for
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -150,3 +153,67 @@ def test_fail_open_reload_and_drift(lab: NetLab) -> None:
     assert requests_through_vip(lab, 2) == {M2}
     assert lab.stop_daemon() == 0
     assert sum("keeping the previous configuration" in x for x in lab.log_lines()) == 1
+
+
+HOLD = r"""
+import socket, ssl, sys, time
+context = ssl.create_default_context(cafile=sys.argv[1])
+vip = sys.argv[2]
+held = [context.wrap_socket(socket.create_connection((vip, 6443)), server_hostname=vip)
+        for _ in range(3)]
+print("held", flush=True)
+time.sleep(120)
+"""
+
+
+def flows(lab: NetLab) -> list[str]:
+    """Masters that established connections through the VIP are NATed to (conntrack -L)."""
+    done = lab.run("conntrack", "-L", "-p", "tcp", "--orig-dst", VIP)
+    out = []
+    for line in done.stdout.splitlines():
+        if "ESTABLISHED" in line:
+            out.append(line.split("src=")[2].split()[0])
+    return sorted(out)
+
+
+def test_established_connections_to_a_failed_master_are_cut(lab: NetLab) -> None:
+    for master in MASTERS:
+        lab.start_server(master)
+    lab.write_config()
+    lab.start_daemon()
+    lab.wait_rules(MASTERS)
+    assert lab.pki is not None
+    holder = subprocess.Popen(
+        lab.ns(sys.executable, "-c", HOLD, str(lab.pki.ca), VIP),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "held\n"
+        lab.set_status(M1, 500)
+        lab.wait_rules([M2, M3])
+        if shutil.which("conntrack") is None:
+            wait_for(
+                "note about conntrack",
+                lambda: (
+                    True
+                    if any("the conntrack program is not installed" in x for x in lab.log_lines())
+                    else None
+                ),
+            )
+            return
+        wait_for(
+            "flows to M1 dropped",
+            lambda: (
+                True
+                if f"sealer-care: dropped 1 established connection(s) to master {M1}"
+                in lab.log_lines()
+                else None
+            ),
+        )
+        # the connections to the healthy masters were left alone
+        assert flows(lab) == [M2, M3]
+    finally:
+        holder.kill()
+        holder.wait()

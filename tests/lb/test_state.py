@@ -18,8 +18,10 @@ from sealer.lb.care import (
     MasterState,
     NftBackend,
     ProbeResult,
+    conntrack_delete_argv,
     desired_weights,
     next_state,
+    parse_conntrack_deleted,
     sd_notify,
 )
 
@@ -120,3 +122,22 @@ def test_sd_notify_reaches_the_notify_socket(
         assert sock.recv(64) == b"READY=1"
     monkeypatch.delenv("NOTIFY_SOCKET")
     sd_notify("READY=1")  # outside systemd: nothing happens, nothing fails
+
+
+def test_conntrack_argv_and_count() -> None:
+    assert conntrack_delete_argv("10.103.97.2", 6443, "10.0.0.11") == [
+        "conntrack",
+        "-D",
+        "-p",
+        "tcp",
+        "--orig-dst",
+        "10.103.97.2",
+        "--orig-port-dst",
+        "6443",
+        "--reply-src",
+        "10.0.0.11",
+    ]
+    text = "conntrack v1.4.7 (conntrack-tools): 2 flow entries have been deleted.\n"
+    assert parse_conntrack_deleted(text) == 2
+    assert parse_conntrack_deleted(text.replace("2 flow", "0 flow")) == 0
+    assert parse_conntrack_deleted("conntrack: command not found") is None
