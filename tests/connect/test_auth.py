@@ -150,3 +150,24 @@ def _fingerprint(private_key: Path) -> str:
         check=True,
     ).stdout
     return out.split()[1]
+
+
+async def test_silent_port_times_out(keys: Keys, tmp_path: Path) -> None:
+    # A TCP listener that never speaks SSH: the handshake cannot finish.
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        host = HostAccess(
+            "127.0.0.1", port, private_key=keys.client, agent=False, connect_timeout=0.5
+        )
+        options = PoolOptions(known_hosts=(), pinned_known_hosts=tmp_path / "p", connect_retries=0)
+        async with Connections(options) as conns:
+            with pytest.raises(ConnectError) as caught:
+                await conns.run(host, ["true"])
+    assert str(caught.value) == (
+        f"127.0.0.1:{port}: no SSH connection to 127.0.0.1:{port} within 0.5 s: the host is "
+        "down, unreachable or filtered"
+    )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sealer.connect import Connections, HostAccess, PoolOptions
+from sealer.connect import Connections, HostAccess, PoolOptions, Secret
 from sealer.errors import CommandFailed
 from sealer.facts import (
     Fact,
@@ -16,7 +16,7 @@ from sealer.facts import (
     gather_host_facts,
     require_ok,
 )
-from tests.connect.sshd import free_port
+from tests.connect.sshd import Sshd, free_port, temp_user
 
 
 async def test_gather_reachable_and_unreachable(
@@ -71,3 +71,16 @@ async def test_parse_failures_name_the_host_and_fact(
             await collect(conns, root, failing)
     assert str(caught.value).startswith(f"127.0.0.1:{root.port}: cannot read answer from `echo")
     assert failed.value.argv == ["false"] and failed.value.exit_status == 1
+
+
+async def test_gather_as_a_sudo_user(sshd: Sshd, options: PoolOptions) -> None:
+    with temp_user(sudoers=True) as user:
+        host = HostAccess(
+            "127.0.0.1", sshd.port, user=user.name, password=Secret(user.password), agent=False
+        )
+        async with Connections(options) as conns:
+            facts = (await gather_host_facts(conns, [host]))[host]
+            whoami = await conns.run(host, ["id", "-u"])
+    assert whoami.stdout == "0\n"  # facts ran through sudo -n
+    assert facts.reachable and facts.hostname == socket.gethostname()
+    assert facts.kube is not None and facts.kube.role is None
