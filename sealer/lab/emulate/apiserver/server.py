@@ -147,6 +147,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         conn = self.request
+        # headers and body leave in separate writes: without NODELAY, Nagle plus the
+        # client's delayed ACK add ~40 ms to every answer on a kept-alive connection
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn.settimeout(10)
         if isinstance(conn, ssl.SSLSocket):
             conn.do_handshake()
