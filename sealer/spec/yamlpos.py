@@ -15,7 +15,10 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import DocumentStartEvent
 from ruamel.yaml.reader import ReaderError
 
-__all__ = ["Positions", "YamlSyntaxError", "load_with_positions"]
+__all__ = ["MAX_VALUES", "Positions", "YamlSyntaxError", "load_with_positions"]
+
+#: More values than this (aliases can multiply a small file) is refused rather than expanded.
+MAX_VALUES = 100_000
 
 PathT = tuple[str | int, ...]
 
@@ -53,7 +56,15 @@ class Positions:
         return self.of_value(path)
 
 
+class _TooLarge(Exception):
+    def __init__(self, path: PathT) -> None:
+        super().__init__()
+        self.path = path
+
+
 def _plain(node: Any, path: PathT, pos: Positions) -> Any:
+    if len(pos.values) > MAX_VALUES:
+        raise _TooLarge(path)
     if isinstance(node, CommentedMap):
         result: dict[Any, Any] = {}
         for key in node:
@@ -100,6 +111,8 @@ def load_with_positions(text: str) -> tuple[Any, Positions]:
         if "found duplicate key" in str(exc) or "duplicate key" in problem:
             problem = _duplicate_key_message(str(exc))
         raise YamlSyntaxError(line, column, f"YAML syntax error: {problem}") from None
+    except RecursionError:
+        raise YamlSyntaxError(1, 1, "YAML syntax error: nested too deeply") from None
     except ReaderError as exc:  # a character YAML does not allow, e.g. a control character
         before = text[: exc.position]
         line, column = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
@@ -115,7 +128,14 @@ def load_with_positions(text: str) -> tuple[Any, Positions]:
         line, column = _second_document_start(yaml, text)
         raise YamlSyntaxError(line, column, "expected one YAML document, found several (---)")
     pos = Positions()
-    data = _plain(documents[0] if documents else None, (), pos)
+    try:
+        data = _plain(documents[0] if documents else None, (), pos)
+    except _TooLarge as exc:
+        line, column = pos.of_value(exc.path)  # inside the aliased value that grew too large
+        message = f"more than {MAX_VALUES} values once aliases are expanded"
+        raise YamlSyntaxError(line, column, message) from None
+    except RecursionError:
+        raise YamlSyntaxError(1, 1, "YAML syntax error: nested too deeply") from None
     top = next((path for path in pos.keys if len(path) == 1), None)
     pos.values[()] = pos.keys[top] if top is not None else (1, 1)
     return data, pos
