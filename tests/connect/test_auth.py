@@ -9,6 +9,9 @@ from sealer.errors import ConnectError
 from tests.connect.conftest import PASSPHRASE, Keys
 from tests.connect.sshd import Sshd, TempUser, free_port, keygen, running_sshd
 
+# Real sshd processes and temporary system users: needs root.
+pytestmark = pytest.mark.lab
+
 
 async def test_key_with_passphrase(sshd: Sshd, keys: Keys, options: PoolOptions) -> None:
     host = HostAccess(

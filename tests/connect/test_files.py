@@ -9,6 +9,9 @@ import pytest
 
 from sealer.connect import Connections, HostAccess, MemoryRecorder, PoolOptions, TransferFailed
 
+# Real sshd processes and temporary system users: needs root.
+pytestmark = pytest.mark.lab
+
 
 async def test_put_bytes_sets_mode_and_returns_sha256(
     root: HostAccess, options: PoolOptions, tmp_path: Path

@@ -12,6 +12,9 @@ from sealer.errors import ConnectError
 from tests.connect.conftest import Keys
 from tests.connect.sshd import free_port, running_sshd
 
+# Real sshd processes and temporary system users: needs root.
+pytestmark = pytest.mark.lab
+
 
 async def test_jump_host_tunnels_the_connection(keys: Keys, tmp_path: Path) -> None:
     with running_sshd([keys.client]) as jump, running_sshd([keys.client]) as target:

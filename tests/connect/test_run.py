@@ -20,6 +20,9 @@ from sealer.connect import (
 from sealer.errors import CommandFailed, ConnectError
 from tests.connect.sshd import Sshd, TempUser
 
+# Real sshd processes and temporary system users: needs root.
+pytestmark = pytest.mark.lab
+
 HOSTILE = [
     "$(touch {canary})",
     "`touch {canary}`",

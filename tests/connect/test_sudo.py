@@ -12,6 +12,9 @@ from sealer.connect import Connections, HostAccess, PoolOptions, Secret
 from sealer.errors import CommandFailed
 from tests.connect.sshd import Sshd, TempUser
 
+# Real sshd processes and temporary system users: needs root.
+pytestmark = pytest.mark.lab
+
 
 @pytest.fixture
 def root_only_dir() -> Iterator[Path]:

@@ -5,6 +5,7 @@ import ipaddress
 import subprocess
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -62,6 +63,7 @@ def test_parse_certificate_agrees_with_openssl(tmp_path: Path) -> None:
     assert info.days_left(dt.datetime(2024, 1, 1, tzinfo=dt.UTC)) == 36500
 
 
+@pytest.mark.lab
 async def test_certificate_fact_over_ssh(
     root: HostAccess, options: PoolOptions, tmp_path: Path
 ) -> None:

@@ -18,6 +18,9 @@ from sealer.facts import (
 )
 from tests.connect.sshd import Sshd, free_port, temp_user
 
+# Real sshd processes and temporary system users: needs root.
+pytestmark = pytest.mark.lab
+
 
 async def test_gather_reachable_and_unreachable(
     root: HostAccess, options: PoolOptions, client_key: Path
