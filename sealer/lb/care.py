@@ -246,6 +246,10 @@ def tls_context(config: Config) -> ssl.SSLContext:
     return context
 
 
+# socket.timeout is TimeoutError only from Python 3.10 on; on 3.8 it is a plain OSError
+_TIMEOUTS = (TimeoutError, getattr(socket, "timeout", TimeoutError))
+
+
 def probe(
     address: str, port: int, path: str, context: ssl.SSLContext, timeout: float
 ) -> ProbeResult:
@@ -260,7 +264,7 @@ def probe(
 
     try:
         raw = socket.create_connection((address, port), timeout=remaining())
-    except TimeoutError:
+    except _TIMEOUTS:
         return ProbeResult(False, f"connect: timed out after {timeout}s")
     except OSError as exc:
         return ProbeResult(False, f"connect: {exc.strerror or exc}")
@@ -280,7 +284,7 @@ def probe(
                 if not chunk:
                     break
                 head += chunk
-    except TimeoutError:
+    except _TIMEOUTS:
         return ProbeResult(False, f"timed out after {timeout}s")
     except ssl.SSLCertVerificationError as exc:
         return ProbeResult(False, f"TLS: {exc.verify_message or exc.reason}")

@@ -27,7 +27,7 @@ from sealer.lb import (
     render_unit,
 )
 from sealer.lb.care import Config, config_from_mapping
-from tests.lb.netlab import PY38
+from tests.lb.netlab import PY38, Pki
 
 
 def test_script_is_the_package_file_and_stdlib_only() -> None:
@@ -156,3 +156,28 @@ def test_clean_plan_stops_before_cleaning_and_removes_every_file() -> None:
     ]
     assert set(plan.paths) == {UNIT_PATH, PROGRAM_PATH, CONFIG_PATH, CA_PATH}
     assert plan.after[0].argv == ("systemctl", "daemon-reload")
+
+
+PROBE_38 = """
+import socket, sys
+sys.path.insert(0, sys.argv[1])
+import care
+context = care.tls_context(care.Config(vip="10.1.1.1", masters=("127.0.0.1",), ca_file=sys.argv[2]))
+silent = socket.socket()
+silent.bind(("127.0.0.1", 0))
+silent.listen(1)
+print(care.probe("127.0.0.1", silent.getsockname()[1], "/readyz", context, 0.3).detail)
+"""
+
+
+@pytest.mark.skipif(not PY38.exists(), reason="no Python 3.8 on this machine")
+def test_probe_timeout_on_python_38(tmp_path: Path, pki: Pki) -> None:
+    # socket.timeout is not TimeoutError before 3.10: the deadline must still be reported
+    (tmp_path / "care.py").write_bytes(care_script_source())
+    done = subprocess.run(
+        [str(PY38), "-c", PROBE_38, str(tmp_path), str(pki.ca)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.stdout.strip() == "timed out after 0.3s", done
