@@ -1,7 +1,7 @@
 """`sealer config kubeadm -f FILE [--host ADDR]`: print the kubeadm configuration of a host.
 
 Touches no host. Facts sealer would gather over SSH (hostname, cgroup driver, the resolved
-load-balancer backend) can be given as flags; join secrets are always placeholders.
+load-balancer backend) can be given as flags; the join token and CA hash are placeholders.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Print the kubeadm configuration (multi-document YAML) sealer would use on "
         f"a host, exactly as kept on the host at {KUBEADM_CONFIG_PATH}: InitConfiguration, "
         "ClusterConfiguration, KubeletConfiguration and KubeProxyConfiguration for master0, "
-        "a JoinConfiguration for any other host. The bootstrap token, CA hash and "
-        "certificate key are created at apply time and shown as placeholders. Touches no host.",
+        "a JoinConfiguration for any other host. The bootstrap token and CA hash are "
+        "obtained at apply time and shown as placeholders. Touches no host.",
     )
     add_clusterfile(kubeadm)
     kubeadm.add_argument(

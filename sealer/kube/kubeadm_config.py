@@ -43,7 +43,6 @@ __all__ = [
     "KUBELET_API",
     "KUBE_PROXY_API",
     "PLACEHOLDER_CA_CERT_HASH",
-    "PLACEHOLDER_CERTIFICATE_KEY",
     "PLACEHOLDER_TOKEN",
     "CgroupDriver",
     "HostFacts",
@@ -67,7 +66,6 @@ KUBE_PROXY_API = "kubeproxy.config.k8s.io/v1alpha1"
 
 PLACEHOLDER_TOKEN = "<bootstrap token, created at apply time>"
 PLACEHOLDER_CA_CERT_HASH = "<sha256 of the cluster CA public key, read at apply time>"
-PLACEHOLDER_CERTIFICATE_KEY = "<certificate key, created at apply time>"
 
 CgroupDriver = Literal["systemd", "cgroupfs"]
 LbBackend = Literal["ipvs", "nftables"]
@@ -382,9 +380,9 @@ def _join_document(
         control_plane: dict[str, Any] = {
             "localAPIEndpoint": {"advertiseAddress": node_ip, "bindPort": API_SERVER_PORT}
         }
-        if secrets is None:
-            control_plane["certificateKey"] = PLACEHOLDER_CERTIFICATE_KEY
-        elif secrets.certificate_key:
+        # sealer copies the shared PKI to every master itself, so kubeadm finds it and needs
+        # no certificate key; one is rendered only when the caller obtained one.
+        if secrets is not None and secrets.certificate_key:
             control_plane["certificateKey"] = secrets.certificate_key
         doc["controlPlane"] = control_plane
     patch = dict(spec.kubeadm.join_configuration)

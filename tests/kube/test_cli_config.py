@@ -9,7 +9,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from sealer.cli import main
-from sealer.kube.kubeadm_config import PLACEHOLDER_CERTIFICATE_KEY, PLACEHOLDER_TOKEN
+from sealer.kube.kubeadm_config import PLACEHOLDER_CA_CERT_HASH, PLACEHOLDER_TOKEN
 
 CLUSTERFILE = """\
 apiVersion: sealer.dev/v1alpha1
@@ -62,7 +62,7 @@ def test_join_master_has_placeholders_not_secrets(
     path = write(workdir, backend="nftables")
     assert main(["config", "kubeadm", "-f", path, "--host", "192.168.10.12"]) == 0
     out, _ = capsys.readouterr()
-    assert PLACEHOLDER_TOKEN in out and PLACEHOLDER_CERTIFICATE_KEY in out
+    assert PLACEHOLDER_TOKEN in out and PLACEHOLDER_CA_CERT_HASH in out
     assert "secret" not in out  # the SSH password never shows either
 
 

@@ -9,7 +9,6 @@ import pytest
 from sealer.errors import KubeError
 from sealer.kube.kubeadm_config import (
     PLACEHOLDER_CA_CERT_HASH,
-    PLACEHOLDER_CERTIFICATE_KEY,
     PLACEHOLDER_TOKEN,
     HostFacts,
     JoinSecrets,
@@ -156,8 +155,9 @@ def test_join_node_goes_through_the_vip(make_cluster: MakeCluster) -> None:
 def test_placeholders_without_secrets(make_cluster: MakeCluster) -> None:
     rendered = render_kubeadm_config(make_cluster(), MASTERS[1])
     text = rendered.to_yaml()
-    for placeholder in (PLACEHOLDER_TOKEN, PLACEHOLDER_CA_CERT_HASH, PLACEHOLDER_CERTIFICATE_KEY):
+    for placeholder in (PLACEHOLDER_TOKEN, PLACEHOLDER_CA_CERT_HASH):
         assert placeholder in text
+    assert "certificateKey" not in text  # sealer copies the shared PKI itself
     with_secrets = render_kubeadm_config(make_cluster(), MASTERS[1], None, SECRETS).to_yaml()
     assert SECRETS.token in with_secrets and PLACEHOLDER_TOKEN not in with_secrets
     assert SECRETS.token not in repr(SECRETS)
