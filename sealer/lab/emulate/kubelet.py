@@ -480,10 +480,46 @@ class Kubelet:
                 "status": {"phase": "Running", "startTime": st.started_at},
             }
             try:
-                self.client.apply(f"/api/v1/namespaces/{plan.namespace}/pods", pod)
+                created = self.client.apply(f"/api/v1/namespaces/{plan.namespace}/pods", pod)
+                self._pod_status(plan.namespace, name, created, st.started_at)
                 self.mirrors.add(name)
-            except ApiError:
-                pass
+            except ApiError as exc:
+                log("E", f'"Failed creating a mirror pod" pod="{name}" err="{exc.message}"')
+
+    def _pod_status(
+        self, namespace: str, name: str, obj: dict[str, Any], started: str
+    ) -> None:
+        assert self.client is not None
+        ip = node_ip(self.client.server, self.flags.get("--node-ip"))
+        container = ((obj.get("spec") or {}).get("containers") or [{}])[0].get("name", name)
+        cond = [
+            {"type": t, "status": "True", "lastTransitionTime": started}
+            for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")
+        ]
+        obj["status"] = {
+            "phase": "Running",
+            "conditions": cond,
+            "hostIP": ip,
+            "podIP": ip,
+            "podIPs": [{"ip": ip}],
+            "startTime": started,
+            "containerStatuses": [
+                {
+                    "name": container,
+                    "ready": True,
+                    "started": True,
+                    "restartCount": self.pods[name].restarts if name in self.pods else 0,
+                    "image": "emulated",
+                    "imageID": "",
+                    "state": {"running": {"startedAt": started}},
+                }
+            ],
+        }
+        path = f"/api/v1/namespaces/{namespace}/pods/{name}/status"
+        try:
+            self.client.put(path, obj)
+        except ApiError:
+            self.client.put(path.removesuffix("/status"), obj)
 
     def _delete_mirror(self, name: str) -> None:
         plan = self.plans.get(name)

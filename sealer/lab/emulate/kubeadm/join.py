@@ -204,11 +204,6 @@ def run_join(req: JoinRequest) -> int:
                 "controlPlaneEndpoint address.\n* The certificates that must be shared among "
                 "control plane instances are provided.\n\n",
             )
-        say(
-            '[control-plane-prepare] Using the existing "sa" key'
-            if (s.cert_dir / "sa.key").is_file()
-            else ""
-        )
         say(certs.ensure_certs(s, local_etcd=local_etcd))
         say(kubeconfigs.ensure_kubeconfigs(s, kubelet=False))
         for name, manifest in manifests.control_plane_manifests(s).items():

@@ -1,0 +1,95 @@
+"""The emulated systemctl on this machine (unit and state directories given by env)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sealer.lab.emulate import runtime
+
+
+@pytest.fixture
+def sd(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+    units = tmp_path / "units"
+    units.mkdir()
+    env = {**os.environ, "SEALER_SYSTEMD_UNITS": str(units),
+           "SEALER_SYSTEMD_RUN": str(tmp_path / "run")}
+    (units / "demo.service").write_text(
+        "[Unit]\nDescription=demo\n[Service]\nEnvironment=MSG=hi\n"
+        "ExecStart=/bin/sh -c 'echo $MSG; exec sleep 300'\nRestart=always\nRestartSec=0.2\n"
+        "[Install]\nWantedBy=multi-user.target\n"
+    )
+    yield units, env
+    _ctl(env, "stop", "demo")
+
+
+def _ctl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sealer.lab.emulate.systemctl", *args],
+                          env=env, capture_output=True, text=True, check=False, timeout=60)
+
+
+def _main_pid(env: dict[str, str]) -> int:
+    return int(_ctl(env, "show", "-p", "MainPID", "--value", "demo").stdout.strip() or 0)
+
+
+def _wait_new_pid(env: dict[str, str], old: int) -> int:
+    for _ in range(200):
+        pid = _main_pid(env)
+        if pid and pid != old:
+            return pid
+        time.sleep(0.05)
+    return 0
+
+
+def test_start_restart_on_death_stop(sd: tuple[Path, dict[str, str]]) -> None:
+    units, env = sd
+    assert _ctl(env, "is-active", "demo").stdout.strip() == "inactive"
+    assert _ctl(env, "start", "demo").returncode == 0
+    pid = _main_pid(env)
+    assert pid > 0 and runtime.pid_alive(pid)
+    assert _ctl(env, "is-active", "demo").returncode == 0
+    os.kill(pid, 9)
+    new = _wait_new_pid(env, pid)
+    assert new and new != pid
+    assert _ctl(env, "show", "-p", "NRestarts", "--value", "demo").stdout.strip() == "1"
+    status = _ctl(env, "status", "demo")
+    assert "Active: active (running)" in status.stdout and "hi" in status.stdout
+    assert _ctl(env, "stop", "demo").returncode == 0
+    assert _ctl(env, "is-active", "demo").stdout.strip() == "inactive"
+    for _ in range(100):
+        if not runtime.pid_alive(new):
+            break
+        time.sleep(0.05)
+    assert not runtime.pid_alive(new)
+
+
+def test_enable_disable_and_unknown_units(sd: tuple[Path, dict[str, str]]) -> None:
+    units, env = sd
+    assert _ctl(env, "is-enabled", "demo").stdout.strip() == "disabled"
+    assert _ctl(env, "enable", "demo").returncode == 0
+    link = units / "multi-user.target.wants" / "demo.service"
+    assert link.is_symlink()
+    assert _ctl(env, "is-enabled", "demo").stdout.strip() == "enabled"
+    assert _ctl(env, "disable", "demo").returncode == 0
+    assert not link.exists()
+    missing = _ctl(env, "start", "nope")
+    assert missing.returncode == 5
+    assert "Unit nope.service not found." in missing.stderr
+    assert _ctl(env, "status", "nope").returncode == 4
+
+
+def test_changed_unit_warns_until_daemon_reload(sd: tuple[Path, dict[str, str]]) -> None:
+    units, env = sd
+    assert _ctl(env, "start", "demo").returncode == 0
+    (units / "demo.service").write_text(
+        (units / "demo.service").read_text().replace("MSG=hi", "MSG=bye"))
+    restarted = _ctl(env, "restart", "demo")
+    assert "changed on disk. Run 'systemctl daemon-reload'" in restarted.stderr
+    assert _ctl(env, "daemon-reload").returncode == 0
+    assert "changed on disk" not in _ctl(env, "restart", "demo").stderr
