@@ -33,6 +33,7 @@ class NodeInfo:
     kubelet_version: str
     ready: bool | None
     unschedulable: bool
+    created: str = ""  # metadata.creationTimestamp (RFC 3339, sorts as text)
 
     def address(self, kind: str = "InternalIP") -> str | None:
         return next((a for t, a in self.addresses if t == kind), None)
@@ -54,6 +55,7 @@ def _node(item: dict[str, Any]) -> NodeInfo:
         kubelet_version=str(status.get("nodeInfo", {}).get("kubeletVersion", "")),
         ready=ready,
         unschedulable=bool(item.get("spec", {}).get("unschedulable", False)),
+        created=str(meta.get("creationTimestamp", "")),
     )
 
 

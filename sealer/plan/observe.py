@@ -82,7 +82,7 @@ def _live_node(info: NodeInfo) -> LiveNode:
         roles=tuple("control-plane" if r in ("master", "control-plane") else r for r in info.roles),
         version=info.kubelet_version,
         ready=bool(info.ready),
-        created=getattr(info, "created", ""),
+        created=info.created,
     )
 
 
