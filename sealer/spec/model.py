@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from sealer.spec.addresses import check_entry, expand_entry
+from sealer.spec.addresses import check_entry, expand_entry, is_ip
 
 __all__ = [
     "API_VERSION",
@@ -101,8 +101,8 @@ def _check_cidr(text: str) -> str:
 
 def _check_dns_name(text: str) -> str:
     checked = check_entry(text)
-    if "-" in checked and checked.count(".") == 6:  # pragma: no cover - a range is no name
-        raise ValueError(f"'{text}' is not a DNS name")
+    if is_ip(checked) or expand_entry(checked) != [checked]:  # an address or a range
+        raise ValueError(f"'{text}' is an address, not a DNS name")
     return checked
 
 

@@ -3,6 +3,7 @@
 Structural mutations (delete a key, replace a value with a random scalar/list/mapping, insert a
 random key, duplicate a list item) act on the parsed data, which is then written back as YAML;
 text mutations edit random characters of the file. Every run goes through the real CLI entry.
+SEALER_FUZZ_EXAMPLES=3000 runs a longer search (default 200 examples per test).
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def _check(cli: CliRunner, path: Path, text: str) -> None:
 
 
 FUZZ = settings(
-    max_examples=int(os.environ.get("SEALER_FUZZ_EXAMPLES", "100")),
+    max_examples=int(os.environ.get("SEALER_FUZZ_EXAMPLES", "200")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
