@@ -169,3 +169,72 @@ def test_kubelet_tls_bootstrap_csr_is_approved_and_signed(
         "CONDITION",
     ]
     assert rows[1].split()[-1] == "Approved,Issued"
+
+
+def test_client_csr_signed_only_after_kubectl_certificate_approve(
+    admin: Kubectl, apiserver: ApiServer, pki: Pki, tmp_path: Path
+) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    request = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "devs"),
+                    x509.NameAttribute(NameOID.COMMON_NAME, "jane"),
+                ]
+            )
+        )
+        .sign(key, hashes.SHA256())
+    )
+    admin.apply_json(
+        {
+            "apiVersion": "certificates.k8s.io/v1",
+            "kind": "CertificateSigningRequest",
+            "metadata": {"name": "jane"},
+            "spec": {
+                "request": base64.b64encode(
+                    request.public_bytes(serialization.Encoding.PEM)
+                ).decode(),
+                "signerName": "kubernetes.io/kube-apiserver-client",
+                "usages": ["client auth"],
+            },
+        }
+    )
+    # the auto-approver leaves other signers alone: still pending after a full controller
+    # round (the signer loop runs before the CSR loop; two signatures mean a round completed)
+    admin.apply_json(cluster_info(apiserver, pki))
+    for token_id in ("round1", "round2"):
+        admin.apply_json(token_secret(token_id, "0123456789abcdef"))
+        eventually(
+            lambda t=token_id: (
+                f"jws-kubeconfig-{t}"
+                in admin.json("get", "cm", "-n", "kube-public", "cluster-info")["data"]
+            ),
+            "controller round",
+        )
+    assert admin.run("get", "csr", "jane").stdout.split()[-1] == "Pending"
+    admin.run("certificate", "approve", "jane")
+
+    def issued() -> str:
+        cert: str = admin.json("get", "csr", "jane").get("status", {}).get("certificate", "")
+        return cert
+
+    cert_pem = base64.b64decode(eventually(issued, "approved CSR signed"))
+    user = {
+        "client-certificate-data": base64.b64encode(cert_pem).decode(),
+        "client-key-data": base64.b64encode(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        ).decode(),
+    }
+    jane = Kubectl(
+        write_kubeconfig(tmp_path / "jane.conf", apiserver.url, pki.ca.cert, user),
+        tmp_path / "jcache",
+    )
+    denied = jane.run("get", "nodes", check=False)
+    assert denied.returncode == 1
+    assert 'User "jane" cannot list resource "nodes"' in denied.stderr

@@ -102,6 +102,31 @@ def test_get_cordon_drain_delete(
     kube.apply_json(pod("a", "w1"))
     kube.apply_json(pod("b", "w1", namespace="kube-system"))
     kube.apply_json(pod("c", "m1"))
+    # drain leaves mirror pods (static pods) and DaemonSet pods alone
+    mirror = {"kubernetes.io/config.mirror": "abc", "kubernetes.io/config.source": "file"}
+    kube.apply_json(pod("etcd-w1", "w1", namespace="kube-system", annotations=mirror))
+    ds = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "kube-proxy", "namespace": "kube-system"},
+        "spec": {
+            "selector": {"matchLabels": {"k8s-app": "kube-proxy"}},
+            "template": {
+                "metadata": {"labels": {"k8s-app": "kube-proxy"}},
+                "spec": {"containers": [{"name": "p", "image": "kube-proxy"}]},
+            },
+        },
+    }
+    kube.apply_json(ds)
+    uid = kube.json("get", "ds", "-n", "kube-system", "kube-proxy")["metadata"]["uid"]
+    owner = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "name": "kube-proxy",
+        "uid": uid,
+        "controller": True,
+    }
+    kube.apply_json(pod("kube-proxy-x", "w1", namespace="kube-system", ownerReferences=[owner]))
     assert table(kube, "pods", "-A")[0] == [
         "NAMESPACE",
         "NAME",
@@ -115,11 +140,18 @@ def test_get_cordon_drain_delete(
     )
     assert "node/w1 drained" in out.stdout
     left = kube.json("get", "pods", "-A")["items"]
-    assert [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in left] == [("default", "c")]
+    assert [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in left] == [
+        ("default", "c"),
+        ("kube-system", "etcd-w1"),
+        ("kube-system", "kube-proxy-x"),
+    ]
     assert table(kube, "nodes", "w1")[1][1] == "Ready,SchedulingDisabled"
 
     kube.run("delete", "node", "w1")
     assert [n["metadata"]["name"] for n in kube.json("get", "nodes")["items"]] == ["m1"]
+    # pod GC: pods bound to a deleted node go with it
+    left = kube.json("get", "pods", "-A")["items"]
+    assert [p["metadata"]["name"] for p in left] == ["c"]
     missing = kube.run("get", "node", "w1", check=False)
     assert missing.returncode == 1
     assert 'nodes "w1" not found' in missing.stderr

@@ -42,6 +42,9 @@ __all__ = ["Controllers", "detached_jws"]
 
 Obj = dict[str, Any]
 KUBELET_CLIENT_SIGNER = "kubernetes.io/kube-apiserver-client-kubelet"
+CLIENT_SIGNER = "kubernetes.io/kube-apiserver-client"
+KUBELET_SERVING_SIGNER = "kubernetes.io/kubelet-serving"
+SIGNERS = (KUBELET_CLIENT_SIGNER, CLIENT_SIGNER, KUBELET_SERVING_SIGNER)
 MASTER_LEASE_TTL = 15  # seconds, as the real lease endpoint reconciler
 
 
@@ -307,7 +310,7 @@ class Controllers:
         for item in items:
             spec = item.get("spec") or {}
             status = item.get("status") or {}
-            if spec.get("signerName") != KUBELET_CLIENT_SIGNER or status.get("certificate"):
+            if spec.get("signerName") not in SIGNERS or status.get("certificate"):
                 continue
             conditions = status.get("conditions") or []
             types = {c.get("type") for c in conditions}
@@ -315,7 +318,7 @@ class Controllers:
                 continue
             name = item["metadata"]["name"]
             if "Approved" not in types:
-                if not _auto_approvable(spec):
+                if spec.get("signerName") != KUBELET_CLIENT_SIGNER or not _auto_approvable(spec):
                     continue
                 item.setdefault("status", {})["conditions"] = [
                     *conditions,
@@ -352,19 +355,24 @@ def _sign(
     spec: dict[str, Any],
     ca: tuple[x509.Certificate, CertificateIssuerPrivateKeyTypes],
 ) -> bytes | None:
+    """Issue the certificate an approved CSR asks for, with the signer's rules."""
     try:
         request = x509.load_pem_x509_csr(base64.b64decode(str(spec.get("request", ""))))
     except ValueError:
         return None
+    signer = spec.get("signerName")
     subject = request.subject
     cn = subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     orgs = [a.value for a in subject.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)]
-    if not cn or not str(cn[0].value).startswith("system:node:") or orgs != ["system:nodes"]:
-        return None
+    is_node = bool(cn) and str(cn[0].value).startswith("system:node:") and orgs == ["system:nodes"]
+    if signer in {KUBELET_CLIENT_SIGNER, KUBELET_SERVING_SIGNER} and not is_node:
+        return None  # the real signers refuse these subjects (the CSR stays unsigned)
+    serving = signer == KUBELET_SERVING_SIGNER
     ca_cert, ca_key = ca
     now = datetime.datetime.now(datetime.UTC)
     seconds = int(spec.get("expirationSeconds") or 365 * 24 * 3600)
-    cert = (
+    usage = ExtendedKeyUsageOID.SERVER_AUTH if serving else ExtendedKeyUsageOID.CLIENT_AUTH
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(ca_cert.subject)
@@ -388,8 +396,17 @@ def _sign(
             ),
             critical=True,
         )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
     )
+    if serving:
+        try:
+            sans = request.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        except x509.ExtensionNotFound:
+            return None
+        names = [n for n in sans.value if isinstance(n, x509.DNSName | x509.IPAddress)]
+        if not names:
+            return None
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    cert = builder.sign(ca_key, hashes.SHA256())
     return cert.public_bytes(serialization.Encoding.PEM)
