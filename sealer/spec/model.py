@@ -164,7 +164,9 @@ class JumpHost(_Model):
     port: Port = Field(default=22, description="SSH port of the jump host.")
     user: str = Field(default="root", min_length=1, description="User on the jump host.")
     password: SecretStr | None = Field(default=None, description="Password; `${ENV_VAR}` allowed.")
-    private_key: str | None = Field(default=None, description="Path to a private key file.")
+    private_key: str | None = Field(
+        default=None, min_length=1, description="Path to a private key file."
+    )
     passphrase: SecretStr | None = Field(
         default=None, description="Passphrase of the key; `${ENV_VAR}` allowed."
     )
@@ -178,7 +180,9 @@ class SshConfig(_Model):
     password: SecretStr | None = Field(
         default=None, description="Login password; use `${ENV_VAR}` to keep it out of git."
     )
-    private_key: str | None = Field(default=None, description="Path to a private key file.")
+    private_key: str | None = Field(
+        default=None, min_length=1, description="Path to a private key file."
+    )
     passphrase: SecretStr | None = Field(
         default=None, description="Passphrase of the private key; `${ENV_VAR}` allowed."
     )
@@ -198,7 +202,7 @@ class SshOverride(_Model):
     user: str | None = Field(default=None, min_length=1)
     port: Port | None = None
     password: SecretStr | None = None
-    private_key: str | None = None
+    private_key: str | None = Field(default=None, min_length=1)
     passphrase: SecretStr | None = None
     agent: bool | None = None
     sudo: bool | None = None
@@ -206,8 +210,8 @@ class SshOverride(_Model):
 
 
 class Taint(_Model):
-    key: str = Field(min_length=1)
-    value: str = ""
+    key: LabelKey = Field(description="Taint key, with the syntax of a label key.")
+    value: LabelValue = Field(default="", description="Taint value, as a label value.")
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
 
 
