@@ -911,7 +911,10 @@ class Daemon:
 
             def work(m: str = master) -> None:
                 cfg = self.config
-                results[m] = probe(m, cfg.port, cfg.path, context, cfg.timeout)
+                try:
+                    results[m] = probe(m, cfg.port, cfg.path, context, cfg.timeout)
+                except Exception as exc:  # a probe must never take the daemon down
+                    results[m] = ProbeResult(False, f"probe error: {type(exc).__name__}: {exc}")
 
             thread = threading.Thread(target=work, name="probe-" + master, daemon=True)
             thread.start()

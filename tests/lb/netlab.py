@@ -274,10 +274,14 @@ class NetLab:
         program = str(self.workdir / "sealer-care")
         return self.ns(daemon_python(), program, "--config", str(self.config_path), *extra)
 
-    def start_daemon(self) -> None:
+    def start_daemon(self, env: dict[str, str] | None = None) -> None:
         with self.log_path.open("ab") as log:
             self.daemon = subprocess.Popen(
-                self.care_argv(), stdin=subprocess.DEVNULL, stdout=log, stderr=log
+                self.care_argv(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                env=None if env is None else {**os.environ, **env},
             )
 
     def stop_daemon(self, sig: int = signal.SIGTERM) -> int:

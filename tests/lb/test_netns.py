@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 
@@ -217,3 +218,15 @@ def test_established_connections_to_a_failed_master_are_cut(lab: NetLab) -> None
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_ready_is_told_to_systemd_only_after_the_rules_exist(lab: NetLab) -> None:
+    lab.write_config()
+    notify = lab.workdir / "notify"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(notify))
+        sock.settimeout(60)
+        lab.start_daemon(env={"NOTIFY_SOCKET": str(notify)})
+        assert sock.recv(64) == b"READY=1"
+        # boot: no rules before, no master answers yet: every configured master is in
+        assert lab.rules() == list(MASTERS)
