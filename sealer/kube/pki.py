@@ -241,8 +241,16 @@ def apiserver_sans(
 def leaf_specs(
     spec: ClusterSpec, address: str, hostname: str, extra_sans: Iterable[str] = ()
 ) -> list[LeafSpec]:
-    """Every leaf certificate of one master, in kubeadm's order."""
+    """Every leaf certificate of one master, in kubeadm's order.
+
+    From Kubernetes 1.29 kubeadm puts ``apiserver-kubelet-client`` in ``kubeadm:cluster-admins``
+    instead of ``system:masters`` and no group in the two etcd client certificates (etcd
+    ignores it); before, all three were in ``system:masters``.
+    """
     hostname = _node_name(hostname)
+    modern = parse_version(spec.version)[:2] >= (1, 29)
+    kubelet_client_groups = (CLUSTER_ADMINS_GROUP,) if modern else (MASTERS_GROUP,)
+    etcd_client_groups: tuple[str, ...] = () if modern else (MASTERS_GROUP,)
     api_dns, api_ips = apiserver_sans(spec, address, hostname, extra_sans)
     etcd_dns, etcd_ips = _split([hostname, "localhost", "127.0.0.1", "::1", address])
     return [
@@ -252,7 +260,7 @@ def leaf_specs(
         ),
         LeafSpec(
             "apiserver-kubelet-client", "pki/apiserver-kubelet-client", "ca",
-            "kube-apiserver-kubelet-client", (MASTERS_GROUP,), client_auth=True,
+            "kube-apiserver-kubelet-client", kubelet_client_groups, client_auth=True,
         ),
         LeafSpec(
             "front-proxy-client", "pki/front-proxy-client", "front-proxy-ca",
@@ -268,11 +276,11 @@ def leaf_specs(
         ),
         LeafSpec(
             "etcd-healthcheck-client", "pki/etcd/healthcheck-client", "etcd-ca",
-            "kube-etcd-healthcheck-client", (MASTERS_GROUP,), client_auth=True,
+            "kube-etcd-healthcheck-client", etcd_client_groups, client_auth=True,
         ),
         LeafSpec(
             "apiserver-etcd-client", "pki/apiserver-etcd-client", "etcd-ca",
-            "kube-apiserver-etcd-client", (MASTERS_GROUP,), client_auth=True,
+            "kube-apiserver-etcd-client", etcd_client_groups, client_auth=True,
         ),
     ]  # fmt: skip
 

@@ -37,7 +37,7 @@ LEAVES = {
     "pki/apiserver-kubelet-client": (
         "pki/ca.crt",
         "kube-apiserver-kubelet-client",
-        ["system:masters"],
+        ["kubeadm:cluster-admins"],
         {CLIENT},
         ["sslclient"],
     ),
@@ -65,14 +65,14 @@ LEAVES = {
     "pki/etcd/healthcheck-client": (
         "pki/etcd/ca.crt",
         "kube-etcd-healthcheck-client",
-        ["system:masters"],
+        [],
         {CLIENT},
         ["sslclient"],
     ),
     "pki/apiserver-etcd-client": (
         "pki/etcd/ca.crt",
         "kube-apiserver-etcd-client",
-        ["system:masters"],
+        [],
         {CLIENT},
         ["sslclient"],
     ),
@@ -137,6 +137,16 @@ def test_leaf_subject_usages_and_issuer(issued: Issued, base: str) -> None:
     issuer = cert(files, ca_path)
     assert c.issuer == issuer.subject
     c.verify_directly_issued_by(issuer)
+
+
+def test_before_1_29_the_client_certificates_are_system_masters(
+    make_cluster: MakeCluster,
+) -> None:
+    cluster = make_cluster("v1.28.9", certificates={"keyAlgorithm": "ecdsa-p256"})
+    files = renew_master_leaves(ClusterCA.generate(cluster.spec), cluster, MASTERS[0], "m1")
+    for base in ("apiserver-kubelet-client", "etcd/healthcheck-client", "apiserver-etcd-client"):
+        c = cert(files, f"pki/{base}.crt")
+        assert names(c, NameOID.ORGANIZATION_NAME) == ["system:masters"], base
 
 
 def test_apiserver_sans(issued: Issued) -> None:
