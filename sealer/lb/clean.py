@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sealer.lb.paths import CA_PATH, CONFIG_PATH, PROGRAM_PATH, PYTHON_PATH, UNIT_NAME, UNIT_PATH
+from sealer.lb.paths import (
+    CA_PATH,
+    CONFIG_PATH,
+    NFT_TABLE,
+    PROGRAM_PATH,
+    PYTHON_PATH,
+    UNIT_NAME,
+    UNIT_PATH,
+    VIP_LINK,
+)
 
 __all__ = ["CleanCommand", "CleanPlan", "clean_plan"]
 
@@ -26,16 +35,33 @@ class CleanPlan:
     after: tuple[CleanCommand, ...]
 
 
-def clean_plan(python: str = PYTHON_PATH) -> CleanPlan:
-    """The daemon is stopped first (or it would re-create the rules), then `--clean` deletes
-    the nftables table, the IPVS service and the sealer-vip link, then the files go."""
+def clean_plan(
+    *,
+    program_present: bool = True,
+    vip: str | None = None,
+    port: int = 6443,
+    python: str = PYTHON_PATH,
+) -> CleanPlan:
+    """The daemon is stopped first (or it would re-create the rules), then its rules go.
+
+    With the program on the node (the fact: PROGRAM_PATH exists), ``sealer-care --clean``
+    deletes the nftables table, the IPVS service and the sealer-vip link and exits 0 when they
+    are already gone. Without it (an earlier clean stopped half-way) the same is done with
+    plain argv, each allowed to fail; check the rule facts afterwards.
+    """
+    stop = CleanCommand(("systemctl", "disable", "--now", UNIT_NAME), may_fail=True)
+    if program_present:
+        rules: tuple[CleanCommand, ...] = (
+            CleanCommand((python, PROGRAM_PATH, "--clean", "--config", CONFIG_PATH), False),
+        )
+    else:
+        plain: list[tuple[str, ...]] = [("nft", "delete", "table", "ip", NFT_TABLE)]
+        if vip is not None:
+            plain.append(("ipvsadm", "-D", "-t", f"{vip}:{port}"))
+        plain.append(("ip", "link", "del", VIP_LINK))
+        rules = tuple(CleanCommand(argv, may_fail=True) for argv in plain)
     return CleanPlan(
-        before=(
-            CleanCommand(("systemctl", "disable", "--now", UNIT_NAME), may_fail=True),
-            CleanCommand(
-                (python, PROGRAM_PATH, "--clean", "--config", CONFIG_PATH), may_fail=False
-            ),
-        ),
+        before=(stop, *rules),
         paths=(UNIT_PATH, PROGRAM_PATH, CONFIG_PATH, CA_PATH),
         after=(
             CleanCommand(("systemctl", "daemon-reload"), may_fail=True),

@@ -158,6 +158,16 @@ def test_clean_plan_stops_before_cleaning_and_removes_every_file() -> None:
     assert plan.after[0].argv == ("systemctl", "daemon-reload")
 
 
+def test_clean_plan_without_the_program_uses_plain_argv() -> None:
+    plan = clean_plan(program_present=False, vip="10.103.97.2")
+    assert [(c.argv, c.may_fail) for c in plan.before] == [
+        (("systemctl", "disable", "--now", UNIT_NAME), True),
+        (("nft", "delete", "table", "ip", "sealer_care"), True),
+        (("ipvsadm", "-D", "-t", "10.103.97.2:6443"), True),
+        (("ip", "link", "del", "sealer-vip"), True),
+    ]
+
+
 PROBE_38 = """
 import socket, sys
 sys.path.insert(0, sys.argv[1])

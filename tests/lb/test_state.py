@@ -141,3 +141,14 @@ def test_conntrack_argv_and_count() -> None:
     assert parse_conntrack_deleted(text) == 2
     assert parse_conntrack_deleted(text.replace("2 flow", "0 flow")) == 0
     assert parse_conntrack_deleted("conntrack: command not found") is None
+
+
+def test_missing_ca_file_fails_every_probe_without_network(tmp_path: Path) -> None:
+    config = Config(
+        vip="10.103.97.2", masters=("10.0.0.11", "10.0.0.12"), ca_file=str(tmp_path / "none")
+    )
+    results = Daemon(config, NftBackend(), Log(io.StringIO())).probe_all()
+    assert set(results) == {"10.0.0.11", "10.0.0.12"}
+    for result in results.values():
+        assert not result.ok
+        assert result.detail.startswith(f"cannot load TLS files ({tmp_path / 'none'})")
