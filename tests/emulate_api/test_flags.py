@@ -45,3 +45,25 @@ def test_version_flag() -> None:
     out = run(["--version"])
     assert out.returncode == 0
     assert out.stdout == "Kubernetes v1.29.3\n"
+
+
+def test_unreadable_serving_key_is_one_error_line(pki: Pki, tmp_path: Path) -> None:
+    garbage = tmp_path / "apiserver.key"
+    garbage.write_text("not a key\n")
+    args = [a for a in apiserver_args(pki, "https://127.0.0.1:1", 1) if "tls-private-key" not in a]
+    out = run([*args, f"--tls-private-key-file={garbage}"])
+    assert out.returncode == 1
+    assert out.stderr.startswith("Error: failed to load the serving certificate")
+    assert "Traceback" not in out.stderr
+
+
+def test_port_in_use(pki: Pki) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = run(apiserver_args(pki, "https://127.0.0.1:1", port))
+    assert out.returncode == 1
+    assert f"Error: failed to listen on 127.0.0.1:{port}" in out.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import ssl
 import sys
 import threading
 from types import FrameType
@@ -12,7 +13,7 @@ from types import FrameType
 from sealer.lab.emulate.apiserver.controllers import Controllers
 from sealer.lab.emulate.apiserver.etcd import EtcdClient
 from sealer.lab.emulate.apiserver.flags import FlagError, parse_flags, validate
-from sealer.lab.emulate.apiserver.server import ApiServer, VersionInfo, serve
+from sealer.lab.emulate.apiserver.server import ApiServer, VersionInfo, serve, tls_context
 from sealer.lab.emulate.apiserver.store import Store
 
 __all__ = ["DEFAULT_VERSION", "VERSION_ENV", "main"]
@@ -58,11 +59,25 @@ def main(argv: list[str] | None = None) -> int:
         for error in errors:
             sys.stderr.write(f"Error: {error}\n")
         return 1
-    etcd = EtcdClient(opts.etcd_servers, opts.etcd_cafile, opts.etcd_certfile, opts.etcd_keyfile)
-    # health checks get their own connections and the real --etcd-healthcheck-timeout default
-    health = EtcdClient(
-        opts.etcd_servers, opts.etcd_cafile, opts.etcd_certfile, opts.etcd_keyfile, timeout=2.0
-    )
+    try:
+        ctx = tls_context(opts)
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        sys.stderr.write(
+            f"Error: failed to load the serving certificate {opts.tls_cert_file}, its key "
+            f"or the client CA {opts.client_ca_file}: {exc}\n"
+        )
+        return 1
+    try:
+        etcd = EtcdClient(
+            opts.etcd_servers, opts.etcd_cafile, opts.etcd_certfile, opts.etcd_keyfile
+        )
+        # health checks get their own connections and the real --etcd-healthcheck-timeout
+        health = EtcdClient(
+            opts.etcd_servers, opts.etcd_cafile, opts.etcd_certfile, opts.etcd_keyfile, 2.0
+        )
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        sys.stderr.write(f"Error: failed to load the etcd client TLS files: {exc}\n")
+        return 1
     app = ApiServer(
         options=opts,
         store=Store(etcd, opts.etcd_prefix),
@@ -93,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.flush()
 
     try:
-        serve(app, ready)
+        serve(app, ctx, ready)
     except OSError as exc:
         sys.stderr.write(
             f"Error: failed to listen on {opts.bind_address}:{opts.secure_port}: {exc}\n"

@@ -19,7 +19,16 @@ from sealer.lab.emulate.apiserver.resources import find_resource
 from sealer.lab.emulate.apiserver.status import ApiError
 from sealer.lab.emulate.apiserver.store import Store
 
-__all__ = ["Identity", "Request", "authenticate_token", "authorize", "identity_from_cert"]
+__all__ = [
+    "ANONYMOUS",
+    "Identity",
+    "Request",
+    "authenticate_token",
+    "authorize",
+    "forbidden_message",
+    "identity_from_cert",
+    "token_expired",
+]
 
 ANONYMOUS = "system:anonymous"
 _TOKEN = re.compile(r"^([a-z0-9]{6})\.([a-z0-9]{16})$")
@@ -275,6 +284,3 @@ def forbidden_message(who: Identity, req: Request) -> str:
         f'User "{who.user}" cannot {req.verb} resource "{req.resource_path}" in API group '
         f'"{req.group}" {where}'
     )
-
-
-__all__ += ["ANONYMOUS", "forbidden_message", "token_expired"]

@@ -11,7 +11,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-__all__ = ["KNOWN_BOOL_FLAGS", "KNOWN_VALUE_FLAGS", "FlagError", "Options", "parse_flags"]
+__all__ = [
+    "KNOWN_BOOL_FLAGS",
+    "KNOWN_VALUE_FLAGS",
+    "FlagError",
+    "Options",
+    "parse_flags",
+    "validate",
+]
 
 # Boolean flags of kube-apiserver v1.29 (pflag: `--x`, `--x=true`, `--x=false`).
 KNOWN_BOOL_FLAGS = frozenset(

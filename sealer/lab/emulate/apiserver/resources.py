@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["RESOURCES", "Resource", "find_resource", "group_versions"]
+__all__ = ["RESOURCES", "VERBS", "Resource", "find_resource", "group_versions"]
 
 # Where the real apiserver keeps these resources under /registry when it differs from the plural.
 _STORAGE_NAMES = {

@@ -31,13 +31,13 @@ from sealer.lab.emulate.apiserver.etcd import EtcdClient, EtcdUnavailable
 from sealer.lab.emulate.apiserver.flags import Options
 from sealer.lab.emulate.apiserver.lifecycle import apply_node_lifecycle
 from sealer.lab.emulate.apiserver.patch import PatchError, apply_patch
-from sealer.lab.emulate.apiserver.resources import RESOURCES, Resource, find_resource
+from sealer.lab.emulate.apiserver.resources import Resource, find_resource
 from sealer.lab.emulate.apiserver.selectors import field_selector, label_selector
 from sealer.lab.emulate.apiserver.status import ApiError, bad_request, forbidden, invalid
 from sealer.lab.emulate.apiserver.store import Store
 from sealer.lab.emulate.apiserver.tables import to_table
 
-__all__ = ["ApiServer", "VersionInfo", "serve"]
+__all__ = ["ApiServer", "VersionInfo", "serve", "tls_context"]
 
 Obj = dict[str, Any]
 _WATCH_POLL_SECONDS = 0.5
@@ -754,6 +754,13 @@ class _Server(ThreadingHTTPServer):
         self._ctx = ctx
         super().__init__(address, handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """TLS handshakes that fail (TCP probes, wrong CA) are routine: no traceback."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ssl.SSLError | OSError):
+            return
+        super().handle_error(request, client_address)
+
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = self.socket.accept()
         # the TLS handshake runs in the request's own thread (Handler.setup), so a client
@@ -771,18 +778,16 @@ def tls_context(options: Options) -> ssl.SSLContext:
     return ctx
 
 
-def serve(app: ApiServer, on_ready: Callable[[], None] | None = None) -> None:
-    """Serve until ``app.stopping`` is set."""
+class _ServerV6(_Server):
+    address_family = socket.AF_INET6
+
+
+def serve(app: ApiServer, ctx: ssl.SSLContext, on_ready: Callable[[], None] | None = None) -> None:
+    """Serve until ``app.stopping`` is set; OSError when the address cannot be bound."""
     handler = type("BoundHandler", (Handler,), {"app": app})
     bind = app.options.bind_address
-    if ":" in bind:
-
-        class _V6(_Server):
-            address_family = socket.AF_INET6
-
-        server: _Server = _V6((bind, app.options.secure_port), handler, tls_context(app.options))
-    else:
-        server = _Server((bind, app.options.secure_port), handler, tls_context(app.options))
+    kind = _ServerV6 if ":" in bind else _Server
+    server = kind((bind, app.options.secure_port), handler, ctx)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
     )
@@ -794,6 +799,3 @@ def serve(app: ApiServer, on_ready: Callable[[], None] | None = None) -> None:
     finally:
         server.shutdown()
         server.server_close()
-
-
-__all__ += ["RESOURCES"]
