@@ -64,9 +64,9 @@ def test_old_api_version_is_refused() -> None:
 
 def test_flag_errors_are_pflags() -> None:
     fs = FlagSet({"config": STRING, "upload-certs": BOOL, "skip-phases": SLICE})
-    with pytest.raises(KubeadmError, match="^unknown flag: --foo$"):
+    with pytest.raises(KubeadmError, match=r"^unknown flag: --foo$"):
         fs.parse(["--foo"])
-    with pytest.raises(KubeadmError, match="^flag needs an argument: --config$"):
+    with pytest.raises(KubeadmError, match=r"^flag needs an argument: --config$"):
         fs.parse(["--config"])
     with pytest.raises(KubeadmError, match=r'invalid argument "x" for "--upload-certs" flag'):
         fs.parse(["--upload-certs=x"])

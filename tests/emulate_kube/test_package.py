@@ -24,8 +24,13 @@ def test_layout_and_metadata(package: Path, tmp_path: Path) -> None:
         names = set(tar.getnames())
         tar.extractall(tmp_path, filter="data")
     for required in (
-        "kube/bin/kubeadm", "kube/bin/kubelet", "kube/bin/kubectl", "kube/conf/kubelet.service",
-        "kube/conf/10-kubeadm.conf", "kube/images/images.tar", "kube/shell/init.sh",
+        "kube/bin/kubeadm",
+        "kube/bin/kubelet",
+        "kube/bin/kubectl",
+        "kube/conf/kubelet.service",
+        "kube/conf/10-kubeadm.conf",
+        "kube/images/images.tar",
+        "kube/shell/init.sh",
         "kube/Metadata",
     ):
         assert required in names
@@ -40,14 +45,24 @@ def test_layout_and_metadata(package: Path, tmp_path: Path) -> None:
     subprocess.run(["bash", "-n", str(tmp_path / "kube/shell/init.sh")], check=True)
     out = subprocess.run(
         [str(tmp_path / "kube/bin/kubeadm"), "version", "-o", "short"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == "v1.29.3"
-    out = subprocess.run([str(tmp_path / "kube/bin/kubelet"), "--version"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [str(tmp_path / "kube/bin/kubelet"), "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert out.stdout.strip() == "Kubernetes v1.29.3"
-    bad = subprocess.run([str(tmp_path / "kube/bin/kubeadm"), "init", "--nope"],
-                         capture_output=True, text=True, check=False)
+    bad = subprocess.run(
+        [str(tmp_path / "kube/bin/kubeadm"), "init", "--nope"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert bad.returncode == 1
     assert bad.stderr.splitlines()[0] == "unknown flag: --nope"
     assert "To see the stack trace of this error execute with --v=5 or higher" in bad.stderr

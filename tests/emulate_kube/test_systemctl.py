@@ -18,8 +18,11 @@ from sealer.lab.emulate import runtime
 def sd(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     units = tmp_path / "units"
     units.mkdir()
-    env = {**os.environ, "SEALER_SYSTEMD_UNITS": str(units),
-           "SEALER_SYSTEMD_RUN": str(tmp_path / "run")}
+    env = {
+        **os.environ,
+        "SEALER_SYSTEMD_UNITS": str(units),
+        "SEALER_SYSTEMD_RUN": str(tmp_path / "run"),
+    }
     (units / "demo.service").write_text(
         "[Unit]\nDescription=demo\n[Service]\nEnvironment=MSG=hi\n"
         "ExecStart=/bin/sh -c 'echo $MSG; exec sleep 300'\nRestart=always\nRestartSec=0.2\n"
@@ -30,8 +33,14 @@ def sd(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
 
 
 def _ctl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sealer.lab.emulate.systemctl", *args],
-                          env=env, capture_output=True, text=True, check=False, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "sealer.lab.emulate.systemctl", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
 
 
 def _main_pid(env: dict[str, str]) -> int:
@@ -48,7 +57,7 @@ def _wait_new_pid(env: dict[str, str], old: int) -> int:
 
 
 def test_start_restart_on_death_stop(sd: tuple[Path, dict[str, str]]) -> None:
-    units, env = sd
+    _, env = sd
     assert _ctl(env, "is-active", "demo").stdout.strip() == "inactive"
     assert _ctl(env, "start", "demo").returncode == 0
     pid = _main_pid(env)
@@ -88,7 +97,8 @@ def test_changed_unit_warns_until_daemon_reload(sd: tuple[Path, dict[str, str]])
     units, env = sd
     assert _ctl(env, "start", "demo").returncode == 0
     (units / "demo.service").write_text(
-        (units / "demo.service").read_text().replace("MSG=hi", "MSG=bye"))
+        (units / "demo.service").read_text().replace("MSG=hi", "MSG=bye")
+    )
     restarted = _ctl(env, "restart", "demo")
     assert "changed on disk. Run 'systemctl daemon-reload'" in restarted.stderr
     assert _ctl(env, "daemon-reload").returncode == 0

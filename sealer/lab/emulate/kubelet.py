@@ -537,6 +537,8 @@ class Kubelet:
             if time.monotonic() - last_beat >= (HEARTBEAT if self.registered else 2.0):
                 last_beat = time.monotonic()
                 self.heartbeat()
+            elif self.registered and self.client is not None:
+                self._mirror_pods()
             self.stop.wait(1.0)
 
 

@@ -3,6 +3,7 @@ the kubelet, and for ``--control-plane`` certificates, manifests and an etcd mem
 
 from __future__ import annotations
 
+import socket
 import time
 import urllib.parse
 from pathlib import Path
@@ -266,8 +267,25 @@ def _wait_file(path: Path, timeout: float) -> bool:
     return False
 
 
-def etcd_endpoints(c: Client, fallback_host: str) -> list[str]:
-    """Client URLs of the cluster's etcd members, from the etcd static pods' annotations."""
+def etcd_endpoints(c: Client, fallback_host: str, timeout: float = 40.0) -> list[str]:
+    """Client URLs of the cluster's etcd members, from the etcd static pods' annotations
+    (retried while the mirror pods appear, as kubeadm does)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        urls = _etcd_endpoints_once(c)
+        if urls or time.monotonic() > deadline:
+            break
+        time.sleep(1.0)
+    if urls:
+        return urls
+    try:
+        fallback_host = socket.gethostbyname(fallback_host)
+    except OSError:
+        pass
+    return [f"https://{fallback_host}:2379"]
+
+
+def _etcd_endpoints_once(c: Client) -> list[str]:
     urls: list[str] = []
     try:
         pods = c.get(
@@ -284,7 +302,7 @@ def etcd_endpoints(c: Client, fallback_host: str) -> list[str]:
         url = ann.get("kubeadm.kubernetes.io/etcd.advertise-client-urls")
         if url:
             urls.append(url)
-    return urls or [f"https://{fallback_host}:2379"]
+    return urls
 
 
 def _join_etcd(c: Client, s: Settings, url: str) -> list[str]:
