@@ -13,6 +13,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import DocumentStartEvent
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
 __all__ = ["MAX_VALUES", "Positions", "YamlSyntaxError", "load_with_positions"]
@@ -99,11 +100,70 @@ def _plain(node: Any, path: PathT, pos: Positions) -> Any:
     return node
 
 
-def load_with_positions(text: str) -> tuple[Any, Positions]:
+def _round_trip() -> YAML:
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _load_all(text: str) -> tuple[list[Any], Any]:
+    """The documents, and ``None`` or the constructor when they are nodes still to be read.
+
+    ruamel's round-trip loader asserts on some valid arrangements of comments (a blank or
+    comment line before a block scalar whose indicator carries a comment). Such a file is read
+    again with the safe loader; :func:`_from_node` then keeps the positions of its nodes.
+    """
     try:
-        documents = list(yaml.load_all(text))
+        return list(_round_trip().load_all(text)), None
+    except (YAMLError, RecursionError):
+        raise
+    except Exception:
+        yaml = YAML(typ="safe", pure=True)
+        return list(yaml.compose_all(text)), yaml.constructor
+
+
+def _mark(node: Node) -> tuple[int, int]:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _from_node(constructor: Any, node: Node | None, path: PathT, pos: Positions) -> Any:
+    """Plain data from a composed node, recording positions as :func:`_plain` does."""
+    if node is None:
+        return None
+    if len(pos.values) > MAX_VALUES:
+        raise _TooLarge(path)
+    if isinstance(node, MappingNode):
+        constructor.flatten_mapping(node)  # merge keys (<<)
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key: Any = constructor.construct_object(key_node, deep=True)
+            if isinstance(key, list | dict | set | tuple):
+                raise YamlSyntaxError(*_mark(key_node), "YAML syntax error: unsupported key")
+            if key in result:
+                message = f"YAML syntax error: duplicate key '{key}'"
+                raise YamlSyntaxError(*_mark(key_node), message)
+            child: PathT = (*path, key)
+            pos.keys[child] = _mark(key_node)
+            below = isinstance(value_node, MappingNode | SequenceNode) and (
+                value_node.start_mark.line > key_node.start_mark.line
+            )
+            empty = isinstance(value_node, ScalarNode) and str(value_node.tag).endswith(":null")
+            pos.values[child] = pos.keys[child] if below or empty else _mark(value_node)
+            result[key] = _from_node(constructor, value_node, child, pos)
+        return result
+    if isinstance(node, SequenceNode):
+        items: list[Any] = []
+        for index, item in enumerate(node.value):
+            child = (*path, index)
+            pos.values[child] = _mark(item)
+            items.append(_from_node(constructor, item, child, pos))
+        return items
+    return constructor.construct_object(node, deep=True)
+
+
+def load_with_positions(text: str) -> tuple[Any, Positions]:
+    try:
+        documents, constructor = _load_all(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -125,11 +185,15 @@ def load_with_positions(text: str) -> tuple[Any, Positions]:
         summary = (str(exc).strip().splitlines() or ["invalid YAML"])[0]
         raise YamlSyntaxError(1, 1, f"YAML syntax error: {summary}") from None
     if len(documents) > 1:
-        line, column = _second_document_start(yaml, text)
+        line, column = _second_document_start(text)
         raise YamlSyntaxError(line, column, "expected one YAML document, found several (---)")
     pos = Positions()
+    root = documents[0] if documents else None
     try:
-        data = _plain(documents[0] if documents else None, (), pos)
+        if constructor is None:
+            data = _plain(root, (), pos)
+        else:
+            data = _from_node(constructor, root, (), pos)
     except _TooLarge as exc:
         line, column = pos.of_value(exc.path)  # inside the aliased value that grew too large
         message = f"more than {MAX_VALUES} values once aliases are expanded"
@@ -141,8 +205,9 @@ def load_with_positions(text: str) -> tuple[Any, Positions]:
     return data, pos
 
 
-def _second_document_start(yaml: YAML, text: str) -> tuple[int, int]:
-    starts = [e.start_mark for e in yaml.parse(text) if isinstance(e, DocumentStartEvent)]
+def _second_document_start(text: str) -> tuple[int, int]:
+    events = YAML(typ="safe", pure=True).parse(text)  # the safe parser ignores comments
+    starts = [e.start_mark for e in events if isinstance(e, DocumentStartEvent)]
     if len(starts) < 2:  # pragma: no cover - load_all found several documents
         return (1, 1)
     return (starts[1].line + 1, starts[1].column + 1)

@@ -222,3 +222,9 @@ def test_missing_unreadable_files_are_one_line_errors(cli: CliRunner, tmp_path: 
     assert run.code == 1 and run.err_lines == [f"error: {latin1}: is not UTF-8 text"]
     with pytest.raises(SealerError):
         load_clusterfile(tmp_path / "nope.yaml")
+
+
+def test_layout_the_round_trip_reader_trips_on() -> None:
+    """ruamel's round-trip reader asserts on this valid file; the safe reader takes over."""
+    spec = load_clusterfile(VALID / "comment-before-block-scalar.yaml", env={}).cluster.spec
+    assert spec.package.source == "/opt/kube1.29.3.tar.gz"
