@@ -321,7 +321,7 @@ class Kubelet:
             if v:
                 taint["value"] = v
             taints.append(taint)
-        spec: dict[str, Any] = {"taints": taints} if taints else {}
+        node_spec: dict[str, Any] = {"taints": taints} if taints else {}
         return {
             "apiVersion": "v1",
             "kind": "Node",
@@ -333,7 +333,7 @@ class Kubelet:
                     "volumes.kubernetes.io/controller-managed-attach-detach": "true",
                 },
             },
-            "spec": spec,
+            "spec": node_spec,
             "status": self._status(ip),
         }
 
@@ -486,9 +486,7 @@ class Kubelet:
             except ApiError as exc:
                 log("E", f'"Failed creating a mirror pod" pod="{name}" err="{exc.message}"')
 
-    def _pod_status(
-        self, namespace: str, name: str, obj: dict[str, Any], started: str
-    ) -> None:
+    def _pod_status(self, namespace: str, name: str, obj: dict[str, Any], started: str) -> None:
         assert self.client is not None
         ip = node_ip(self.client.server, self.flags.get("--node-ip"))
         container = ((obj.get("spec") or {}).get("containers") or [{}])[0].get("name", name)

@@ -63,7 +63,7 @@ def main(argv: list[str]) -> int:
     if unit is None:
         import json
 
-        unit = units.Unit(**_unit_from_json(json.loads(argv[1])))
+        unit = units.unit_from_dict(json.loads(argv[1]))
     state = sdstate.read_state(unit.name)
     state.supervisor_pid = os.getpid()
     state.supervisor_start = runtime.start_time(os.getpid())
@@ -145,14 +145,6 @@ def main(argv: list[str]) -> int:
         return 0
     finally:
         log.close()
-
-
-def _unit_from_json(data: dict[str, object]) -> dict[str, object]:
-    out = dict(data)
-    for key, value in data.items():
-        if isinstance(value, list):
-            out[key] = tuple(value)
-    return out
 
 
 if __name__ == "__main__":

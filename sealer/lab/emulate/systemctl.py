@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sealer.lab.emulate import runtime, sdstate, units
@@ -42,9 +43,8 @@ def _load(name: str) -> tuple[units.Unit, bool]:
         return unit, False
     if not (udir / name).is_file():
         raise units.UnitNotFound(name)
-    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in data["unit"].items()}
     changed = data["fingerprint"] != units.fingerprint(name, udir)
-    return units.Unit(**fields), changed
+    return units.unit_from_dict(data["unit"]), changed
 
 
 def _save_loaded(unit: units.Unit, fp: str) -> None:
@@ -257,7 +257,7 @@ def status(name: str) -> int:
     return 0 if state.active == "active" else 3
 
 
-SHOW = {
+SHOW: dict[str, Callable[[sdstate.State], str]] = {
     "ActiveState": lambda s: s.active,
     "SubState": lambda s: s.sub,
     "MainPID": lambda s: str(s.main_pid),

@@ -15,6 +15,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "Unit",
@@ -25,6 +26,7 @@ __all__ = [
     "normalize",
     "parse_env_file",
     "unit_files",
+    "unit_from_dict",
 ]
 
 UNIT_DIR = Path("/etc/systemd/system")
@@ -70,6 +72,12 @@ class Unit:
     wanted_by: tuple[str, ...] = ()
     working_directory: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+
+
+def unit_from_dict(data: dict[str, Any]) -> Unit:
+    """A Unit back from its JSON form (lists become tuples again)."""
+    fixed: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return Unit(**fixed)
 
 
 def normalize(name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 
 from sealer.lab.emulate.kubeadm.errors import KubeadmError
@@ -29,15 +30,15 @@ class Parsed:
     args: list[str] = field(default_factory=list)
     set: set[str] = field(default_factory=set)
 
-    def str(self, name: str, default: str = "") -> str:
+    def str(self, name: builtins.str, default: builtins.str = "") -> builtins.str:
         v = self.values.get(name, default)
-        return v if isinstance(v, str) else default
+        return v if isinstance(v, builtins.str) else default
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool = False) -> builtins.bool:
         v = self.values.get(name, default)
-        return v if isinstance(v, bool) else default
+        return v if isinstance(v, builtins.bool) else default
 
-    def list(self, name: str) -> list[str]:
+    def list(self, name: builtins.str) -> builtins.list[builtins.str]:
         v = self.values.get(name, [])
         return [str(x) for x in v] if isinstance(v, list) else []
 

@@ -3,6 +3,7 @@ the kubelet, and for ``--control-plane`` certificates, manifests and an etcd mem
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 import urllib.parse
@@ -278,10 +279,8 @@ def etcd_endpoints(c: Client, fallback_host: str, timeout: float = 40.0) -> list
         time.sleep(1.0)
     if urls:
         return urls
-    try:
+    with contextlib.suppress(OSError):
         fallback_host = socket.gethostbyname(fallback_host)
-    except OSError:
-        pass
     return [f"https://{fallback_host}:2379"]
 
 
