@@ -205,3 +205,24 @@ def test_rbac_binding_in_etcd_grants_kubeadm_cluster_admins(
         }
     )
     assert adm.run("get", "secrets", "-A").returncode == 0
+
+
+def test_kubectl_auth_can_i_whoami_and_impersonation(
+    admin: Kubectl, apiserver: ApiServer, pki: Pki, tmp_path: Path
+) -> None:
+    assert admin.run("auth", "can-i", "delete", "nodes").stdout.strip() == "yes"
+    who = admin.run("auth", "whoami").stdout
+    assert "kubernetes-admin" in who and "system:masters" in who
+    as_node = ["--as=system:node:w1", "--as-group=system:nodes"]
+    assert admin.run("auth", "can-i", "get", "nodes", *as_node).stdout.strip() == "yes"
+    denied = admin.run("auth", "can-i", "list", "secrets", "-A", *as_node, check=False)
+    assert (denied.returncode, denied.stdout.strip()) == (1, "no")
+    forbidden = admin.run("get", "secrets", "-A", *as_node, check=False)
+    assert 'User "system:node:w1" cannot list resource "secrets"' in forbidden.stderr
+    # a non-admin may not impersonate
+    pair = make_leaf(tmp_path, "jane", pki.ca, "jane", ("devs",), client=True)
+    config = write_kubeconfig(tmp_path / "jane.conf", apiserver.url, pki.ca.cert, cert_user(pair))
+    jane = Kubectl(config, tmp_path / "jc")
+    out = jane.run("get", "nodes", "--as=kubernetes-admin", check=False)
+    assert out.returncode == 1
+    assert "Error from server (Forbidden)" in out.stderr

@@ -155,7 +155,9 @@ def _builtin(who: Identity, req: Request) -> bool:
         and req.verb == "get"
     ):
         return True  # kubeadm:bootstrap-signer-clusterinfo grants this to system:anonymous
-    if req.group == "authorization.k8s.io" and req.resource.startswith("self"):
+    if req.group in {"authorization.k8s.io", "authentication.k8s.io"} and req.resource.startswith(
+        "self"
+    ):
         return "system:authenticated" in who.groups
     if "system:bootstrappers" in who.groups and _bootstrapper(req):
         return True

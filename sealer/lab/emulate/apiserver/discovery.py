@@ -30,7 +30,7 @@ def _entries(res: Resource) -> list[dict[str, Any]]:
         "singularName": res.singular,
         "namespaced": res.namespaced,
         "kind": res.kind,
-        "verbs": list(VERBS) if res.plural != "nodes" else [*VERBS],
+        "verbs": list(res.verbs or VERBS),
     }
     if res.short_names:
         main["shortNames"] = list(res.short_names)

@@ -220,6 +220,30 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return Identity(ANONYMOUS, ("system:unauthenticated",))
 
+    def _impersonate(self, who: Identity) -> Identity:
+        """``Impersonate-User``/``Impersonate-Group`` (kubectl --as/--as-group)."""
+        user = self.headers.get("Impersonate-User")
+        groups = self.headers.get_all("Impersonate-Group") or []
+        if not user:
+            if groups:
+                raise bad_request("requested impersonation of groups without a user")
+            return who
+        wanted = [("users", user), *[("groups", g) for g in groups]]
+        for resource, name in wanted:
+            req = Request(
+                verb="impersonate", path="", is_resource=True, resource=resource, name=name
+            )
+            if not authorize(self.app.store, who, req):
+                raise ApiError(
+                    403,
+                    "Forbidden",
+                    f'{resource} "{name}" is forbidden: User "{who.user}" cannot impersonate '
+                    f'resource "{resource}" in API group "" at the cluster scope',
+                    {"name": name, "kind": resource},
+                )
+        extra = "system:unauthenticated" if user == ANONYMOUS else "system:authenticated"
+        return Identity(user, (*groups, extra))
+
     # -- dispatch ----------------------------------------------------------------------
 
     def _dispatch(self) -> None:
@@ -245,6 +269,7 @@ class Handler(BaseHTTPRequestHandler):
                     },
                 )
                 return
+            who = self._impersonate(who)
             routed = _route(path)
             if routed is None or routed[2] is None:
                 self._non_resource(who, path, query, routed)
@@ -386,6 +411,18 @@ class Handler(BaseHTTPRequestHandler):
     def _resource(self, who: Identity, verb: str, route: Route, query: dict[str, str]) -> None:
         res, store = route.res, self.app.store
         dry_run = "dryRun" in query
+        if not res.stored:
+            if verb != "create" or route.name:
+                raise ApiError(
+                    405,
+                    "MethodNotAllowed",
+                    "the server does not allow this method on the requested resource",
+                )
+            body = self._json_body()
+            if not isinstance(body, dict):
+                raise bad_request("the body of the request was empty or not an object")
+            self._json(201, _review(self.app, who, res, body))
+            return
         if verb == "get":
             if route.subresource == "log":
                 self._send(200, b"", "text/plain")
@@ -699,6 +736,42 @@ def _apply_body(raw: bytes) -> Obj:
     if not isinstance(doc, dict):
         raise bad_request("the apply patch is not an object")
     return doc
+
+
+def _review(app: ApiServer, who: Identity, res: Resource, body: Obj) -> Obj:
+    """SelfSubjectAccessReview, SubjectAccessReview, SelfSubjectReview (``kubectl auth``)."""
+    out: Obj = {
+        "kind": res.kind,
+        "apiVersion": res.api_version,
+        "metadata": {"creationTimestamp": None},
+    }
+    if res.plural == "selfsubjectreviews":
+        info: Obj = {"username": who.user, "groups": list(who.groups)}
+        out["status"] = {"userInfo": info}
+        return out
+    spec = body.get("spec") or {}
+    subject = who
+    if res.plural == "subjectaccessreviews":
+        subject = Identity(str(spec.get("user", "")), tuple(spec.get("groups") or ()))
+    attrs = spec.get("resourceAttributes")
+    if isinstance(attrs, dict):
+        req = Request(
+            verb=str(attrs.get("verb", "")),
+            path="",
+            is_resource=True,
+            group=str(attrs.get("group", "")),
+            resource=str(attrs.get("resource", "")),
+            subresource=str(attrs.get("subresource", "")),
+            namespace=str(attrs.get("namespace", "")),
+            name=str(attrs.get("name", "")),
+        )
+    else:
+        nonres = spec.get("nonResourceAttributes") or {}
+        req = Request(verb=str(nonres.get("verb", "")), path=str(nonres.get("path", "")))
+    allowed = authorize(app.store, subject, req)
+    out["spec"] = spec
+    out["status"] = {"allowed": allowed}
+    return out
 
 
 def _check_kind(res: Resource, body: Obj) -> None:
