@@ -19,10 +19,10 @@ from sealer.cli.session import (
     run_async,
     run_log_path,
 )
+from sealer.clusterfile import load as load_clusterfile
 from sealer.connect import Connections
 from sealer.engine import Executor, RunContext, RunSummary
 from sealer.reconcile import graph_for, plan, target_for
-from sealer.spec import load_clusterfile
 from sealer.steps.graph import apply_graph
 
 

@@ -18,10 +18,10 @@ from sealer.cli.session import (
     run_async,
     run_log_path,
 )
+from sealer.clusterfile import load as load_clusterfile
 from sealer.connect import Connections
 from sealer.engine import RunContext, RunSummary
 from sealer.reconcile import clean
-from sealer.spec import load_clusterfile
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from sealer.cli.options import add_clusterfile, add_output
 from sealer.cli.render import Ui
+from sealer.clusterfile import load as load_clusterfile
 from sealer.errors import UsageError
 from sealer.kube.kubeadm_config import (
     HostFacts,
@@ -20,7 +21,6 @@ from sealer.kube.kubeadm_config import (
     render_kubeadm_config,
 )
 from sealer.kube.paths import KUBEADM_CONFIG_PATH
-from sealer.spec import load_clusterfile
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

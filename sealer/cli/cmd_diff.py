@@ -8,9 +8,9 @@ from dataclasses import asdict
 from sealer.cli.options import add_clusterfile, add_output
 from sealer.cli.render import Ui
 from sealer.cli.session import add_connection_options, pool_options, print_plan, run_async
+from sealer.clusterfile import load as load_clusterfile
 from sealer.connect import Connections
 from sealer.reconcile import Planned, plan
-from sealer.spec import load_clusterfile
 
 CHANGES_PENDING = 2
 

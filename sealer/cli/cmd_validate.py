@@ -9,8 +9,8 @@ from rich.markup import escape
 
 from sealer.cli.options import add_clusterfile, add_output
 from sealer.cli.render import Ui
+from sealer.clusterfile import load as load_clusterfile
 from sealer.errors import SpecError
-from sealer.spec import load_clusterfile
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

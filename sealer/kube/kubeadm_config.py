@@ -50,6 +50,7 @@ __all__ = [
     "LbBackend",
     "RenderedConfig",
     "check_patches",
+    "patch_problems",
     "dump_documents",
     "kube_proxy_mode",
     "kubeadm_api_version",
@@ -186,16 +187,22 @@ def _patch_schemas(cluster: Cluster) -> dict[str, tuple[Struct, dict[str, Any]]]
     }
 
 
+def patch_problems(cluster: Cluster) -> list[str]:
+    """Every problem of the ``spec.kubeadm`` patches, each ``PATH: message``."""
+    problems: list[str] = []
+    for name, (schema, patch) in _patch_schemas(cluster).items():
+        problems += _owned_problems(name, patch)
+        problems += problems_in(schema, patch, f"spec.kubeadm.{name}")
+    return problems
+
+
 def check_patches(cluster: Cluster, source: str | None = None) -> None:
     """Reject ``spec.kubeadm`` patches naming unknown fields, wrong types or sealer's fields.
 
     Checked against the API version the cluster's Kubernetes version uses; every problem
     is reported, one per line, prefixed with ``source`` (the Clusterfile's name) if given.
     """
-    problems: list[str] = []
-    for name, (schema, patch) in _patch_schemas(cluster).items():
-        problems += _owned_problems(name, patch)
-        problems += problems_in(schema, patch, f"spec.kubeadm.{name}")
+    problems = patch_problems(cluster)
     if problems:
         prefix = f"{source}: " if source else ""
         raise KubeError("\n".join(prefix + p for p in problems))

@@ -11,9 +11,10 @@ import datetime
 import difflib
 import json
 import os
+import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -174,8 +175,28 @@ def _problem(
     return Problem(name, line, column, format_path(path), message, severity)
 
 
+#: A check of a valid Clusterfile from a layer above this one (the kubeadm patches): it
+#: returns ``(path, message)`` pairs, the path written like ``spec.kubeadm.x["y"][0]``.
+ExtraCheck = Callable[[Cluster], Iterable[tuple[str, str]]]
+
+_PATH_TOKEN = re.compile(r'\.?([A-Za-z0-9_-]+)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]')
+
+
+def parse_path(text: str) -> PathT:
+    """``spec.hosts["10.0.0.1"].ssh.port`` -> ``("spec", "hosts", "10.0.0.1", "ssh", "port")``;
+    the inverse of :func:`format_path`."""
+    parts: list[str | int] = []
+    for match in _PATH_TOKEN.finditer(text):
+        name, index, quoted = match.groups()
+        parts.append(int(index) if index is not None else (name if name is not None else quoted))
+    return tuple(parts)
+
+
 def validate_text(
-    text: str, name: str, env: Mapping[str, str] | None = None
+    text: str,
+    name: str,
+    env: Mapping[str, str] | None = None,
+    extra_checks: Sequence[ExtraCheck] = (),
 ) -> tuple[Cluster | None, list[Problem]]:
     """Validate Clusterfile text; return the model (None when invalid) and every problem."""
     env = os.environ if env is None else env
@@ -212,6 +233,10 @@ def validate_text(
         return None, _sorted(problems)
     for path, message, severity in cross_checks(cluster):
         problems.append(_problem(name, pos, path, message, key=False, severity=severity))
+    for check in extra_checks:
+        for path_text, message in check(cluster):
+            at_key = message.startswith("unknown field")
+            problems.append(_problem(name, pos, parse_path(path_text), message, key=at_key))
     errors = [p for p in problems if p.severity == "error"]
     return (None if errors else cluster), _sorted(problems)
 
@@ -228,7 +253,11 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(cleaned, key=lambda p: (p.line, p.column, p.path, p.message))
 
 
-def load_clusterfile(path: str | Path, env: Mapping[str, str] | None = None) -> LoadedClusterfile:
+def load_clusterfile(
+    path: str | Path,
+    env: Mapping[str, str] | None = None,
+    extra_checks: Sequence[ExtraCheck] = (),
+) -> LoadedClusterfile:
     """Load and validate a Clusterfile; raise SpecError with every problem when invalid."""
     path = Path(path)
     try:
@@ -241,7 +270,7 @@ def load_clusterfile(path: str | Path, env: Mapping[str, str] | None = None) -> 
         raise SealerError(f"{path}: is not UTF-8 text") from None
     except OSError as exc:
         raise SealerError(f"{path}: cannot read the Clusterfile: {exc.strerror}") from None
-    cluster, problems = validate_text(text, str(path), env)
+    cluster, problems = validate_text(text, str(path), env, extra_checks)
     if cluster is None:
         raise SpecError(problems)
     return LoadedClusterfile(path, cluster, [p for p in problems if p.severity == "warning"])
