@@ -25,6 +25,7 @@ import hmac
 import ipaddress
 import json
 import threading
+import time
 from typing import Any
 
 from cryptography import x509
@@ -88,6 +89,7 @@ class Controllers:
         signing_key_file: str,
         stopping: threading.Event,
         interval: float = 2.0,
+        compaction_interval: float = 300.0,
     ) -> None:
         self.store = store
         self.service_cidr = service_cluster_ip_range
@@ -98,6 +100,9 @@ class Controllers:
         self.stopping = stopping
         self.interval = interval
         self.bootstrapped = False
+        self.compaction_interval = compaction_interval
+        self._compact_due = time.monotonic() + compaction_interval
+        self._compact_rev = 0
 
     def run(self) -> None:
         while not self.stopping.is_set():
@@ -111,6 +116,7 @@ class Controllers:
             self.clean_tokens,
             self.sign_cluster_info,
             self.csrs,
+            self.compact,
         )
         for loop in loops:
             try:
@@ -181,6 +187,22 @@ class Controllers:
             },
         )
         self.bootstrapped = True
+
+    # -- etcd compaction (--etcd-compaction-interval, default 5m) ---------------------------
+
+    def compact(self, now: float | None = None) -> None:
+        """Every interval, compact etcd to the revision seen one interval earlier.
+
+        Like the real one, history of the last interval is kept, so several apiservers doing
+        this at once only repeat a compaction (etcd refuses it; the error is ignored).
+        """
+        now = time.monotonic() if now is None else now
+        if now < self._compact_due:
+            return
+        self._compact_due = now + self.compaction_interval
+        previous, self._compact_rev = self._compact_rev, self.store.etcd.revision()
+        if previous:
+            self.store.etcd.compact(previous)
 
     # -- endpoint reconciler (--endpoint-reconciler-type=lease) ---------------------------
 

@@ -148,6 +148,14 @@ class EtcdClient:
         result = self.call("/v3/kv/range", {"key": _b64("\0"), "limit": 1, "keys_only": True})
         return int(result.get("header", {}).get("revision", 0))
 
+    def compact(self, revision: int) -> None:
+        """Drop history before ``revision``; an already compacted revision is not an error."""
+        try:
+            self.call("/v3/kv/compaction", {"revision": str(revision)})
+        except EtcdUnavailable as exc:
+            if "compacted" not in str(exc):
+                raise
+
     def put_with_ttl(self, key: str, value: bytes, ttl: int) -> int:
         """Put ``key`` attached to a fresh etcd lease of ``ttl`` seconds (it vanishes after)."""
         lease = self.call("/v3/lease/grant", {"TTL": str(ttl)})
