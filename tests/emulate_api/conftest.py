@@ -281,7 +281,9 @@ def apiserver_args(pki: Pki, etcd_url: str, port: int, advertise: str = "127.0.0
 
 
 def module_cmd(args: list[str]) -> list[str]:
-    return [sys.executable, "-m", "sealer.lab.emulate.apiserver", *args]
+    """SEALER_LAB_PYTHON picks another interpreter (e.g. Debian's /usr/bin/python3)."""
+    python = os.environ.get("SEALER_LAB_PYTHON") or sys.executable
+    return [python, "-m", "sealer.lab.emulate.apiserver", *args]
 
 
 def module_env(version: str = VERSION) -> dict[str, str]:

@@ -24,13 +24,14 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import sys
 import threading
 import time
-from typing import Any
+import traceback
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from sealer.lab.emulate.apiserver.auth import token_expired
@@ -38,6 +39,9 @@ from sealer.lab.emulate.apiserver.etcd import EtcdUnavailable
 from sealer.lab.emulate.apiserver.resources import Resource, find_resource
 from sealer.lab.emulate.apiserver.status import ApiError
 from sealer.lab.emulate.apiserver.store import SYSTEM_NAMESPACES, Store, now_rfc3339
+
+if TYPE_CHECKING:  # cryptography < 40 (Debian 12's python3) lacks this module at run time
+    from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 
 __all__ = ["Controllers", "detached_jws"]
 
@@ -123,6 +127,8 @@ class Controllers:
                 loop()
             except (EtcdUnavailable, ApiError, OSError, ValueError):
                 continue  # retried on the next round, like a controller's work queue
+            except Exception:  # a bug in one loop must not stop the others
+                traceback.print_exc(file=sys.stderr)
 
     # -- bootstrap objects ---------------------------------------------------------------
 
@@ -367,6 +373,14 @@ class Controllers:
             self.store.update(csr_res, "", name, item, "status")
 
 
+def _not_after(cert: x509.Certificate) -> datetime.datetime:
+    """The CA's expiry, aware (``not_valid_after_utc`` only exists in cryptography >= 42)."""
+    aware = getattr(cert, "not_valid_after_utc", None)
+    if isinstance(aware, datetime.datetime):
+        return aware
+    return cert.not_valid_after.replace(tzinfo=datetime.UTC)
+
+
 def _auto_approvable(spec: dict[str, Any]) -> bool:
     user = str(spec.get("username", ""))
     groups = spec.get("groups") or []
@@ -401,9 +415,7 @@ def _sign(
         .public_key(request.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(
-            min(now + datetime.timedelta(seconds=seconds), ca_cert.not_valid_after_utc)
-        )
+        .not_valid_after(min(now + datetime.timedelta(seconds=seconds), _not_after(ca_cert)))
         .add_extension(
             x509.KeyUsage(
                 digital_signature=True,
