@@ -17,6 +17,7 @@ from sealer import lab as sealer_lab
 from sealer.lab.package import build_package, install_sbin
 
 VERSION = "v1.29.3"
+NEXT_VERSION = "v1.30.2"
 ENDPOINT_NAME = "apiserver.cluster.local"
 ETCDCTL = [
     "etcdctl",
@@ -91,8 +92,10 @@ class Kube:
         items = json.loads(self.kubectl(host, "get", "nodes", "-o", "json").stdout)["items"]
         return {n["metadata"]["name"]: n for n in items}
 
-    def install(self, host: str, endpoint_ip: str) -> None:
-        self.ssh(host, ["tar", "xzf", "-", "-C", "/root"], input=self.package.read_bytes())
+    def install(self, host: str, endpoint_ip: str, package: Path | None = None) -> None:
+        self.ssh(host, ["rm", "-rf", "/root/kube"])
+        data = (package or self.package).read_bytes()
+        self.ssh(host, ["tar", "xzf", "-", "-C", "/root"], input=data)
         self.ssh(host, ["bash", "/root/kube/shell/init.sh"])
         self.ssh(host, ["sed", "-i", f"/{ENDPOINT_NAME}/d", "/etc/hosts"])
         self.ssh(host, ["tee", "-a", "/etc/hosts"], input=f"{endpoint_ip} {ENDPOINT_NAME}\n")
@@ -146,6 +149,11 @@ mode: ipvs
 @pytest.fixture(scope="module")
 def kube_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_package(VERSION, tmp_path_factory.mktemp("kube"))
+
+
+@pytest.fixture(scope="module")
+def next_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_package(NEXT_VERSION, tmp_path_factory.mktemp("kube-next"))
 
 
 @pytest.fixture(scope="module")

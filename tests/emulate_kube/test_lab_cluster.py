@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
-from tests.emulate_kube.conftest import ETCDCTL, Kube, kubeadm_config, ready, wait_for
+from tests.emulate_kube.conftest import (
+    ETCDCTL,
+    NEXT_VERSION,
+    Kube,
+    kubeadm_config,
+    ready,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -191,6 +199,83 @@ def test_upload_certs_phase_prints_the_key(kube: Kube, cluster: dict[str, str]) 
     assert re.fullmatch(r"[0-9a-f]{64}", lines[-1])
 
 
+def test_control_plane_join_with_a_join_configuration(kube: Kube, cluster: dict[str, str]) -> None:
+    m1, m3 = cluster["m1"], cluster["m3"]
+    key = kube.ssh(m1, ["kubeadm", "init", "phase", "upload-certs", "--upload-certs"])
+    argv = cluster["join"].split()
+    address = next(h.address for h in kube.lab.hosts if h.name == m3)
+    config = f"""apiVersion: kubeadm.k8s.io/v1beta3
+kind: JoinConfiguration
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: {argv[2]}
+    token: {argv[4]}
+    caCertHashes: [{argv[6]}]
+nodeRegistration:
+  criSocket: unix:///run/containerd/containerd.sock
+controlPlane:
+  localAPIEndpoint:
+    advertiseAddress: {address}
+    bindPort: 6443
+  certificateKey: {key.stdout.strip().splitlines()[-1]}
+"""
+    kube.ssh(m3, ["tee", "/root/join.yaml"], input=config)
+    out = kube.ssh(m3, ["kubeadm", "join", "--config", "/root/join.yaml"])
+    assert "This node has joined the cluster and a new control plane instance was created" in (
+        out.stdout
+    )
+    members = kube.ssh(m3, [*ETCDCTL, "member", "list"]).stdout.splitlines()
+    assert len(members) == 3 and all(", started, " in m for m in members)
+    assert wait_for(lambda: ready(kube.nodes(m1)[m3]))
+
+
+def test_certs_renew_signs_a_new_certificate(kube: Kube, cluster: dict[str, str]) -> None:
+    m1 = cluster["m1"]
+    serial = ["openssl", "x509", "-noout", "-serial", "-in", "/etc/kubernetes/pki/apiserver.crt"]
+    before = kube.ssh(m1, serial).stdout
+    out = kube.ssh(m1, ["kubeadm", "certs", "renew", "apiserver"])
+    assert "certificate for serving the Kubernetes API renewed" in out.stdout
+    assert kube.ssh(m1, serial).stdout != before
+    out = kube.ssh(m1, ["kubeadm", "certs", "renew", "nope"], check=False)
+    assert 'unknown command "nope" for "kubeadm certs renew"' in out.stderr
+
+
+def test_upgrade_one_minor_keeping_certificates(
+    kube: Kube, cluster: dict[str, str], next_package: Path
+) -> None:
+    m1, m2, m3, n1 = cluster["m1"], cluster["m2"], cluster["m3"], cluster["n1"]
+    sha = ["sha256sum", "/etc/kubernetes/pki/apiserver.crt", "/etc/kubernetes/admin.conf"]
+    before = kube.ssh(m1, sha).stdout
+    refused = kube.ssh(m1, ["kubeadm", "upgrade", "apply", NEXT_VERSION, "-y"], check=False)
+    assert "is higher than the kubeadm version" in refused.stderr
+    kube.install(m1, cluster["m1_ip"], next_package)
+    refused = kube.ssh(m1, ["kubeadm", "upgrade", "apply", "v1.31.0", "-y"], check=False)
+    assert "kubeadm can upgrade only 1 minor version at a time" in refused.stderr
+    refused = kube.ssh(m1, ["kubeadm", "upgrade", "apply", "v1.28.0", "-y"], check=False)
+    assert "Downgrades are not supported" in refused.stderr
+    plan = kube.ssh(m1, ["kubeadm", "upgrade", "plan"]).stdout
+    assert f"kubeadm upgrade apply {NEXT_VERSION}" in plan
+    out = kube.ssh(
+        m1, ["kubeadm", "upgrade", "apply", NEXT_VERSION, "--certificate-renewal=false", "-y"]
+    )
+    assert f'SUCCESS! Your cluster was upgraded to "{NEXT_VERSION}"' in out.stdout
+    assert kube.ssh(m1, sha).stdout == before
+    version = kube.kubectl(m1, "version", "-o", "json").stdout
+    assert f'"gitVersion": "{NEXT_VERSION}"' in version
+    for host in (m1, m2, m3, n1):
+        if host != m1:
+            kube.install(host, cluster["m1_ip"], next_package)
+            kube.ssh(host, ["kubeadm", "upgrade", "node", "--certificate-renewal=false"])
+        kube.ssh(host, ["systemctl", "restart", "kubelet"])
+    assert wait_for(
+        lambda: (
+            {n["status"]["nodeInfo"]["kubeletVersion"] for n in kube.nodes(m1).values()}
+            == {NEXT_VERSION}
+        )
+    )
+    assert wait_for(lambda: all(ready(n) for n in kube.nodes(m1).values()))
+
+
 def test_a_stopped_kubelet_makes_its_node_not_ready(kube: Kube, cluster: dict[str, str]) -> None:
     n1 = cluster["n1"]
     kube.ssh(n1, ["systemctl", "stop", "kubelet"])
@@ -232,13 +317,16 @@ def test_drain_delete_and_reset(kube: Kube, cluster: dict[str, str]) -> None:
         "inactive"
     )
     assert kube.ssh(n1, ["ls", "-A", "/etc/kubernetes/pki"]).stdout == ""
-    assert set(kube.nodes(m1)) == {m1, m2}
+    assert set(kube.nodes(m1)) == {m1, m2, cluster["m3"]}
     reset = kube.ssh(m2, ["kubeadm", "reset", "-f"])
     assert "Removing info for node from etcd" in reset.stdout
     members = kube.ssh(m1, [*ETCDCTL, "member", "list"]).stdout.splitlines()
-    assert len(members) == 1 and m1 in members[0]
+    assert len(members) == 2 and m2 not in " ".join(members)
     assert "/usr/bin/etcd" not in kube.ssh(m2, ["ps", "-eo", "args"]).stdout
     kube.kubectl(m1, "delete", "node", m2)
+    kube.ssh(cluster["m3"], ["kubeadm", "reset", "-f"])
+    members = kube.ssh(m1, [*ETCDCTL, "member", "list"]).stdout.splitlines()
+    assert len(members) == 1 and m1 in members[0]
     reset = kube.ssh(m1, ["kubeadm", "reset", "-f"])
     assert kube.ssh(
         m1, ["ls", "-A", "/etc/kubernetes/manifests", "/var/lib/etcd"]

@@ -504,10 +504,9 @@ def cmd_certs(argv: list[str]) -> int:
     for name in names:
         if name.endswith(".conf"):
             done = kubeconfigs.renew_kubeconfig(s, KUBE_DIR / name)
-            what = f"certificate embedded in the kubeconfig file for the {name[:-5]}"
         else:
             done = certs.renew(s, name)
-            what = f"certificate for {name}"
+        what = RENEW_WHAT[name]
         if done:
             say(f"{what} renewed")
         elif names != all_names:
@@ -518,6 +517,24 @@ def cmd_certs(argv: list[str]) -> int:
         "certificates."
     )
     return 0
+
+
+RENEW_WHAT = {
+    "admin.conf": "certificate embedded in the kubeconfig file for the admin to use and for "
+    "kubeadm itself",
+    "super-admin.conf": "certificate embedded in the kubeconfig file for the super-admin",
+    "apiserver": "certificate for serving the Kubernetes API",
+    "apiserver-etcd-client": "certificate the apiserver uses to access etcd",
+    "apiserver-kubelet-client": "certificate for the API server to connect to kubelet",
+    "controller-manager.conf": "certificate embedded in the kubeconfig file for the controller "
+    "manager to use",
+    "etcd-healthcheck-client": "certificate for liveness probes to healthcheck etcd",
+    "etcd-peer": "certificate for etcd nodes to communicate with each other",
+    "etcd-server": "certificate for serving etcd",
+    "front-proxy-client": "certificate for the front proxy client",
+    "scheduler.conf": "certificate embedded in the kubeconfig file for the scheduler manager to "
+    "use",
+}
 
 
 def _check_expiration(s: Any) -> int:
