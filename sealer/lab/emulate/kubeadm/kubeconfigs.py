@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sealer.lab.emulate import kubeconfig, pki
+from sealer.lab.emulate.kubeadm.config import klog_warning
 from sealer.lab.emulate.kubeadm.errors import PhaseError
 from sealer.lab.emulate.kubeadm.settings import KUBE_DIR, Settings
 
@@ -62,10 +63,10 @@ def ensure_kubeconfigs(s: Settings, *, kubelet: bool, kube_dir: Path = KUBE_DIR)
                     f'a kubeconfig file "{path}" exists already but has got the wrong CA cert',
                 )
             if existing.server != server:
-                raise PhaseError(
-                    f"kubeconfig/{name.removesuffix('.conf')}",
+                klog_warning(
                     f'a kubeconfig file "{path}" exists already but has an unexpected API '
                     f"Server URL: expected: {server}, got: {existing.server}",
+                    "kubeconfig.go:0",
                 )
             out.append(f'[kubeconfig] Using existing kubeconfig file: "{path}"')
             continue
