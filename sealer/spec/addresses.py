@@ -33,7 +33,13 @@ def _check_ip(text: str) -> str:
 
 def _check_dns(text: str) -> str:
     name = text.rstrip(".").lower()
-    if len(name) > 253 or not all(_DNS_LABEL.match(label) for label in name.split(".")):
+    labels = name.split(".")
+    # an all-numeric last label is no name (RFC 3696 2): '10.0.0.1-a10.0.0.5' is a typo
+    if (
+        len(name) > 253
+        or not all(_DNS_LABEL.match(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
         raise ValueError(f"'{text}' is neither an IP address nor a valid DNS name")
     return name
 
@@ -61,8 +67,8 @@ def check_entry(text: str) -> str:
 
 def expand_entry(entry: str) -> list[str]:
     """Expand a validated entry into the host addresses it stands for."""
-    if "-" in entry and (is_ip(entry.partition("-")[0])):
-        first, _, last = entry.partition("-")
+    first, dash, last = entry.partition("-")
+    if dash and is_ip(first) and is_ip(last):  # else a DNS name such as 10-0-0-1.example.com
         a, b = ipaddress.ip_address(first), ipaddress.ip_address(last)
         return [str(ipaddress.ip_address(n)) for n in range(int(a), int(b) + 1)]
     return [entry]
