@@ -6,6 +6,7 @@ from types import ModuleType
 
 from sealer.cli import (
     cmd_apply,
+    cmd_certs,
     cmd_clean,
     cmd_config,
     cmd_diff,
@@ -18,6 +19,7 @@ ALL: tuple[ModuleType, ...] = (
     cmd_apply,
     cmd_diff,
     cmd_clean,
+    cmd_certs,
     cmd_validate,
     cmd_config,
     cmd_schema,

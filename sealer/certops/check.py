@@ -1,0 +1,83 @@
+"""``sealer certs check``: read the certificate files of every master and describe them."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sealer.connect import Connections, HostAccess
+from sealer.kube.certcheck import FILES_TO_READ, CertRow, check_certificates
+from sealer.plan.access import host_access
+from sealer.spec.model import Cluster
+
+__all__ = ["WARN_DAYS", "CertProblem", "check_masters", "problems", "read_cert_files"]
+
+#: A certificate with fewer days left than this is reported as a warning.
+WARN_DAYS = 30
+
+
+async def read_cert_files(conns: Connections, access: HostAccess) -> dict[str, bytes]:
+    """The files of :data:`FILES_TO_READ` that exist on the host (absolute path -> bytes).
+
+    Kubeconfigs carry a private key: it stays in memory and only the certificate is parsed.
+    """
+    async with asyncio.TaskGroup() as group:
+        tasks = {path: group.create_task(conns.read_file(access, path)) for path in FILES_TO_READ}
+    return {path: data for path, task in tasks.items() if (data := task.result()) is not None}
+
+
+async def check_masters(
+    conns: Connections, cluster: Cluster, *, now: dt.datetime | None = None
+) -> list[CertRow]:
+    """Rows for every certificate on every master of the Clusterfile, masters in file order."""
+    masters = cluster.spec.master_addresses
+    async with asyncio.TaskGroup() as group:
+        tasks = [
+            group.create_task(read_cert_files(conns, host_access(cluster, address)))
+            for address in masters
+        ]
+    rows: list[CertRow] = []
+    for address, task in zip(masters, tasks, strict=True):
+        rows += check_certificates(address, task.result(), now=now)
+    return rows
+
+
+@dataclass(frozen=True)
+class CertProblem:
+    """Something about one certificate the user must know: ``error`` or ``warning``."""
+
+    severity: str
+    host: str
+    name: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.host}: {self.name}: {self.message}"
+
+
+def problems(
+    rows: Sequence[CertRow], *, hosts: Sequence[str] = (), warn_days: int = WARN_DAYS
+) -> list[CertProblem]:
+    """Expired certificates and bad signatures (errors), those close to their end and masters
+    without any certificate (warnings)."""
+    found: list[CertProblem] = []
+    seen = {row.host for row in rows}
+    for host in hosts:
+        if host not in seen:
+            found.append(CertProblem("warning", host, "-", "no certificate found (not a master?)"))
+    for row in rows:
+        if row.days_left < 0:  # timedelta.days is negative as soon as the end has passed
+            found.append(
+                CertProblem("error", row.host, row.name, f"expired on {row.not_after:%Y-%m-%d}")
+            )
+        elif row.days_left < warn_days:
+            found.append(
+                CertProblem("warning", row.host, row.name, f"expires in {row.days_left} days")
+            )
+        if row.signed_by_ca_ok is False:
+            found.append(
+                CertProblem("error", row.host, row.name, f"not validly signed by {row.issuer}")
+            )
+    return found

@@ -1,0 +1,347 @@
+"""``sealer certs renew``: new leaves from the cluster's own CAs, one master at a time.
+
+For each master, in Clusterfile order: back up the files about to be replaced, upload the new
+leaves and kubeconfigs (keys 0600), move the control-plane static pod manifests out of
+``/etc/kubernetes/manifests`` until the kubelet has stopped them (their ports close), move
+them back, and wait until the master's API server answers ``/readyz`` and its etcd member is
+healthy before the next master. Nothing starts unless every master is healthy first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from cryptography import x509
+
+from sealer.certops.facts import (
+    STATIC_PODS,
+    Health,
+    StaticPod,
+    api_ready,
+    etcd_healthy,
+    listening_ports,
+)
+from sealer.connect import Connections, HostAccess
+from sealer.errors import PlanError, StepError
+from sealer.facts import collect, hostname
+from sealer.kube.paths import KUBERNETES_DIR
+from sealer.kube.pki import CA_FILES, ClusterCA, PkiFile, renew_master_leaves
+from sealer.layout import ADMIN_CONF, USER_KUBECONFIG
+from sealer.plan.access import host_access
+from sealer.plan.state import ClusterState
+from sealer.spec.model import Cluster
+from sealer.steps.remote_files import upload_kubernetes_files
+from sealer.steps.target import Target
+
+__all__ = [
+    "BACKUP_ROOT",
+    "MasterHealth",
+    "MasterRenewal",
+    "RenewEvent",
+    "RenewOptions",
+    "check_health",
+    "read_cluster_ca",
+    "refusal",
+    "renew_masters",
+]
+
+#: Where the replaced files of each run are kept (one 0700 directory per run and master);
+#: kubeadm keeps its own upgrade backups under /etc/kubernetes/tmp too.
+BACKUP_ROOT = f"{KUBERNETES_DIR}/tmp"
+_CA_PATHS = (
+    *(f"{base}.{ext}" for base in CA_FILES.values() for ext in ("crt", "key")),
+    "pki/sa.key",
+)
+
+
+@dataclass(frozen=True)
+class RenewOptions:
+    extra_sans: tuple[str, ...] = ()
+    #: How long the kubelet may take to stop the pods once their manifests are gone (the real
+    #: kubelet re-reads the directory every 20 s) and to have the master ready again.
+    stop_timeout: float = 120.0
+    ready_timeout: float = 300.0
+    poll_interval: float = 1.0
+
+
+@dataclass(frozen=True)
+class RenewEvent:
+    """Progress of one master: ``phase`` is backup, upload, stopping, starting, ready."""
+
+    host: str
+    phase: str
+    message: str
+    elapsed: float
+
+
+EventSink = Callable[[RenewEvent], None]
+
+
+@dataclass(frozen=True)
+class MasterHealth:
+    address: str
+    api: Health
+    etcd: Health
+    manifests: tuple[str, ...]  # control-plane manifests present
+
+    @property
+    def ok(self) -> bool:
+        return self.api.ok and self.etcd.ok and len(self.manifests) == len(STATIC_PODS)
+
+    def why(self) -> str:
+        reasons = []
+        missing = [p.name for p in STATIC_PODS if p.name not in self.manifests]
+        if missing:
+            reasons.append(f"no static pod manifest for {', '.join(missing)}")
+        if not self.api.ok:
+            reasons.append(f"API server not ready ({self.api.detail})")
+        if not self.etcd.ok:
+            reasons.append(f"etcd not healthy ({self.etcd.detail})")
+        return "; ".join(reasons) or "healthy"
+
+
+@dataclass(frozen=True)
+class MasterRenewal:
+    """What renew did on one master (file names only: contents never leave this module)."""
+
+    address: str
+    hostname: str
+    files: tuple[str, ...]
+    backup: str
+    seconds: float  # the whole master
+    down_seconds: float  # manifests moved out -> API ready and etcd healthy again
+    not_after: dt.datetime  # of the new API server certificate
+    apiserver_sans: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "address": self.address,
+            "hostname": self.hostname,
+            "files": list(self.files),
+            "backup": self.backup,
+            "seconds": round(self.seconds, 2),
+            "down_seconds": round(self.down_seconds, 2),
+            "not_after": self.not_after.isoformat(),
+            "apiserver_sans": list(self.apiserver_sans),
+        }
+
+
+async def _present(conns: Connections, access: HostAccess, paths: Sequence[str]) -> list[str]:
+    """Those of ``paths`` that exist on the host (one ``ls -d`` for all of them)."""
+    result = await conns.run(access, ["ls", "-1", "-d", "--", *paths], check=False)
+    listed = set(result.stdout.splitlines())
+    return [path for path in paths if path in listed]
+
+
+async def check_health(conns: Connections, cluster: Cluster, address: str) -> MasterHealth:
+    access = host_access(cluster, address)
+    async with asyncio.TaskGroup() as group:
+        api = group.create_task(collect(conns, access, api_ready))
+        etcd = group.create_task(collect(conns, access, etcd_healthy))
+        present = group.create_task(_present(conns, access, [p.manifest for p in STATIC_PODS]))
+    names = tuple(p.name for p in STATIC_PODS if p.manifest in present.result())
+    return MasterHealth(address, api.result(), etcd.result(), names)
+
+
+def refusal(health: Sequence[MasterHealth]) -> PlanError | None:
+    """The error that stops renew before it changes anything, when a master is unhealthy:
+    restarting another master's etcd could then lose the quorum."""
+    bad = [h for h in health if not h.ok]
+    if not bad:
+        return None
+    lines = "; ".join(f"{h.address}: {h.why()}" for h in bad)
+    return PlanError(
+        f"refusing to renew: not every master is healthy ({lines}). Restarting a master while "
+        "another is down could take the API or the etcd quorum away",
+        hint="bring the cluster back to health first (`sealer apply`), then renew",
+    )
+
+
+async def _read_ca_files(conns: Connections, access: HostAccess) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for relative in _CA_PATHS:
+        data = await conns.read_file(access, f"{KUBERNETES_DIR}/{relative}")
+        if data is None:
+            raise PlanError(
+                f"{access.label}: {KUBERNETES_DIR}/{relative} is missing; renew never makes a "
+                "new CA (every certificate in the cluster would stop being trusted)"
+            )
+        files[relative] = data
+    return files
+
+
+async def read_cluster_ca(conns: Connections, cluster: Cluster) -> ClusterCA:
+    """The CAs of master0, after checking that every master holds the same CA certificates."""
+    spec = cluster.spec
+    ca = ClusterCA.load(
+        await _read_ca_files(conns, host_access(cluster, spec.master0)), where=spec.master0
+    )
+    for address in spec.master_addresses[1:]:
+        access = host_access(cluster, address)
+        for name, base in CA_FILES.items():
+            data = await conns.read_file(access, f"{KUBERNETES_DIR}/{base}.crt")
+            theirs = None if data is None else x509.load_pem_x509_certificate(data)
+            if theirs != ca.by_name(name).cert:
+                raise PlanError(
+                    f"{address}: {KUBERNETES_DIR}/{base}.crt is not the {name} of "
+                    f"{spec.master0}: the masters do not share one CA, renew would break trust",
+                    hint="compare the files with `sealer certs check -f FILE --output json`",
+                )
+    return ca
+
+
+async def _wait(
+    what: str,
+    address: str,
+    probe: Callable[[], Awaitable[bool]],
+    timeout: float,
+    interval: float,
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not await probe():
+        if time.monotonic() >= deadline:
+            raise StepError("certs-renew", address, f"{what} after {timeout:.0f}s")
+        await asyncio.sleep(interval)
+
+
+async def _restart_static_pods(
+    conns: Connections,
+    cluster: Cluster,
+    address: str,
+    staging: str,
+    options: RenewOptions,
+    emit: Callable[[str, str], None],
+) -> None:
+    """Move the manifests out until the kubelet stopped their pods, then back; wait ready."""
+    access = host_access(cluster, address)
+    pods: list[StaticPod] = list(STATIC_PODS)
+    ports = {port for pod in pods for port in pod.ports}
+    await conns.run(access, ["mkdir", "-p", "-m", "0700", "--", staging])
+    moved: list[StaticPod] = []
+    try:
+        for pod in pods:
+            await conns.run(access, ["mv", "-f", "--", pod.manifest, f"{staging}/{pod.name}.yaml"])
+            moved.append(pod)
+        emit(
+            "stopping", f"manifests moved to {staging}; waiting for ports {sorted(ports)} to close"
+        )
+
+        async def stopped() -> bool:
+            return not (await collect(conns, access, listening_ports)) & ports
+
+        await _wait(
+            "the kubelet did not stop the control-plane pods",
+            address,
+            stopped,
+            options.stop_timeout,
+            options.poll_interval / 2,
+        )
+    finally:
+        for pod in moved:
+            await conns.run(access, ["mv", "-f", "--", f"{staging}/{pod.name}.yaml", pod.manifest])
+    emit("starting", "manifests back; waiting for /readyz and etcd health")
+
+    async def ready() -> bool:
+        listening: frozenset[int] = await collect(conns, access, listening_ports)
+        if ports - listening:
+            return False
+        return (await collect(conns, access, etcd_healthy)).ok and (
+            await collect(conns, access, api_ready)
+        ).ok
+
+    await _wait(
+        "the API server or etcd did not become healthy again",
+        address,
+        ready,
+        options.ready_timeout,
+        options.poll_interval,
+    )
+    await conns.run(access, ["rmdir", "--", staging], check=False)
+
+
+async def renew_master(
+    conns: Connections,
+    cluster: Cluster,
+    ca: ClusterCA,
+    address: str,
+    options: RenewOptions,
+    stamp: str,
+    events: EventSink,
+) -> MasterRenewal:
+    started = time.monotonic()
+
+    def emit(phase: str, message: str) -> None:
+        events(RenewEvent(address, phase, message, time.monotonic() - started))
+
+    access = host_access(cluster, address)
+    name = await collect(conns, access, hostname)
+    super_admin = await _present(conns, access, [f"{KUBERNETES_DIR}/super-admin.conf"])
+    files: dict[str, PkiFile] = renew_master_leaves(
+        ca,
+        cluster,
+        address,
+        name,
+        extra_sans=options.extra_sans,
+        init_master=bool(super_admin),
+    )
+    backup = f"{BACKUP_ROOT}/sealer-certs-renew-{stamp}"
+    existing = await _present(conns, access, [f"{KUBERNETES_DIR}/{p}" for p in sorted(files)])
+    await conns.run(access, ["mkdir", "-p", "-m", "0700", "--", BACKUP_ROOT, backup])
+    if existing:
+        relative = [path.removeprefix(f"{KUBERNETES_DIR}/") for path in existing]
+        await conns.run(
+            access, ["cp", "-a", "--parents", "-t", backup, "--", *relative], cwd=KUBERNETES_DIR
+        )
+    emit("backup", f"{len(existing)} files kept in {backup}")
+    target = Target(
+        cluster=cluster, access={address: access}, live=ClusterState(hosts={}), conns=conns
+    )
+    written = await upload_kubernetes_files(target, address, files)
+    if await _present(conns, access, [USER_KUBECONFIG]):
+        await conns.run(access, ["install", "-m", "0600", "--", ADMIN_CONF, USER_KUBECONFIG])
+    emit("upload", f"{written} files written")
+    down_from = time.monotonic()
+    await _restart_static_pods(conns, cluster, address, f"{backup}/manifests", options, emit)
+    down = time.monotonic() - down_from
+    cert = x509.load_pem_x509_certificate(files["pki/apiserver.crt"].content)
+    sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    names = [*sans.get_values_for_type(x509.DNSName)]
+    names += [str(ip) for ip in sans.get_values_for_type(x509.IPAddress)]
+    emit("ready", f"healthy again after {down:.1f}s")
+    return MasterRenewal(
+        address=address,
+        hostname=name,
+        files=tuple(sorted(files)),
+        backup=backup,
+        seconds=time.monotonic() - started,
+        down_seconds=down,
+        not_after=cert.not_valid_after_utc,
+        apiserver_sans=tuple(names),
+    )
+
+
+async def renew_masters(
+    conns: Connections,
+    cluster: Cluster,
+    ca: ClusterCA,
+    options: RenewOptions,
+    events: EventSink,
+    *,
+    now: dt.datetime | None = None,
+) -> list[MasterRenewal]:
+    """Renew every master in Clusterfile order; stop at the first failure (the masters after it
+    keep their old, still valid, certificates). Checks health again before each master."""
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
+    done: list[MasterRenewal] = []
+    masters = cluster.spec.master_addresses
+    for address in masters:
+        health = await asyncio.gather(*(check_health(conns, cluster, a) for a in masters))
+        error = refusal(health)
+        if error is not None:
+            raise StepError("certs-renew", address, f"not started: {error.message}")
+        done.append(await renew_master(conns, cluster, ca, address, options, stamp, events))
+    return done
