@@ -207,6 +207,22 @@ def load_key(path: Path) -> rsa.RSAPrivateKey:
     return key
 
 
+def signed_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    """Whether ``ca``'s key made ``cert``'s signature (RSA PKCS#1 v1.5)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    key = ca.public_key()
+    algorithm = cert.signature_hash_algorithm
+    if not isinstance(key, rsa.RSAPublicKey) or algorithm is None:
+        return False
+    try:
+        key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), algorithm)
+    except InvalidSignature:
+        return False
+    return cert.issuer == ca.subject
+
+
 def ca_cert_hash(cert: x509.Certificate) -> str:
     """kubeadm's --discovery-token-ca-cert-hash: sha256 of the CA's SubjectPublicKeyInfo."""
     spki = cert.public_key().public_bytes(

@@ -143,19 +143,19 @@ def ensure_leaves(s: Settings, local_etcd: bool, out: list[str]) -> None:
         crt = d / f"{leaf.base}.crt"
         if crt.is_file() and (d / f"{leaf.base}.key").is_file():
             cert = pki.load_cert(crt)
-            if ca is not None and cert.issuer != ca[0].subject:
+            if ca is not None and not pki.signed_by(cert, ca[0]):
                 raise PhaseError(
                     f"certs/{leaf.name}",
-                    f"[certs] certificate {leaf.name} not signed by CA certificate "
-                    f"{CA_NAMES[leaf.ca]}: x509: certificate signed by unknown authority",
+                    f"certificate {leaf.name} is not signed by corresponding CA",
                 )
             missing = _missing_sans(cert, specs[leaf.name])
             if missing:
                 dns, ips = pki.sans_of(cert)
+                valid = ips if _is_ip(missing[0]) else dns
                 raise PhaseError(
                     f"certs/{leaf.name}",
-                    f"[certs] certificate {leaf.name} is invalid: x509: certificate is valid "
-                    f"for {', '.join(dns + ips)}, not {missing[0]}",
+                    f"certificate {leaf.name} is invalid: x509: certificate is valid for "
+                    f"{', '.join(valid)}, not {missing[0]}",
                 )
             out.append(f"[certs] Using existing {leaf.name} certificate and key on disk")
             continue
