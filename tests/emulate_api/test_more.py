@@ -115,3 +115,30 @@ def test_json_patch_test_op_guards() -> None:
         assert "test failed" in str(exc)
     else:
         raise AssertionError("test op did not fail")
+
+
+def test_watch_from_a_resource_version_replays_later_changes(
+    admin: Kubectl, apiserver: ApiServer, pki: Pki, etcd: Etcd
+) -> None:
+    ctx = ssl.create_default_context(cafile=str(pki.ca.cert))
+    ctx.load_cert_chain(str(pki.admin.cert), str(pki.admin.key))
+    admin.apply_json({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "early"}})
+    collection = f"{apiserver.url}/api/v1/namespaces/default/configmaps"
+    with urllib.request.urlopen(collection, context=ctx) as resp:
+        listed = json.loads(resp.read())["metadata"]["resourceVersion"]
+    assert int(listed) > 0
+    admin.apply_json({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "late"}})
+    base = f"{collection}?watch=1&timeoutSeconds=2"
+    with urllib.request.urlopen(f"{base}&resourceVersion={listed}", context=ctx) as resp:
+        events = [json.loads(line) for line in resp.read().splitlines() if line.strip()]
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", "late")]
+    # once etcd compacted past it, the same resourceVersion is 410 Expired
+    from tests.emulate_api.test_etcd import client
+
+    etcd_client = client(etcd, pki)
+    etcd_client.compact(etcd_client.revision())
+    with urllib.request.urlopen(f"{base}&resourceVersion={listed}", context=ctx) as resp:
+        events = [json.loads(line) for line in resp.read().splitlines() if line.strip()]
+    assert events[0]["type"] == "ERROR"
+    assert events[0]["object"]["code"] == 410
+    assert events[0]["object"]["message"].startswith(f"too old resource version: {listed} (")

@@ -135,12 +135,16 @@ class EtcdClient:
         kvs = result.get("kvs", [])
         return _kv(kvs[0]) if kvs else None
 
-    def list_prefix(self, prefix: str) -> tuple[list[KeyValue], int]:
-        """Every key under ``prefix`` and the store revision the read was served at."""
-        result = self.call(
-            "/v3/kv/range",
-            {"key": _b64(prefix), "range_end": _b64(prefix_end(prefix).encode("latin-1"))},
-        )
+    def list_prefix(self, prefix: str, revision: int = 0) -> tuple[list[KeyValue], int]:
+        """Every key under ``prefix`` (as of ``revision`` when given, from etcd's history) and
+        the store revision the read was served at."""
+        body: dict[str, Any] = {
+            "key": _b64(prefix),
+            "range_end": _b64(prefix_end(prefix).encode("latin-1")),
+        }
+        if revision:
+            body["revision"] = str(revision)
+        result = self.call("/v3/kv/range", body)
         revision = int(result.get("header", {}).get("revision", 0))
         return [_kv(item) for item in result.get("kvs", [])], revision
 

@@ -530,7 +530,29 @@ class Handler(BaseHTTPRequestHandler):
     def _watch(
         self, res: Resource, namespace: str, query: dict[str, str], items: list[Obj]
     ) -> None:
-        """A polling watch: snapshots every half second, differences sent as watch events."""
+        """A polling watch: snapshots every half second, differences sent as watch events.
+
+        From a given resourceVersion the first snapshot is etcd's state at that revision, so
+        changes made between the client's list and its watch are sent too; a compacted
+        revision answers the ERROR event 410 Expired like the real one.
+        """
+        start_rv = query.get("resourceVersion", "")
+        expired: Obj | None = None
+        if start_rv not in {"", "0"}:
+            try:
+                revision = int(start_rv)
+            except ValueError:
+                raise bad_request(f'invalid resource version "{start_rv}"') from None
+            try:
+                then, _ = self.app.store.list(res, namespace or None, revision)
+                items = self._view(res, self._filter(then, query))
+            except EtcdUnavailable as exc:
+                if "compacted" not in str(exc):
+                    raise
+                latest = self.app.store.etcd.revision()
+                expired = ApiError(
+                    410, "Expired", f"too old resource version: {start_rv} ({latest})"
+                ).status()
         timeout = float(query.get("timeoutSeconds") or 1800)
         deadline = time.monotonic() + timeout
         as_table = "as=Table" in self.headers.get("Accept", "")
@@ -558,8 +580,11 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
             self.wfile.flush()
 
+        if expired is not None:
+            send("ERROR", expired)
+            deadline = 0.0
         known = {key(o): o for o in items}
-        if query.get("resourceVersion", "") in {"", "0"}:
+        if start_rv in {"", "0"}:
             for obj in items:
                 send("ADDED", obj)
         while time.monotonic() < deadline and not self.app.stopping.is_set():

@@ -90,11 +90,13 @@ class Store:
     def get(self, res: Resource, namespace: str, name: str) -> Obj:
         return self.read(res, namespace, name)[0]
 
-    def list(self, res: Resource, namespace: str | None) -> tuple[list[Obj], int]:
+    def list(
+        self, res: Resource, namespace: str | None, revision: int = 0
+    ) -> tuple[list[Obj], int]:
         prefix = res.storage_prefix(self.root)
         if res.namespaced and namespace:
             prefix = f"{prefix}{namespace}/"
-        kvs, revision = self.etcd.list_prefix(prefix)
+        kvs, revision = self.etcd.list_prefix(prefix, revision)
         return [self._decode(res, kv) for kv in kvs], revision
 
     def namespace_exists(self, namespace: str) -> bool:
