@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
+from sealer.lb.paths import CONFIG_PATH, PROGRAM_PATH, PYTHON_PATH, UNIT_NAME
 from sealer.lb.render import enable_argv, install_files
 from sealer.plan.lb import desired_lb_config
 from sealer.steps.target import Target
@@ -38,15 +39,18 @@ class LoadBalancer:
             await t.conns.run(access, ["mkdir", "-p", parent])
             await t.conns.put(access, item.content, item.path, mode=item.mode)
             wrote.append(item.path)
-        active = await t.conns.run(
-            access, ["systemctl", "is-active", "sealer-care.service"], check=False
-        )
+        active = await t.conns.run(access, ["systemctl", "is-active", UNIT_NAME], check=False)
         if not wrote and active.ok:
             return unchanged("load balancer installed and running")
         for argv in enable_argv():
             await t.conns.run(access, argv)
         if wrote and active.ok:
             # The daemon keeps its rules across a restart, so the VIP never goes away.
-            await t.conns.run(access, ["systemctl", "restart", "sealer-care.service"])
+            await t.conns.run(access, ["systemctl", "restart", UNIT_NAME])
+        # The rules must exist before `kubeadm join` uses the VIP, whatever the init system
+        # does with Type=notify: --run-once installs them now (idempotent).
+        await t.conns.run(
+            access, [PYTHON_PATH, PROGRAM_PATH, "--run-once", "--config", CONFIG_PATH]
+        )
         masters = ", ".join(t.cluster.spec.master_addresses)
         return changed(f"VIP {t.cluster.spec.vip}:6443 -> {masters}")

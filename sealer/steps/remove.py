@@ -15,6 +15,7 @@ from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
 from sealer.layout import ADMIN_CONF, CLEAN_PATHS, KUBE_BINARIES, KUBELET_UNIT
 from sealer.lb.clean import clean_plan
+from sealer.lb.paths import PROGRAM_PATH
 from sealer.steps.control_plane import KUBEADM_TIMEOUT, api_master
 from sealer.steps.hosts import write_hosts_block
 from sealer.steps.target import Target
@@ -79,14 +80,19 @@ async def clean_host(target: Target, host: str) -> list[str]:
     if has_kubeadm.ok:
         await conns.run(access, ["kubeadm", "reset", "-f"], timeout=KUBEADM_TIMEOUT)
         done.append("kubeadm reset")
-    lb = clean_plan()
-    care_installed = await conns.run(access, ["test", "-e", lb.paths[1]], check=False)
-    if care_installed.ok:
-        for command in lb.before:
-            await conns.run(access, list(command.argv), check=not command.may_fail)
-        await conns.run(access, ["rm", "-f", *lb.paths])
+    program = await conns.run(access, ["test", "-e", PROGRAM_PATH], check=False)
+    lb = clean_plan(program_present=program.ok, vip=target.cluster.spec.vip)
+    removed_rules = False
+    for command in lb.before:
+        result = await conns.run(access, list(command.argv), check=not command.may_fail)
+        removed_rules = removed_rules or (result.ok and command.argv[0] != "systemctl")
+    present = await conns.run(access, ["ls", "-d", *lb.paths], check=False)
+    lb_files = [p for p in present.stdout.split() if p.startswith("/")]
+    if lb_files:
+        await conns.run(access, ["rm", "-f", "--", *lb_files])
         for command in lb.after:
             await conns.run(access, list(command.argv), check=not command.may_fail)
+    if lb_files or removed_rules:
         done.append("load balancer removed")
     has_kubelet = await conns.run(access, ["test", "-e", KUBELET_UNIT], check=False)
     if has_kubelet.ok:
