@@ -142,3 +142,22 @@ def test_watch_from_a_resource_version_replays_later_changes(
     assert events[0]["type"] == "ERROR"
     assert events[0]["object"]["code"] == 410
     assert events[0]["object"]["message"].startswith(f"too old resource version: {listed} (")
+
+
+def test_error_answers_keep_the_connection_usable(apiserver: ApiServer, pki: Pki) -> None:
+    import http.client
+
+    ctx = ssl.create_default_context(cafile=str(pki.ca.cert))
+    ctx.load_cert_chain(str(pki.admin.cert), str(pki.admin.key))
+    conn = http.client.HTTPSConnection("127.0.0.1", apiserver.port, context=ctx)
+    body = json.dumps({"metadata": {"name": "x"}, "padding": "y" * 5000})
+    headers = {"Content-Type": "application/json"}
+    for path in ("/api/v1/nosuchthings", "/apis/nosuch.group/v1/things", "/api/v1/nodes/x/bad"):
+        conn.request("POST", path, body, headers)
+        resp = conn.getresponse()
+        assert resp.status == 404
+        assert json.loads(resp.read())["kind"] == "Status"
+        conn.request("GET", "/version")
+        resp = conn.getresponse()
+        assert (resp.status, json.loads(resp.read())["gitVersion"]) == (200, "v1.29.3")
+    conn.close()

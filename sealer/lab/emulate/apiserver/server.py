@@ -183,6 +183,10 @@ class Handler(BaseHTTPRequestHandler):
         self._json(err.code, err.status())
 
     def _body(self) -> bytes:
+        """The request body, read once (later calls get b"")."""
+        if getattr(self, "_body_read", False):
+            return b""
+        self._body_read = True
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
@@ -252,6 +256,13 @@ class Handler(BaseHTTPRequestHandler):
             k: v[-1] for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()
         }
         path = url.path
+        self._body_read = False
+        try:
+            self._serve_request(path, query)
+        finally:
+            self._body()  # an unread body would be parsed as the next request on this connection
+
+    def _serve_request(self, path: str, query: dict[str, str]) -> None:
         try:
             who = self._identity()
             if who is None:
