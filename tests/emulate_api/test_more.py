@@ -161,3 +161,14 @@ def test_error_answers_keep_the_connection_usable(apiserver: ApiServer, pki: Pki
         resp = conn.getresponse()
         assert (resp.status, json.loads(resp.read())["gitVersion"]) == (200, "v1.29.3")
     conn.close()
+
+
+def test_secret_string_data_is_stored_as_data(admin: Kubectl) -> None:
+    admin.run("create", "secret", "generic", "s1", "--from-literal=k=v")
+    admin.apply_json(
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s2"}, "stringData": {"a": "b"}}
+    )
+    assert admin.json("get", "secret", "s1")["data"] == {"k": "dg=="}
+    s2 = admin.json("get", "secret", "s2")
+    assert s2["data"] == {"a": "Yg=="}
+    assert "stringData" not in s2

@@ -9,6 +9,7 @@ kubeadm's ``kubeadm:cluster-admins`` binding makes the v1.29 admin.conf an admin
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hmac
 import re
@@ -84,8 +85,6 @@ def identity_from_cert(subject: tuple[tuple[tuple[str, str], ...], ...]) -> Iden
 
 
 def _b64text(data: dict[str, Any], key: str) -> str:
-    import base64
-
     value = data.get(key)
     if not isinstance(value, str):
         return ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 import os
@@ -833,8 +834,6 @@ def _string_data(res: Resource, obj: Obj) -> Obj:
     """Secrets: write-only ``stringData`` is folded into ``data`` (base64), like the real one."""
     if res.plural != "secrets" or "stringData" not in obj:
         return obj
-    import base64
-
     obj = dict(obj)
     data = dict(obj.get("data") or {})
     for key, value in (obj.pop("stringData") or {}).items():
