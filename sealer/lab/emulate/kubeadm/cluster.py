@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sealer.lab.emulate import yamlio
 from sealer.lab.emulate.kubeadm.config import Config, decode_documents
 from sealer.lab.emulate.kubeadm.errors import KubeadmError
@@ -11,13 +13,26 @@ from sealer.lab.emulate.kubeapi import ApiError, Client
 __all__ = ["cluster_config"]
 
 
+def short_retry() -> float:
+    """kubeadm's GetConfigMapWithShortRetry: 350 ms before 1.31, the 1 min API-call timeout
+    from 1.31 (v1beta4 timeouts)."""
+    return 60.0 if kubeadm_version().minor >= 31 else 0.35
+
+
 def cluster_config(c: Client) -> Config:
-    try:
-        cm = c.get("/api/v1/namespaces/kube-system/configmaps/kubeadm-config")
-    except ApiError as exc:
-        raise KubeadmError(
-            f"unable to fetch the kubeadm-config ConfigMap: failed to get configmap: {exc.message}"
-        ) from None
+    deadline = time.monotonic() + short_retry()
+    while True:
+        try:
+            cm = c.get("/api/v1/namespaces/kube-system/configmaps/kubeadm-config")
+            break
+        except ApiError as exc:
+            if time.monotonic() < deadline:
+                time.sleep(0.05)
+                continue
+            raise KubeadmError(
+                "unable to fetch the kubeadm-config ConfigMap: failed to get configmap: "
+                f"{exc.message}"
+            ) from None
     text = (cm.get("data") or {}).get("ClusterConfiguration", "")
     if not text:
         raise KubeadmError(
