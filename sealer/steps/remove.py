@@ -8,6 +8,7 @@ and the package. It is safe on a host that was never installed and on one half-c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sealer.connect.command import builtin_argv
@@ -71,6 +72,14 @@ class DeleteNode:
         return changed(f"deleted node {self.node_name}")
 
 
+async def _present(target: Target, host: str, paths: Sequence[str]) -> list[str]:
+    """Which of ``paths`` exist on ``host``."""
+    if not paths:
+        return []
+    listed = await target.conns.run(target.access[host], ["ls", "-d", "--", *paths], check=False)
+    return [p for p in listed.stdout.splitlines() if p.startswith("/")]
+
+
 async def clean_host(target: Target, host: str) -> list[str]:
     """Remove every trace of the install from ``host``; return what was done."""
     conns = target.conns
@@ -86,8 +95,7 @@ async def clean_host(target: Target, host: str) -> list[str]:
     for command in lb.before:
         result = await conns.run(access, list(command.argv), check=not command.may_fail)
         removed_rules = removed_rules or (result.ok and command.argv[0] != "systemctl")
-    present = await conns.run(access, ["ls", "-d", *lb.paths], check=False)
-    lb_files = [p for p in present.stdout.split() if p.startswith("/")]
+    lb_files = await _present(target, host, lb.paths)
     if lb_files:
         await conns.run(access, ["rm", "-f", "--", *lb_files])
         for command in lb.after:
@@ -97,12 +105,19 @@ async def clean_host(target: Target, host: str) -> list[str]:
     has_kubelet = await conns.run(access, ["test", "-e", KUBELET_UNIT], check=False)
     if has_kubelet.ok:
         await conns.run(access, ["systemctl", "disable", "--now", "kubelet"], check=False)
-    found = await conns.run(access, builtin_argv("command", "-v", *KUBE_BINARIES), check=False)
-    binaries = [p for p in found.stdout.split() if p.startswith("/")]
-    present = await conns.run(access, ["ls", "-d", *CLEAN_PATHS], check=False)
-    paths = [p for p in present.stdout.split() if p.startswith("/")]
+    binaries = []
+    for name in KUBE_BINARIES:  # `command -v a b c` reports only the first in dash
+        found = await conns.run(access, builtin_argv("command", "-v", name), check=False)
+        if found.ok and found.stdout.strip().startswith("/"):
+            binaries.append(found.stdout.strip())
+    paths = await _present(target, host, CLEAN_PATHS)
     if binaries or paths:
-        await conns.run(access, ["rm", "-rf", "--", *paths, *binaries])
+        removed = await conns.run(access, ["rm", "-rf", "--", *paths, *binaries], check=False)
+        if not removed.ok:
+            # A directory that is a mount point (a disk for /var/lib/etcd, say) cannot go:
+            # empty it instead and leave the mount alone.
+            for path in await _present(target, host, paths):
+                await conns.run(access, ["find", path, "-mindepth", "1", "-delete"])
         done.append(f"removed {len(paths) + len(binaries)} paths")
     if has_kubelet.ok:
         await conns.run(access, ["systemctl", "daemon-reload"], check=False)
