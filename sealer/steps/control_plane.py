@@ -9,10 +9,12 @@ just for the kubeadm run and removed after it.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
+from sealer.errors import StepError
 from sealer.kube.kubeadm_config import JoinSecrets, render_kubeadm_config
 from sealer.kube.paths import KUBEADM_CONFIG_PATH, KUBEADM_RUN_CONFIG_PATH, SEALER_DIR
 from sealer.kube.pki import issue_master_pki
@@ -34,9 +36,29 @@ def api_master(target: Target) -> str:
     return target.live.api_host or target.cluster.spec.master0
 
 
+LOCAL_API = "https://127.0.0.1:6443"
+#: How long a new control-plane member may take to serve /readyz after its join.
+READY_TIMEOUT = 300.0
+
+
+async def _wait_ready(target: Target, host: str) -> None:
+    """Wait until ``host``'s API server is ready (its etcd member included): the next member
+    must not join while this one is still catching up, or etcd reports an unhealthy cluster."""
+    deadline = asyncio.get_running_loop().time() + READY_TIMEOUT
+    while not await _is_control_plane(target, host):
+        if asyncio.get_running_loop().time() > deadline:
+            raise StepError(
+                "join-master",
+                host,
+                f"the API server did not become ready within {READY_TIMEOUT:.0f}s of the join",
+            )
+        await asyncio.sleep(1.0)
+
+
 async def _is_control_plane(target: Target, host: str) -> bool:
     access = target.access[host]
-    argv = ["kubectl", "--kubeconfig", ADMIN_CONF, "get", "--raw", "/readyz"]
+    # Ask this host's own API server, not whatever the API domain resolves to right now.
+    argv = ["kubectl", "--kubeconfig", ADMIN_CONF, "--server", LOCAL_API, "get", "--raw", "/readyz"]
     return (await target.conns.run(access, argv, check=False)).ok
 
 
@@ -124,6 +146,7 @@ class JoinMaster:
         await _put_master_pki(t, self.host, init_master=False)
         await _run_kubeadm(t, self.host, ["join"], secrets)
         await _admin_kubeconfig(t, self.host)
+        await _wait_ready(t, self.host)
         own = desired_hosts_entries(t.cluster, self.host, joined=True)
         await write_hosts_block(t, self.host, own)
         return changed("joined the control plane")
