@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sealer.lab.hosts import Lab, up
-from sealer.lab.package import build_package, install_sbin
+from sealer.lab.package import build_package, install_sbin, package_name
 
 __all__ = ["up_kubernetes_lab"]
 
@@ -21,5 +21,8 @@ def up_kubernetes_lab(
     """``sealer lab up``: hosts, the emulated systemd on them, and the package."""
     lab = up(name, masters, nodes, version=version, **options)
     install_sbin(lab.sbin_dir, version)
-    build_package(version, lab.dir)  # kube<version>.tar.gz, where the Clusterfile points
+    # kube<version>.tar.gz, where the Clusterfile points. Built once: re-running `lab up` to
+    # add hosts must not change the package under a running cluster (`lab package` rebuilds).
+    if not (lab.dir / package_name(version)).exists():
+        build_package(version, lab.dir)
     return lab
