@@ -13,7 +13,8 @@ from types import FrameType
 from sealer.lab.emulate.apiserver.controllers import Controllers
 from sealer.lab.emulate.apiserver.etcd import EtcdClient
 from sealer.lab.emulate.apiserver.flags import FlagError, parse_flags, validate
-from sealer.lab.emulate.apiserver.server import ApiServer, VersionInfo, serve, tls_context
+from sealer.lab.emulate.apiserver.listen import tls_context
+from sealer.lab.emulate.apiserver.server import ApiServer, VersionInfo, serve
 from sealer.lab.emulate.apiserver.store import Store
 
 __all__ = ["DEFAULT_VERSION", "VERSION_ENV", "main"]

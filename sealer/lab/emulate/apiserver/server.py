@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import datetime
 import json
 import os
@@ -15,10 +14,10 @@ import traceback
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from sealer.lab.emulate.apiserver import discovery, openapi
+from sealer.lab.emulate.apiserver import discovery, openapi, routing
 from sealer.lab.emulate.apiserver.auth import (
     ANONYMOUS,
     Identity,
@@ -28,17 +27,27 @@ from sealer.lab.emulate.apiserver.auth import (
     forbidden_message,
     identity_from_cert,
 )
+from sealer.lab.emulate.apiserver.bodies import (
+    apply_body,
+    check_kind,
+    list_doc,
+    sends_rv,
+    string_data,
+)
 from sealer.lab.emulate.apiserver.etcd import EtcdClient, EtcdUnavailable
 from sealer.lab.emulate.apiserver.flags import Options
 from sealer.lab.emulate.apiserver.lifecycle import apply_node_lifecycle
+from sealer.lab.emulate.apiserver.listen import make_server
 from sealer.lab.emulate.apiserver.patch import PatchError, apply_patch
 from sealer.lab.emulate.apiserver.resources import Resource, find_resource
+from sealer.lab.emulate.apiserver.reviews import review
+from sealer.lab.emulate.apiserver.routing import Route
 from sealer.lab.emulate.apiserver.selectors import field_selector, label_selector
 from sealer.lab.emulate.apiserver.status import ApiError, bad_request, forbidden, invalid
 from sealer.lab.emulate.apiserver.store import Store
 from sealer.lab.emulate.apiserver.tables import to_table
 
-__all__ = ["ApiServer", "VersionInfo", "serve", "tls_context"]
+__all__ = ["ApiServer", "VersionInfo", "serve"]
 
 Obj = dict[str, Any]
 _WATCH_POLL_SECONDS = 0.5
@@ -85,58 +94,6 @@ class ApiServer:
         except EtcdUnavailable:
             return False
         return True
-
-
-@dataclass(frozen=True)
-class Route:
-    res: Resource
-    namespace: str
-    name: str
-    subresource: str
-
-
-def _route(path: str) -> tuple[str, str, Route | None] | None:
-    """(group, version, route) for API paths; route None for a group-version document."""
-    parts = [p for p in path.split("/") if p]
-    if parts[:1] == ["api"] and len(parts) >= 2:
-        group, version, rest = "", parts[1], parts[2:]
-    elif parts[:1] == ["apis"] and len(parts) >= 3:
-        group, version, rest = parts[1], parts[2], parts[3:]
-    else:
-        return None
-    if not rest:
-        return group, version, None
-    namespace = ""
-    if rest[0] == "namespaces" and len(rest) >= 3:
-        candidate = find_resource(group, version, rest[2])
-        if candidate is not None and candidate.namespaced:
-            namespace, rest = rest[1], rest[2:]
-    res = find_resource(group, version, rest[0])
-    if res is None:
-        raise ApiError(404, "NotFound", "the server could not find the requested resource")
-    name = rest[1] if len(rest) > 1 else ""
-    sub = rest[2] if len(rest) > 2 else ""
-    if len(rest) > 3 or (sub and sub not in res.subresources):
-        raise ApiError(404, "NotFound", "the server could not find the requested resource")
-    if res.namespaced and not namespace and name:
-        raise ApiError(404, "NotFound", "the server could not find the requested resource")
-    return group, version, Route(res, namespace, name, sub)
-
-
-def _verb(method: str, route: Route, query: dict[str, str]) -> str:
-    if method == "GET":
-        if route.name:
-            return "get"
-        return "watch" if query.get("watch") in {"1", "true"} else "list"
-    if method == "POST":
-        return "create"
-    if method == "PUT":
-        return "update"
-    if method == "PATCH":
-        return "patch"
-    if method == "DELETE":
-        return "delete" if route.name else "deletecollection"
-    raise ApiError(405, "MethodNotAllowed", f"{method} is not supported")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -282,13 +239,13 @@ class Handler(BaseHTTPRequestHandler):
                 )
                 return
             who = self._impersonate(who)
-            routed = _route(path)
+            routed = routing.route(path)
             if routed is None or routed[2] is None:
                 self._non_resource(who, path, query, routed)
                 return
             _, _, route = routed
             assert route is not None
-            verb = _verb(self.command, route, query)
+            verb = routing.verb(self.command, route, query)
             req = Request(
                 verb=verb,
                 path=path,
@@ -433,7 +390,7 @@ class Handler(BaseHTTPRequestHandler):
             body = self._json_body()
             if not isinstance(body, dict):
                 raise bad_request("the body of the request was empty or not an object")
-            self._json(201, _review(self.app, who, res, body))
+            self._json(201, review(self.app.store, who, res, body))
             return
         if verb == "get":
             if route.subresource == "log":
@@ -452,7 +409,7 @@ class Handler(BaseHTTPRequestHandler):
             if route.subresource == "eviction":
                 self._evict(who, route, body)
                 return
-            _check_kind(res, body)
+            check_kind(res, body)
             if route.name:
                 raise ApiError(
                     405,
@@ -464,7 +421,7 @@ class Handler(BaseHTTPRequestHandler):
                 spec = body.setdefault("spec", {})
                 spec["username"] = who.user
                 spec["groups"] = list(who.groups)
-            obj = body if dry_run else store.create(res, route.namespace, _string_data(res, body))
+            obj = body if dry_run else store.create(res, route.namespace, string_data(res, body))
             self._render_one(res, obj, query, 201)
             return
         if verb in {"update", "patch"}:
@@ -481,7 +438,7 @@ class Handler(BaseHTTPRequestHandler):
                 for item in items:
                     meta = item["metadata"]
                     store.delete(res, meta.get("namespace", ""), meta["name"])
-            self._json(200, _list_doc(res, items, str(rv)))
+            self._json(200, list_doc(res, items, str(rv)))
             return
         raise ApiError(405, "MethodNotAllowed", f"{verb} is not supported")
 
@@ -535,7 +492,7 @@ class Handler(BaseHTTPRequestHandler):
                     },
                 )
             else:
-                self._json(200, _list_doc(res, items, str(rv)))
+                self._json(200, list_doc(res, items, str(rv)))
             return
         self._watch(res, namespace, query, items)
 
@@ -629,7 +586,7 @@ class Handler(BaseHTTPRequestHandler):
         res, store = route.res, self.app.store
         content_type = self.headers.get("Content-Type", "")
         if verb == "patch" and content_type.startswith("application/apply-patch"):
-            self._server_side_apply(who, route, query, _apply_body(self._body()))
+            self._server_side_apply(who, route, query, apply_body(self._body()))
             return
         body = self._json_body()
         if body is None:
@@ -648,7 +605,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 if not isinstance(body, dict):
                     raise bad_request("the body of the request was not an object")
-                _check_kind(res, body)
+                check_kind(res, body)
                 new = body
             self._admit(
                 who,
@@ -669,10 +626,10 @@ class Handler(BaseHTTPRequestHandler):
                 return
             try:
                 obj = store.update(
-                    res, route.namespace, route.name, _string_data(res, new), route.subresource
+                    res, route.namespace, route.name, string_data(res, new), route.subresource
                 )
             except ApiError as err:
-                if err.code == 409 and verb == "patch" and not _sends_rv(body):
+                if err.code == 409 and verb == "patch" and not sends_rv(body):
                     continue  # a patch retries on conflict like the real one
                 raise
             if res.plural == "nodes":
@@ -696,7 +653,7 @@ class Handler(BaseHTTPRequestHandler):
             if "dryRun" in query:
                 self._render_one(res, body, query, 201)
                 return
-            created = store.create(res, route.namespace, _string_data(res, body))
+            created = store.create(res, route.namespace, string_data(res, body))
             self._render_one(res, created, query, 201)
             return
         body["metadata"].pop("resourceVersion", None)
@@ -704,7 +661,7 @@ class Handler(BaseHTTPRequestHandler):
         if "dryRun" in query:
             self._render_one(res, new, query)
             return
-        obj = store.update(res, route.namespace, route.name, _string_data(res, new))
+        obj = store.update(res, route.namespace, route.name, string_data(res, new))
         self._render_one(res, self._view(res, [obj])[0] if res.plural == "nodes" else obj, query)
 
     def _delete(self, who: Identity, route: Route, query: dict[str, str]) -> None:
@@ -758,144 +715,11 @@ class Handler(BaseHTTPRequestHandler):
         )
 
 
-def _apply_body(raw: bytes) -> Obj:
-    """An apply patch is YAML (JSON is YAML too)."""
-    try:
-        doc = json.loads(raw)
-    except ValueError:
-        from ruamel.yaml import YAML
-        from ruamel.yaml.error import YAMLError
-
-        try:
-            doc = YAML(typ="safe").load(raw.decode())
-        except (YAMLError, UnicodeDecodeError) as exc:
-            raise bad_request(f"error decoding YAML: {exc}") from None
-    if not isinstance(doc, dict):
-        raise bad_request("the apply patch is not an object")
-    return doc
-
-
-def _review(app: ApiServer, who: Identity, res: Resource, body: Obj) -> Obj:
-    """SelfSubjectAccessReview, SubjectAccessReview, SelfSubjectReview (``kubectl auth``)."""
-    out: Obj = {
-        "kind": res.kind,
-        "apiVersion": res.api_version,
-        "metadata": {"creationTimestamp": None},
-    }
-    if res.plural == "selfsubjectreviews":
-        info: Obj = {"username": who.user, "groups": list(who.groups)}
-        out["status"] = {"userInfo": info}
-        return out
-    spec = body.get("spec") or {}
-    subject = who
-    if res.plural == "subjectaccessreviews":
-        subject = Identity(str(spec.get("user", "")), tuple(spec.get("groups") or ()))
-    attrs = spec.get("resourceAttributes")
-    if isinstance(attrs, dict):
-        req = Request(
-            verb=str(attrs.get("verb", "")),
-            path="",
-            is_resource=True,
-            group=str(attrs.get("group", "")),
-            resource=str(attrs.get("resource", "")),
-            subresource=str(attrs.get("subresource", "")),
-            namespace=str(attrs.get("namespace", "")),
-            name=str(attrs.get("name", "")),
-        )
-    else:
-        nonres = spec.get("nonResourceAttributes") or {}
-        req = Request(verb=str(nonres.get("verb", "")), path=str(nonres.get("path", "")))
-    allowed = authorize(app.store, subject, req)
-    out["spec"] = spec
-    out["status"] = {"allowed": allowed}
-    return out
-
-
-def _check_kind(res: Resource, body: Obj) -> None:
-    """The decoder's check: a body's apiVersion/kind, when given, must be the URL's."""
-    api_version = body.get("apiVersion")
-    if api_version and api_version != res.api_version:
-        raise bad_request(
-            f"the API version in the data ({api_version}) does not match the expected API "
-            f"version ({res.api_version})"
-        )
-    kind = body.get("kind")
-    if kind and kind != res.kind:
-        raise bad_request(
-            f"the kind in the data ({kind}) does not match the expected kind ({res.kind})"
-        )
-
-
-def _sends_rv(body: Any) -> bool:
-    return isinstance(body, dict) and bool((body.get("metadata") or {}).get("resourceVersion"))
-
-
-def _string_data(res: Resource, obj: Obj) -> Obj:
-    """Secrets: write-only ``stringData`` is folded into ``data`` (base64), like the real one."""
-    if res.plural != "secrets" or "stringData" not in obj:
-        return obj
-    obj = dict(obj)
-    data = dict(obj.get("data") or {})
-    for key, value in (obj.pop("stringData") or {}).items():
-        data[key] = base64.b64encode(str(value).encode()).decode()
-    obj["data"] = data
-    return obj
-
-
-def _list_doc(res: Resource, items: list[Obj], rv: str) -> Obj:
-    return {
-        "kind": f"{res.kind}List",
-        "apiVersion": res.api_version,
-        "metadata": {"resourceVersion": rv},
-        "items": items,
-    }
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-    def __init__(
-        self, address: tuple[str, int], handler: type[Handler], ctx: ssl.SSLContext
-    ) -> None:
-        self._ctx = ctx
-        super().__init__(address, handler)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """TLS handshakes that fail (TCP probes, wrong CA) are routine: no traceback."""
-        exc = sys.exc_info()[1]
-        if isinstance(exc, ssl.SSLError | OSError):
-            return
-        super().handle_error(request, client_address)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, addr = self.socket.accept()
-        # the TLS handshake runs in the request's own thread (Handler.setup), so a client
-        # that connects and never speaks (a TCP health probe) cannot stall the accept loop
-        return self._ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
-
-
-def tls_context(options: Options) -> ssl.SSLContext:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(options.tls_cert_file, options.tls_private_key_file)
-    ctx.load_verify_locations(options.client_ca_file)
-    ctx.verify_mode = ssl.CERT_OPTIONAL
-    ctx.set_alpn_protocols(["http/1.1"])
-    return ctx
-
-
-class _ServerV6(_Server):
-    address_family = socket.AF_INET6
-
-
 def serve(app: ApiServer, ctx: ssl.SSLContext, on_ready: Callable[[], None] | None = None) -> None:
     """Serve until ``app.stopping`` is set; OSError when the address cannot be bound."""
     handler = type("BoundHandler", (Handler,), {"app": app})
     bind = app.options.bind_address
-    kind = _ServerV6 if ":" in bind else _Server
-    server = kind((bind, app.options.secure_port), handler, ctx)
+    server = make_server(bind, app.options.secure_port, handler, ctx)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
     )
