@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sealer.connect import Connections, HostAccess
+from sealer.errors import SealerError
 from sealer.kube.certcheck import FILES_TO_READ, CertRow, check_certificates
 from sealer.plan.access import host_access
 from sealer.spec.model import Cluster
@@ -23,25 +24,33 @@ async def read_cert_files(conns: Connections, access: HostAccess) -> dict[str, b
 
     Kubeconfigs carry a private key: it stays in memory and only the certificate is parsed.
     """
-    async with asyncio.TaskGroup() as group:
-        tasks = {path: group.create_task(conns.read_file(access, path)) for path in FILES_TO_READ}
-    return {path: data for path, task in tasks.items() if (data := task.result()) is not None}
+    found = await asyncio.gather(*(conns.read_file(access, path) for path in FILES_TO_READ))
+    return {path: data for path, data in zip(FILES_TO_READ, found, strict=True) if data is not None}
 
 
 async def check_masters(
     conns: Connections, cluster: Cluster, *, now: dt.datetime | None = None
-) -> list[CertRow]:
-    """Rows for every certificate on every master of the Clusterfile, masters in file order."""
+) -> tuple[list[CertRow], list[CertProblem]]:
+    """Rows for every certificate on every master of the Clusterfile (masters in file order),
+    and an error for each master that could not be read (the others are still shown)."""
     masters = cluster.spec.master_addresses
-    async with asyncio.TaskGroup() as group:
-        tasks = [
-            group.create_task(read_cert_files(conns, host_access(cluster, address)))
-            for address in masters
-        ]
+    results = await asyncio.gather(
+        *(read_cert_files(conns, host_access(cluster, address)) for address in masters),
+        return_exceptions=True,
+    )
     rows: list[CertRow] = []
-    for address, task in zip(masters, tasks, strict=True):
-        rows += check_certificates(address, task.result(), now=now)
-    return rows
+    unread: list[CertProblem] = []
+    for address, result in zip(masters, results, strict=True):
+        if isinstance(result, SealerError):
+            unread.append(CertProblem("error", address, "-", f"cannot read: {result.message}"))
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            try:
+                rows += check_certificates(address, result, now=now)
+            except SealerError as exc:
+                unread.append(CertProblem("error", address, "-", exc.message))
+    return rows, unread
 
 
 @dataclass(frozen=True)

@@ -139,12 +139,13 @@ async def _present(conns: Connections, access: HostAccess, paths: Sequence[str])
 
 async def check_health(conns: Connections, cluster: Cluster, address: str) -> MasterHealth:
     access = host_access(cluster, address)
-    async with asyncio.TaskGroup() as group:
-        api = group.create_task(collect(conns, access, api_ready))
-        etcd = group.create_task(collect(conns, access, etcd_healthy))
-        present = group.create_task(_present(conns, access, [p.manifest for p in STATIC_PODS]))
-    names = tuple(p.name for p in STATIC_PODS if p.manifest in present.result())
-    return MasterHealth(address, api.result(), etcd.result(), names)
+    api, etcd, present = await asyncio.gather(
+        collect(conns, access, api_ready),
+        collect(conns, access, etcd_healthy),
+        _present(conns, access, [p.manifest for p in STATIC_PODS]),
+    )
+    names = tuple(p.name for p in STATIC_PODS if p.manifest in present)
+    return MasterHealth(address, api, etcd, names)
 
 
 def refusal(health: Sequence[MasterHealth]) -> PlanError | None:
@@ -184,14 +185,20 @@ async def read_cluster_ca(conns: Connections, cluster: Cluster) -> ClusterCA:
         access = host_access(cluster, address)
         for name, base in CA_FILES.items():
             data = await conns.read_file(access, f"{KUBERNETES_DIR}/{base}.crt")
-            theirs = None if data is None else x509.load_pem_x509_certificate(data)
-            if theirs != ca.by_name(name).cert:
+            if data is None or _certificate(data) != ca.by_name(name).cert:
                 raise PlanError(
                     f"{address}: {KUBERNETES_DIR}/{base}.crt is not the {name} of "
                     f"{spec.master0}: the masters do not share one CA, renew would break trust",
                     hint="compare the files with `sealer certs check -f FILE --output json`",
                 )
     return ca
+
+
+def _certificate(data: bytes) -> x509.Certificate | None:
+    try:
+        return x509.load_pem_x509_certificate(data)
+    except ValueError:
+        return None
 
 
 async def _wait(

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from sealer.certops import (
     WARN_DAYS,
+    CertProblem,
     MasterRenewal,
     RenewEvent,
     RenewOptions,
@@ -143,12 +144,13 @@ def run_check(args: argparse.Namespace, ui: Ui) -> int:
     cluster = loaded.cluster
     options = pool_options(args)
 
-    async def main() -> list[CertRow]:
+    async def main() -> tuple[list[CertRow], list[CertProblem]]:
         async with Connections(options) as conns:
             return await check_masters(conns, cluster)
 
-    rows = run_async(main)
-    found = problems(rows, hosts=cluster.spec.master_addresses, warn_days=args.warn_days)
+    rows, unread = run_async(main)
+    reachable = [a for a in cluster.spec.master_addresses if a not in {p.host for p in unread}]
+    found = unread + problems(rows, hosts=reachable, warn_days=args.warn_days)
     if ui.output == "json":
         ui.print_json(
             {

@@ -28,7 +28,7 @@ from ruamel.yaml import YAML
 from sealer import lab as sealer_lab
 from sealer.clusterfile import load as load_clusterfile
 from sealer.lab.kube_lab import up_kubernetes_lab
-from tests.conftest import _claim, _lab_unavailable
+from tests.conftest import SUDO_USER, _claim, _lab_unavailable
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -108,7 +108,9 @@ def cluster(lab_session_id: str, tmp_path_factory: pytest.TempPathFactory) -> It
     workdir = tmp_path_factory.mktemp("certs")
     try:
         _claim(name)
-        lab = up_kubernetes_lab(name, 3, 1, version=VERSION, clusterfile=workdir / "lab.yaml")
+        lab = up_kubernetes_lab(
+            name, 3, 1, version=VERSION, clusterfile=workdir / "lab.yaml", sudo_user=SUDO_USER
+        )
         assert lab.clusterfile is not None
         c = Cluster(lab, lab.clusterfile)
         c.write([h.address for h in lab.masters[:2]])
@@ -361,20 +363,36 @@ def test_renew_adds_a_san_one_master_at_a_time(cluster: Cluster) -> None:
     assert "PRIVATE KEY" not in log
 
 
-def test_renew_when_cert_sans_already_list_the_san_says_so(cluster: Cluster) -> None:
+def test_renew_through_a_sudo_user_says_when_cert_sans_already_list_the_san(
+    cluster: Cluster,
+) -> None:
     yaml = YAML()
     data = yaml.load(cluster.file.read_text())
     data["spec"].setdefault("network", {})["certSANs"] = ["renewed.example.com"]
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=cluster.file.parent,
-                                     delete=False) as handle:  # fmt: skip
+    data["spec"]["ssh"]["user"] = SUDO_USER
+    with tempfile.NamedTemporaryFile(
+        "w", suffix=".yaml", dir=cluster.file.parent, delete=False
+    ) as handle:
         yaml.dump(data, handle)
     edited = Path(handle.name)
+    flags = ["-f", str(edited), "--known-hosts", str(cluster.lab.known_hosts)]
+    master = cluster.masters()[1]
+    before = cluster.pem(master, "/etc/kubernetes/pki/apiserver.crt")
     try:
-        result = sealer(
-            "certs", "renew", "-f", str(edited), "--known-hosts", str(cluster.lab.known_hosts),
-            "--yes", "--add-san", "renewed.example.com",
-        )  # fmt: skip
+        check = sealer("certs", "check", *flags, "--output", "json")
+        assert check.returncode == 0, check.stderr
+        assert {r["host"] for r in json.loads(check.stdout)["certificates"]} == set(
+            cluster.masters()
+        )
+        result = sealer("certs", "renew", *flags, "--yes", "--add-san", "Renewed.Example.com")
         assert result.returncode == 0, result.stdout + result.stderr
         assert "already lists every added SAN" in result.stderr
     finally:
         edited.unlink()
+    assert cluster.pem(master, "/etc/kubernetes/pki/apiserver.crt") != before
+    assert "renewed.example.com" in _served_sans(
+        master, cluster.pem(master, "/etc/kubernetes/pki/ca.crt")
+    )
+    for path in ("pki/apiserver.crt", "pki/apiserver.key", "admin.conf"):
+        owner = cluster.on(master, ["stat", "-c", "%U %a", f"/etc/kubernetes/{path}"]).split()
+        assert owner == ["root", "644" if path.endswith(".crt") else "600"], (path, owner)
