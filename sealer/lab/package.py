@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 EMULATED_PROGRAMS = ("kubeadm", "kubelet")
-SBIN_PROGRAMS = ("systemctl", "lab-boot")
+SBIN_PROGRAMS = ("systemctl", "journalctl", "lab-boot")
 BIN_DIR = "/usr/local/bin"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _TAR_TIME = 315532800  # 1980-01-01
@@ -54,12 +54,15 @@ exec "$PY" "$0" "$@"
 _MAIN = '''"""Dispatch on the name this zip application was run as."""
 import os
 import runpy
+import signal
 import sys
+
 
 PROGRAMS = {
     "kubeadm": "sealer.lab.emulate.kubeadm.cli",
     "kubelet": "sealer.lab.emulate.kubelet",
     "systemctl": "sealer.lab.emulate.systemctl",
+    "journalctl": "sealer.lab.emulate.journalctl",
     "lab-boot": "sealer.lab.emulate.labboot",
 }
 name = os.path.basename(sys.argv[0])
@@ -67,7 +70,12 @@ module = PROGRAMS.get(name)
 if module is None:
     sys.stderr.write(f"{name}: not an emulated program ({', '.join(PROGRAMS)})\\n")
     sys.exit(2)
-runpy.run_module(module, run_name="__main__", alter_sys=True)
+try:
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
+except BrokenPipeError:  # stdout closed (| head): end quietly, as Go programs do on SIGPIPE
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(128 + signal.SIGPIPE)
 '''
 
 KUBELET_SERVICE = f"""[Unit]

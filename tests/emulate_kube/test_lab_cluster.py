@@ -168,6 +168,24 @@ def test_join_failures_use_kubeadm_messages(kube: Kube, cluster: dict[str, str])
     assert "using token-based discovery without caCertHashes can be unsafe" in err
     err = _join(kube, m3, endpoint, "--tokn", token)
     assert err.splitlines()[0] == "unknown flag: --tokn"
+    n2 = cluster["n2"]
+    err = _join(
+        kube,
+        n2,
+        endpoint,
+        "--token",
+        token,
+        "--discovery-token-ca-cert-hash",
+        good_hash,
+        "--node-name",
+        cluster["m1"],
+    )
+    assert (
+        f'a Node with name "{cluster["m1"]}" and status "Ready" already exists in the '
+        "cluster. You must delete the existing Node or change the name of this new "
+        "joining Node"
+    ) in err
+    kube.ssh(n2, ["kubeadm", "reset", "-f"])
     # nothing was left behind by the failed joins
     listing = kube.ssh(m3, ["ls", "-A", "/etc/kubernetes/manifests", "/var/lib/etcd"]).stdout
     assert listing.split() == ["/etc/kubernetes/manifests:", "/var/lib/etcd:"]

@@ -69,6 +69,14 @@ def test_start_restart_on_death_stop(sd: tuple[Path, dict[str, str]]) -> None:
     assert _ctl(env, "show", "-p", "NRestarts", "--value", "demo").stdout.strip() == "1"
     status = _ctl(env, "status", "demo")
     assert "Active: active (running)" in status.stdout and "hi" in status.stdout
+    journal = subprocess.run(
+        [sys.executable, "-m", "sealer.lab.emulate.journalctl", "-u", "demo", "-n", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert journal.stdout.splitlines() == ["hi", "hi"]
     assert _ctl(env, "stop", "demo").returncode == 0
     assert _ctl(env, "is-active", "demo").stdout.strip() == "inactive"
     for _ in range(100):

@@ -280,6 +280,16 @@ def bootstrap_token_phase(c: Client, s: Settings) -> tuple[list[str], list[str]]
         "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
         [{**grp, "name": "system:nodes"}],
     )
+    with contextlib.suppress(ApiError):
+        c.apply(
+            "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "ClusterRole",
+                "metadata": {"name": "kubeadm:get-nodes"},
+                "rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get"]}],
+            },
+        )
     _cluster_binding(c, "kubeadm:get-nodes", "kubeadm:get-nodes", [{**grp, "name": group}])
     out += [
         "[bootstrap-token] Configured RBAC rules to allow Node Bootstrap tokens to get nodes",

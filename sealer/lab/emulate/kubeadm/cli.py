@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sealer.lab.emulate import kubeconfig, pki, runtime
+from sealer.lab.emulate import kubeconfig, pki, runtime, versions
 from sealer.lab.emulate.kubeadm import apiobjects, certs, kubeconfigs, upgrade
 from sealer.lab.emulate.kubeadm.cluster import cluster_config
 from sealer.lab.emulate.kubeadm.common import admin_client, ca_hash, say
@@ -172,6 +172,17 @@ UPGRADE_PLAN_FLAGS = FlagSet(
 )
 CERTS_FLAGS = FlagSet(
     {"cert-dir": STRING, "config": STRING, "kubeconfig": STRING, "output": STRING}, {"o": "output"}
+)
+CONFIG_IMAGES_FLAGS = FlagSet(
+    {
+        "config": STRING,
+        "kubernetes-version": STRING,
+        "image-repository": STRING,
+        "cri-socket": STRING,
+        "feature-gates": STRING,
+        "output": STRING,
+    },
+    {"o": "output"},
 )
 VERSION_FLAGS = FlagSet({"output": STRING}, {"o": "output"})
 
@@ -613,7 +624,31 @@ def cmd_upgrade(argv: list[str]) -> int:
     raise KubeadmError('"kubeadm upgrade diff" is not emulated')
 
 
+def cmd_config(argv: list[str]) -> int:
+    if argv[:2] not in (["images", "list"], ["images", "pull"]):
+        raise KubeadmError(
+            f'unknown command "{" ".join(argv[:2])}" for "kubeadm config" (only images '
+            "list/pull are emulated)"
+        )
+    p = CONFIG_IMAGES_FLAGS.parse(argv[2:])
+    _no_args(p, f"kubeadm config images {argv[1]}")
+    if p.str("config"):
+        cfg = load_config(p.str("config"), kubeadm_version())
+    else:
+        cluster: dict[str, Any] = {}
+        if p.str("kubernetes-version"):
+            cluster["kubernetesVersion"] = p.str("kubernetes-version")
+        if p.str("image-repository"):
+            cluster["imageRepository"] = p.str("image-repository")
+        cfg = Config(cluster=cluster)
+    s = resolve(cfg)
+    for image in versions.images(s.version, s.image_repository):
+        print(image if argv[1] == "list" else f"[config/images] Pulled {image}")
+    return 0
+
+
 COMMANDS = {
+    "config": cmd_config,
     "version": cmd_version,
     "init": cmd_init,
     "join": cmd_join,

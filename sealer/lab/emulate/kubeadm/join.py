@@ -213,7 +213,8 @@ def run_join(req: JoinRequest) -> int:
             manifests.write_manifest(name, manifest)
     else:
         pki.write_file(s.cert_dir / "ca.crt", ca_pem, 0o644)
-    # kubelet-start: TLS bootstrap with the bootstrap token
+    # kubelet-start: refuse a name a Ready node has, then TLS bootstrap with the token
+    _check_node_name(bootstrap, s.node_name)
     boot = kubeconfig.Kubeconfig(
         server=url,
         ca_pem=ca_pem,
@@ -244,6 +245,20 @@ def run_join(req: JoinRequest) -> int:
     else:
         say(_node_done())
     return 0
+
+
+def _check_node_name(c: Client, name: str) -> None:
+    try:
+        node = c.get(f"/api/v1/nodes/{name}")
+    except ApiError:
+        return  # not found (or not allowed to look): the join goes on
+    conditions = (node.get("status") or {}).get("conditions") or []
+    if any(x.get("type") == "Ready" and x.get("status") == "True" for x in conditions):
+        raise PhaseError(
+            "kubelet-start",
+            f'a Node with name "{name}" and status "Ready" already exists in the cluster. You '
+            "must delete the existing Node or change the name of this new joining Node",
+        )
 
 
 def _what(f: str) -> str:
