@@ -7,6 +7,7 @@ import ssl
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sealer.lab.emulate.apiserver.patch import json_patch, strategic_merge_patch
 from tests.emulate_api.conftest import ApiServer, Etcd, Kubectl, Pki, cert_user, write_kubeconfig
@@ -172,3 +173,37 @@ def test_secret_string_data_is_stored_as_data(admin: Kubectl) -> None:
     s2 = admin.json("get", "secret", "s2")
     assert s2["data"] == {"a": "Yg=="}
     assert "stringData" not in s2
+
+
+def test_aggregated_discovery_by_emulated_version(
+    etcd: Etcd, start_apiserver: Callable[..., ApiServer], pki: Pki
+) -> None:
+    ctx = ssl.create_default_context(cafile=str(pki.ca.cert))
+    ctx.load_cert_chain(str(pki.admin.cert), str(pki.admin.key))
+    accept = (
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+        "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,"
+        "application/json"
+    )
+
+    def get(server: ApiServer, path: str) -> tuple[str, dict[str, Any]]:
+        req = urllib.request.Request(server.url + path, headers={"Accept": accept})
+        with urllib.request.urlopen(req, context=ctx) as resp:
+            return resp.headers["Content-Type"], json.loads(resp.read())
+
+    new = start_apiserver(etcd, "v1.32.0")
+    kind, doc = get(new, "/apis")
+    assert kind == "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    groups = {i["metadata"]["name"]: i for i in doc["items"]}
+    apps = groups["apps"]["versions"][0]["resources"]
+    assert {"resource": "daemonsets", "scope": "Namespaced"}.items() <= apps[0].items()
+    kind, core = get(new, "/api")
+    pods = next(r for r in core["items"][0]["versions"][0]["resources"] if r["resource"] == "pods")
+    eviction = next(s for s in pods["subresources"] if s["subresource"] == "eviction")
+    assert eviction["responseKind"] == {"group": "policy", "version": "v1", "kind": "Eviction"}
+    old = start_apiserver(etcd, "v1.29.3")
+    kind, doc = get(old, "/apis")
+    assert kind == "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+    legacy = start_apiserver(etcd, "v1.25.0")
+    kind, doc = get(legacy, "/apis")
+    assert (kind, doc["kind"]) == ("application/json", "APIGroupList")

@@ -58,6 +58,11 @@ _HEALTH_CHECKS = ("ping", "log", "etcd", "poststarthook/start-apiextensions-info
 class VersionInfo:
     git_version: str
 
+    @property
+    def minor(self) -> int:
+        core = self.git_version.lstrip("v").split("-")[0].split(".")
+        return int(core[1]) if len(core) > 1 and core[1].isdigit() else 0
+
     def document(self) -> Obj:
         core = self.git_version.lstrip("v").split("-")[0].split(".")
         return {
@@ -289,11 +294,18 @@ class Handler(BaseHTTPRequestHandler):
         if clean == "/version":
             self._json(200, self.app.version.document())
             return
-        if clean == "/api":
-            self._json(200, discovery.api_versions(self.app.server_address))
-            return
-        if clean == "/apis":
-            self._json(200, discovery.api_group_list())
+        if clean in {"/api", "/apis"}:
+            wanted = discovery.negotiate_aggregated(
+                self.headers.get("Accept", ""), self.app.version.minor
+            )
+            if wanted:
+                listing = discovery.aggregated_discovery(clean == "/api", wanted)
+                kind = f"application/json;g=apidiscovery.k8s.io;v={wanted};as=APIGroupDiscoveryList"
+                self._send(200, json.dumps(listing).encode(), kind)
+            elif clean == "/api":
+                self._json(200, discovery.api_versions(self.app.server_address))
+            else:
+                self._json(200, discovery.api_group_list())
             return
         parts = [p for p in clean.split("/") if p]
         doc: Obj | None = None
