@@ -65,7 +65,7 @@ def table(kube: Kubectl, *args: str) -> list[list[str]]:
     return [line.split() for line in lines]
 
 
-@pytest.mark.parametrize("version", ["v1.29.3", "v1.32.0"])
+@pytest.mark.parametrize("version", ["v1.29.3", "v1.30.2", "v1.31.4", "v1.32.0"])
 def test_get_cordon_drain_delete(
     version: str,
     etcd: Etcd,
