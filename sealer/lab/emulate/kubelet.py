@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from sealer.lab.emulate import kubeconfig, podrun, runtime, yamlio
+from sealer.lab.emulate import kubeconfig, pki, podrun, runtime, yamlio
 from sealer.lab.emulate.kubeapi import ApiError, Client
 
 __all__ = ["Flags", "main", "parse_flags"]
@@ -164,6 +164,7 @@ class Kubelet:
         self.mirrors: set[str] = set()
         STATE_DIR.mkdir(parents=True, exist_ok=True)
         LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.code = runtime.stable_code_root(STATE_DIR / "code")
         self._load_state()
 
     # --- pod state -------------------------------------------------------------------------
@@ -201,7 +202,7 @@ class Kubelet:
                 continue
             if not isinstance(doc, dict) or doc.get("kind") != "Pod":
                 continue
-            plan = podrun.plan_pod(doc, self.node)
+            plan = podrun.plan_pod(doc, self.node, self.code)
             plans[plan.pod] = plan
         return plans
 
@@ -551,8 +552,6 @@ def tls_bootstrap(boot: Path, kc: Path, node: str) -> bool:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.x509.oid import NameOID
-
-    from sealer.lab.emulate import pki
 
     cfg = kubeconfig.load(boot)
     client = Client.from_kubeconfig(cfg, timeout=5.0)

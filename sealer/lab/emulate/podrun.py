@@ -76,7 +76,8 @@ def etcd_flags(flags: list[str]) -> list[str]:
     return out
 
 
-def plan_pod(manifest: dict[str, Any], node: str) -> PodProcess:
+def plan_pod(manifest: dict[str, Any], node: str, code: str = "") -> PodProcess:
+    """How a manifest runs; ``code`` is the PYTHONPATH for the Python stand-ins."""
     meta = manifest.get("metadata") or {}
     name = f"{meta.get('name', 'unnamed')}-{node}"
     namespace = str(meta.get("namespace") or "default")
@@ -102,7 +103,7 @@ def plan_pod(manifest: dict[str, Any], node: str) -> PodProcess:
             name, namespace, tuple(argv), env + extra_env, digest, labels, annotations
         )
 
-    py_env = (("PYTHONPATH", runtime.code_root()), ("SEALER_LAB_K8S_VERSION", tag))
+    py_env = (("PYTHONPATH", code or runtime.code_root()), ("SEALER_LAB_K8S_VERSION", tag))
     if image == "etcd":
         flags = words[1:] if words and not words[0].startswith("-") else words
         return pod([ETCD_BINARY, *etcd_flags(flags)])

@@ -23,6 +23,25 @@ def code_root() -> str:
     return str(Path(sealer.__file__).parent.parent)
 
 
+def stable_code_root(cache: Path) -> str:
+    """A copy of the code root that a later package install cannot replace under a running
+    process (zipimport reads the archive by path at every import): content-addressed under
+    ``cache``. From a source tree, the tree itself."""
+    root = code_root()
+    if not zipfile.is_zipfile(root):
+        return root
+    data = Path(root).read_bytes()
+    import hashlib
+
+    target = cache / f"code-{hashlib.sha256(data).hexdigest()[:16]}.zip"
+    if not target.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    return str(target)
+
+
 def build_info() -> dict[str, str]:
     """The version/arch the package was built for (``buildinfo.json`` in the zip)."""
     root = code_root()
@@ -47,9 +66,9 @@ def module_argv(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
 
 
-def module_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+def module_env(extra: dict[str, str] | None = None, code: str | None = None) -> dict[str, str]:
     """A clean environment (as systemd/containers give) that can import this code."""
-    env = {"PATH": SYSTEM_PATH, "LANG": "C.UTF-8", "PYTHONPATH": code_root()}
+    env = {"PATH": SYSTEM_PATH, "LANG": "C.UTF-8", "PYTHONPATH": code or code_root()}
     for passed in PASSED_ENV:
         if passed in os.environ:
             env[passed] = os.environ[passed]

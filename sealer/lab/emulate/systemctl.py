@@ -100,7 +100,7 @@ def start(name: str) -> int:
         runtime.module_argv(
             "sealer.lab.emulate.supervisor", name, json.dumps(dataclasses.asdict(unit))
         ),
-        env=runtime.module_env(),
+        env=runtime.module_env(code=runtime.stable_code_root(sdstate.run_dir() / "code")),
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=log,

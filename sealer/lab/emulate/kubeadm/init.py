@@ -6,7 +6,7 @@ import contextlib
 import time
 from pathlib import Path
 
-from sealer.lab.emulate import pki
+from sealer.lab.emulate import pki, yamlio
 from sealer.lab.emulate.kubeadm import (
     apiobjects,
     certs,
@@ -18,7 +18,7 @@ from sealer.lab.emulate.kubeadm import (
 from sealer.lab.emulate.kubeadm.common import ca_hash, join_command, local_client, say
 from sealer.lab.emulate.kubeadm.errors import KubeadmError, PhaseError
 from sealer.lab.emulate.kubeadm.settings import KUBE_DIR, MANIFESTS, Settings
-from sealer.lab.emulate.kubeapi import ApiError
+from sealer.lab.emulate.kubeapi import ApiError, Client
 
 __all__ = ["run_init"]
 
@@ -128,8 +128,6 @@ def run_init(s: Settings, *, upload_certs: bool, timeout: float = 240.0) -> int:
 
 
 def addons(client: object, s: Settings) -> None:
-    from sealer.lab.emulate.kubeapi import Client
-
     assert isinstance(client, Client)
     if not s.skipped("addon/coredns"):
         with contextlib.suppress(ApiError):
@@ -148,8 +146,6 @@ def addons(client: object, s: Settings) -> None:
             )
         say("[addons] Applied essential addon: CoreDNS")
     if not s.skipped("addon/kube-proxy"):
-        from sealer.lab.emulate import yamlio
-
         proxy = {
             "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
             "kind": "KubeProxyConfiguration",
