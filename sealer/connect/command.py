@@ -16,10 +16,11 @@ by :func:`builtin_argv`; that script is itself produced with :func:`shlex.join`.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Mapping, Sequence
 
-__all__ = ["SUDO", "builtin_argv", "render", "sudo_argv"]
+__all__ = ["SUDO", "batch_argv", "builtin_argv", "render", "split_batch", "sudo_argv"]
 
 SUDO: tuple[str, ...] = ("sudo", "-n", "--")
 
@@ -83,3 +84,44 @@ def render(
     if sudo:
         items = [*SUDO, *items]
     return shlex.join(items)
+
+
+def batch_argv(argvs: Sequence[Sequence[str]], marker: str) -> list[str]:
+    """One ``sh -c`` argv running every argv in turn, each framed by ``marker`` lines so that
+    :func:`split_batch` can give each its own stdout, stderr and exit status.
+
+    For argv number ``i``: ``\\nMARKER i\\n`` on stdout and stderr before it, its output, then
+    ``\\nMARKER rc i STATUS\\n`` on stdout. Each argv reads /dev/null, never the batch's stdin.
+    ``marker`` must be unguessable (random), so no command's output can forge a frame.
+    """
+    if not marker.isalnum():
+        raise ValueError("marker must be alphanumeric")
+    lines = []
+    for index, argv in enumerate(argvs):
+        lines.append(f"printf '\\n%s %d\\n' {marker} {index}")
+        lines.append(f"printf '\\n%s %d\\n' {marker} {index} >&2")
+        lines.append(f"{shlex.join(_check(argv))} </dev/null")
+        lines.append(f"printf '\\n%s rc %d %d\\n' {marker} {index} \"$?\"")
+    return ["sh", "-c", "\n".join(lines)]
+
+
+def split_batch(
+    stdout: str, stderr: str, marker: str, count: int
+) -> list[tuple[int, str, str]] | None:
+    """``(exit_status, stdout, stderr)`` of each argv of a :func:`batch_argv` run, or None when
+    the output is not complete (the batch was cut short)."""
+    out_frames = re.split(rf"\n{marker} (?:rc )?(\d+)(?: (\d+))?\n", stdout)
+    # [prefix, i, None, out_i, i, status_i, between, ...]: start and end frames alternate.
+    results: list[tuple[int, str, str]] = []
+    position = 1
+    for index in range(count):
+        if position + 5 > len(out_frames):
+            return None
+        start, _, text, end, status = out_frames[position : position + 5]
+        if start != str(index) or end != str(index) or status is None:
+            return None
+        results.append((int(status), text, ""))
+        position += 6
+    err_frames = re.split(rf"\n{marker} (\d+)\n", stderr)
+    errors = {int(err_frames[i]): err_frames[i + 1] for i in range(1, len(err_frames) - 1, 2)}
+    return [(s, o, errors.get(i, "")) for i, (s, o, _) in enumerate(results)]

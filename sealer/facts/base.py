@@ -8,15 +8,17 @@ what an exit status means, e.g. "missing file -> None") and turns parser failure
 
 from __future__ import annotations
 
+import secrets
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sealer.connect import Connections, HostAccess, Result
+from sealer.connect.command import batch_argv, split_batch
 from sealer.errors import CommandFailed, SealerError
 
-__all__ = ["Fact", "FactError", "UnexpectedExit", "collect", "require_ok"]
+__all__ = ["Fact", "FactError", "UnexpectedExit", "collect", "collect_many", "require_ok"]
 
 T = TypeVar("T")
 
@@ -66,6 +68,11 @@ class Fact(Generic[T]):
 async def collect(conns: Connections, host: HostAccess, fact: Fact[T]) -> T:
     """Run ``fact`` on ``host`` and parse it (ConnectError, CommandFailed or FactError)."""
     result = await conns.run(host, fact.argv, check=False, sudo=fact.sudo, timeout=fact.timeout)
+    parsed: T = _parse(host, conns, fact, result)
+    return parsed
+
+
+def _parse(host: HostAccess, conns: Connections, fact: Fact[Any], result: Result) -> Any:
     try:
         return fact.parse(result)
     except UnexpectedExit as exc:
@@ -76,3 +83,35 @@ async def collect(conns: Connections, host: HostAccess, fact: Fact[T]) -> T:
         ) from None
     except (ValueError, KeyError, TypeError, IndexError) as exc:
         raise FactError(host.label, fact.name, fact.argv, str(exc) or type(exc).__name__) from None
+
+
+async def collect_many(
+    conns: Connections, host: HostAccess, facts: Sequence[Fact[Any]]
+) -> list[Any]:
+    """Run several facts on ``host`` in ONE remote command and parse each, in order.
+
+    Each SSH command costs sshd a fork and a login shell; reading a host's dozen facts one
+    command at a time made ``sealer diff`` several times slower than one command per host.
+    The facts run one after another in a single ``sh -c`` (:func:`batch_argv`), each with its
+    own stdout, stderr and exit status for its parser; they run with the host's sudo setting.
+    """
+    if not facts:
+        return []
+    marker = secrets.token_hex(12)
+    argv = batch_argv([f.argv for f in facts], marker)
+    timeout = max((f.timeout for f in facts if f.timeout is not None), default=None)
+    raw = await conns.run(host, argv, check=False, timeout=timeout)
+    frames = split_batch(raw.stdout, raw.stderr, marker, len(facts))
+    if frames is None:
+        redact = conns.redactor.redact
+        raise CommandFailed(
+            host.label,
+            ["sh", "-c", f"<{len(facts)} facts>"],
+            raw.exit_status,
+            redact(raw.stdout[-2000:]),
+            redact(raw.stderr[-2000:]),
+        )
+    return [
+        _parse(host, conns, fact, Result(status, out, err))
+        for fact, (status, out, err) in zip(facts, frames, strict=True)
+    ]

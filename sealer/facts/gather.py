@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sealer.connect import Connections, HostAccess
 from sealer.errors import ConnectError
-from sealer.facts.base import collect
+from sealer.facts.base import Fact, collect, collect_many
 from sealer.facts.cluster import EtcdMember, NodeInfo, etcd_members, kube_nodes
 from sealer.facts.hosts import HostsEntry, hosts_block
 from sealer.facts.kube import (
@@ -42,53 +43,43 @@ class HostFacts:
     hosts_block: tuple[HostsEntry, ...] | None = None
 
 
+#: The per-host facts, read in one remote command (see :func:`collect_many`).
+HOST_FACTS: tuple[Fact[Any], ...] = (
+    hostname,
+    os_release,
+    arch,
+    python3,
+    kubeadm_version,
+    kubelet_version,
+    kubectl_version,
+    kube_state,
+    hosts_block,
+)
+
+
 async def _one(conns: Connections, host: HostAccess) -> HostFacts:
     try:
         await conns.connect(host)
     except ConnectError as exc:
         return HostFacts(host=host, reachable=False, error=exc)
     try:
-        async with asyncio.TaskGroup() as group:
-            name = group.create_task(collect(conns, host, hostname))
-            osr = group.create_task(collect(conns, host, os_release))
-            machine = group.create_task(collect(conns, host, arch))
-            py = group.create_task(collect(conns, host, python3))
-            kadm = group.create_task(collect(conns, host, kubeadm_version))
-            klet = group.create_task(collect(conns, host, kubelet_version))
-            kctl = group.create_task(collect(conns, host, kubectl_version))
-            state = group.create_task(collect(conns, host, kube_state))
-            block = group.create_task(collect(conns, host, hosts_block))
-    except ExceptionGroup as group_error:
-        # The connection dropped -> unreachable; any other error is the first one, unwrapped.
-        errors = _flatten(group_error)
-        lost = [e for e in errors if isinstance(e, ConnectError)]
-        if lost:
-            return HostFacts(host=host, reachable=False, error=lost[0])
-        raise errors[0] from None
-    entries = block.result()
+        found = await collect_many(conns, host, HOST_FACTS)
+    except ConnectError as exc:  # the connection dropped while reading
+        return HostFacts(host=host, reachable=False, error=exc)
+    name, osr, machine, py, kadm, klet, kctl, state, entries = found
     return HostFacts(
         host=host,
         reachable=True,
-        hostname=name.result(),
-        os=osr.result(),
-        arch=machine.result(),
-        python3=py.result(),
-        kubeadm=kadm.result(),
-        kubelet=klet.result(),
-        kubectl=kctl.result(),
-        kube=state.result(),
+        hostname=name,
+        os=osr,
+        arch=machine,
+        python3=py,
+        kubeadm=kadm,
+        kubelet=klet,
+        kubectl=kctl,
+        kube=state,
         hosts_block=tuple(entries) if entries is not None else None,
     )
-
-
-def _flatten(group: BaseExceptionGroup[Exception]) -> list[Exception]:
-    found: list[Exception] = []
-    for exc in group.exceptions:
-        if isinstance(exc, BaseExceptionGroup):
-            found.extend(_flatten(exc))
-        else:
-            found.append(exc)
-    return found
 
 
 async def gather_host_facts(

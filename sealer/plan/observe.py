@@ -15,7 +15,7 @@ from typing import Literal
 
 from sealer.connect import Connections, HostAccess
 from sealer.errors import CommandFailed, ConnectError
-from sealer.facts.base import collect
+from sealer.facts.base import collect_many
 from sealer.facts.cluster import NodeInfo
 from sealer.facts.gather import HostFacts, gather_cluster_facts, gather_host_facts
 from sealer.facts.node_setup import care_active, care_config, cgroup_driver, ipvs_available
@@ -46,13 +46,14 @@ class _Extra:
 
 
 async def _extra(conns: Connections, access: HostAccess, package_name: str) -> _Extra:
-    sha, config, active, cgroup, ipvs = await asyncio.gather(
-        collect(conns, access, file_sha256(f"{PACKAGE_DIR}/{package_name}")),
-        collect(conns, access, care_config),
-        collect(conns, access, care_active),
-        collect(conns, access, cgroup_driver),
-        collect(conns, access, ipvs_available),
+    facts = (
+        file_sha256(f"{PACKAGE_DIR}/{package_name}"),
+        care_config,
+        care_active,
+        cgroup_driver,
+        ipvs_available,
     )
+    sha, config, active, cgroup, ipvs = await collect_many(conns, access, facts)
     return _Extra(sha, config, active, cgroup, ipvs)
 
 
