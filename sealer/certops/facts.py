@@ -55,6 +55,9 @@ class Health:
     detail: str = ""
 
 
+_DETAIL = 160
+
+
 def parse_probe(result: Result) -> Health:
     """Exit status 0 is healthy; otherwise the last line of stderr (or stdout) says why::
 
@@ -64,7 +67,8 @@ def parse_probe(result: Result) -> Health:
     if result.ok:
         return Health(True)
     lines = (result.stderr.strip() or result.stdout.strip()).splitlines()
-    return Health(False, lines[-1] if lines else f"exit status {result.exit_status}")
+    last = lines[-1] if lines else f"exit status {result.exit_status}"
+    return Health(False, last if len(last) <= _DETAIL else last[: _DETAIL - 3] + "...")
 
 
 #: ``/readyz`` of the master's own API server, verified against the cluster CA by name

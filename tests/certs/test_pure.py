@@ -107,6 +107,8 @@ def test_a_probe_is_its_exit_status_with_the_last_line_as_reason() -> None:
     failed = parse_probe(Result(1, "", "first\nError from server: etcd failed\n"))
     assert failed == Health(False, "Error from server: etcd failed")
     assert parse_probe(Result(7, "", "")) == Health(False, "exit status 7")
+    long = parse_probe(Result(1, "", "x" * 500)).detail
+    assert len(long) == 160 and long.endswith("...")
 
 
 def test_renew_refuses_when_any_master_is_unhealthy() -> None:
