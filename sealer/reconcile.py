@@ -35,10 +35,16 @@ class Planned:
     plan: Plan
 
 
-async def plan(conns: Connections, cluster: Cluster, cache_dir: Path | None = None) -> Planned:
+async def plan(
+    conns: Connections,
+    cluster: Cluster,
+    cache_dir: Path | None = None,
+    *,
+    connect_timeout: float = 10.0,
+) -> Planned:
     """Read every host and the cluster, and decide what apply would do (changes nothing)."""
     package = prepare_package(cluster.spec.package, cluster.spec.version, cache_dir)
-    observation = await observe(conns, cluster, package.name)
+    observation = await observe(conns, cluster, package.name, connect_timeout=connect_timeout)
     return Planned(cluster, package, observation, make_plan(cluster, observation.state, package))
 
 
@@ -103,12 +109,17 @@ async def run_plan(conns: Connections, planned: Planned, ctx: RunContext) -> Run
     return await execute(graph, ctx)
 
 
-async def clean(conns: Connections, cluster: Cluster, ctx: RunContext) -> RunSummary:
+async def clean(
+    conns: Connections, cluster: Cluster, ctx: RunContext, *, connect_timeout: float = 10.0
+) -> RunSummary:
     """Clean every host of the Clusterfile: nodes together, then masters one by one.
 
     Needs neither the package nor the cluster's state: cleaning is safe on any host."""
     spec = cluster.spec
-    access = {address: host_access(cluster, address) for address in spec.all_addresses}
+    access = {
+        address: host_access(cluster, address, connect_timeout=connect_timeout)
+        for address in spec.all_addresses
+    }
     target = Target(cluster=cluster, access=access, live=ClusterState(hosts={}), conns=conns)
     graph = clean_graph(target, spec.all_addresses, spec.master_addresses)
     return await execute(graph, ctx)

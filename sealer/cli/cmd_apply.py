@@ -49,13 +49,13 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     loaded = load_clusterfile(args.file)
     for warning in loaded.warnings:
         ui.err.print(f"[yellow]warning[/yellow]: {warning}")
-    options = pool_options(args)
+    options = pool_options(args, loaded)
     log_path = run_log_path(args, loaded.cluster.metadata.name, "apply")
     log = open_run_log(log_path)
 
     async def main() -> RunSummary | None:
         async with Connections(options, recorder=log) as conns:
-            planned = await plan(conns, loaded.cluster)
+            planned = await plan(conns, loaded.cluster, connect_timeout=args.connect_timeout)
             if ui.output != "json":
                 print_plan(ui, planned.plan, title=f"sealer apply: {loaded.cluster.metadata.name}")
             if planned.plan.empty:

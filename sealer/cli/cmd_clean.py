@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     if not confirm(ui, "Clean these hosts?", yes=args.yes):
         ui.err.print("nothing done")
         return 0
-    options = pool_options(args)
+    options = pool_options(args, loaded)
     log_path = run_log_path(args, loaded.cluster.metadata.name, "clean")
     log = open_run_log(log_path)
 
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         async with Connections(options, recorder=log) as conns:
             with Progress(ui, quiet=args.quiet) as progress:
                 ctx = RunContext(concurrency=args.concurrency, events=progress, connections=conns)
-                return await clean(conns, loaded.cluster, ctx)
+                return await clean(conns, loaded.cluster, ctx, connect_timeout=args.connect_timeout)
 
     summary = run_async(main)
     print_summary(ui, summary, log_path)

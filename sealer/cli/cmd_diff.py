@@ -31,11 +31,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
     loaded = load_clusterfile(args.file)
-    options = pool_options(args)
+    options = pool_options(args, loaded)
 
     async def main() -> Planned:
         async with Connections(options) as conns:
-            return await plan(conns, loaded.cluster)
+            return await plan(conns, loaded.cluster, connect_timeout=args.connect_timeout)
 
     planned = run_async(main)
     if ui.output == "json":

@@ -21,6 +21,7 @@ from sealer.connect.settings import DEFAULT_SEALER_KNOWN_HOSTS
 from sealer.engine import Event, EventKind, RunSummary, Status
 from sealer.errors import UsageError
 from sealer.plan.diff import Plan
+from sealer.spec import LoadedClusterfile
 
 __all__ = [
     "Progress",
@@ -78,15 +79,22 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def pool_options(args: argparse.Namespace) -> PoolOptions:
+def pool_options(args: argparse.Namespace, loaded: LoadedClusterfile) -> PoolOptions:
+    """Connection settings from the flags and the Clusterfile's ``spec.ssh.knownHosts``."""
     for name in ("concurrency", "upload_concurrency"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
-    known = tuple(args.known_hosts) if args.known_hosts else (Path("~/.ssh/known_hosts"),)
+    if args.connect_timeout <= 0:
+        raise UsageError("--connect-timeout must be more than 0 seconds")
+    known = list(args.known_hosts) if args.known_hosts else [Path("~/.ssh/known_hosts")]
+    declared = loaded.cluster.spec.ssh.known_hosts
+    if declared is not None:
+        path = Path(declared).expanduser()
+        known.append(path if path.is_absolute() else loaded.path.parent / path)
     return PoolOptions(
         concurrency=args.concurrency,
         upload_concurrency=args.upload_concurrency,
-        known_hosts=known,
+        known_hosts=tuple(known),
         accept_new_host_keys=args.accept_new_host_keys,
     )
 

@@ -33,7 +33,11 @@ def render_clusterfile(state: LabState, lab_dir: Path) -> str:
     spec["masters"] = _flow(masters)
     spec["nodes"] = _flow(nodes)
     spec["package"] = CommentedMap(source=str(package_placeholder(state, lab_dir)))
-    spec["ssh"] = CommentedMap(user="root", privateKey=str(lab_dir / "id_ed25519"))
+    spec["ssh"] = CommentedMap(
+        user="root",
+        privateKey=str(lab_dir / "id_ed25519"),
+        knownHosts=str(lab_dir / "known_hosts"),
+    )
     overrides = CommentedMap()
     for host in state.hosts:
         if host.ssh_port != 22:

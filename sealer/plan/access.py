@@ -33,7 +33,7 @@ def jump_access(jump: JumpHost, ssh: SshConfig) -> HostAccess:
     )
 
 
-def host_access(cluster: Cluster, address: str) -> HostAccess:
+def host_access(cluster: Cluster, address: str, *, connect_timeout: float = 10.0) -> HostAccess:
     """Connection settings for ``address`` (per-host overrides applied).
 
     Hosts no longer in the Clusterfile (being removed) get the cluster-wide settings.
@@ -49,4 +49,5 @@ def host_access(cluster: Cluster, address: str) -> HostAccess:
         sudo=ssh.sudo or ssh.user != "root",
         jump=None if ssh.jump_host is None else jump_access(ssh.jump_host, ssh),
         agent=ssh.agent,
+        connect_timeout=connect_timeout,
     )

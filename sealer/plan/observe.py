@@ -119,9 +119,15 @@ def _kube_facts(cluster: Cluster, state: HostState, extra: _Extra | None) -> Kub
     return KubeHostFacts(hostname=state.hostname or None, cgroup_driver=cgroup, lb_backend=backend)
 
 
-async def observe(conns: Connections, cluster: Cluster, package_name: str) -> Observation:
+async def observe(
+    conns: Connections, cluster: Cluster, package_name: str, *, connect_timeout: float = 10.0
+) -> Observation:
     spec = cluster.spec
-    access = {address: host_access(cluster, address) for address in spec.all_addresses}
+
+    def reach(address: str) -> HostAccess:
+        return host_access(cluster, address, connect_timeout=connect_timeout)
+
+    access = {address: reach(address) for address in spec.all_addresses}
     read = await _read_hosts(conns, list(access.values()), package_name)
     hosts = {address: pair[0] for address, pair in read.items()}
     api_host: str | None = None
@@ -142,7 +148,7 @@ async def observe(conns: Connections, cluster: Cluster, package_name: str) -> Ob
     wanted = set(spec.all_addresses)
     gone = [n.address for n in nodes if n.address and n.address not in wanted]
     for address in gone:
-        access[address] = host_access(cluster, address)
+        access[address] = reach(address)
     extra_read = await _read_hosts(conns, [access[a] for a in gone], package_name) if gone else {}
     extra_hosts = {address: pair[0] for address, pair in extra_read.items()}
     kube_facts = {a: _kube_facts(cluster, state, extra) for a, (state, extra) in read.items()}

@@ -191,6 +191,12 @@ class SshConfig(_Model):
         default=False, description="Run commands with `sudo -n` (for a non-root user)."
     )
     jump_host: JumpHost | None = Field(default=None, description="Reach hosts through a bastion.")
+    known_hosts: str | None = Field(
+        default=None,
+        min_length=1,
+        description="A known_hosts file the hosts' keys are checked against, besides "
+        "~/.ssh/known_hosts (a relative path is relative to the Clusterfile).",
+    )
 
     def can_authenticate(self) -> bool:
         return self.password is not None or self.private_key is not None or self.agent

@@ -103,7 +103,11 @@ def test_up_again_is_idempotent_and_adds_hosts(lab_factory: LabFactory, tmp_path
     doc = YAML(typ="safe").load(cf.read_text())
     assert doc["spec"]["masters"] == [h.address for h in grown.masters]
     assert doc["spec"]["nodes"] == [h.address for h in grown.nodes]
-    assert doc["spec"]["ssh"] == {"user": "root", "privateKey": str(lab.key_path)}
+    assert doc["spec"]["ssh"] == {
+        "user": "root",
+        "privateKey": str(lab.key_path),
+        "knownHosts": str(lab.known_hosts),
+    }
     assert doc["metadata"]["name"] == lab.name
 
 

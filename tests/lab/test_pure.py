@@ -92,7 +92,11 @@ def test_clusterfile_has_exactly_the_contract_fields() -> None:
             "masters": ["10.200.0.2", "10.200.0.4"],
             "nodes": ["10.200.0.3"],
             "package": {"source": "/l/x/kube1.29.3.tar.gz"},
-            "ssh": {"user": "root", "privateKey": "/l/x/id_ed25519"},
+            "ssh": {
+                "user": "root",
+                "privateKey": "/l/x/id_ed25519",
+                "knownHosts": "/l/x/known_hosts",
+            },
         },
     }
 
