@@ -8,6 +8,7 @@ import socket
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 from sealer.lab.emulate import jws, kubeconfig, pki, yamlio
 from sealer.lab.emulate.kubeadm import (
@@ -191,21 +192,14 @@ def run_join(req: JoinRequest) -> int:
     if req.control_plane:
         if req.certificate_key:
             say(apiobjects.download_certs(bootstrap, req.certificate_key, s.cert_dir))
-        missing = [f for f in certs.shared_files(local_etcd) if not (s.cert_dir / f).is_file()]
-        if missing:
-            reasons = ", ".join(
-                f"failure loading {_what(f)}: couldn't load the "
-                f"{'private key' if f.endswith('.key') else 'certificate'} file "
-                f"{s.cert_dir / f}: open {s.cert_dir / f}: no such file or directory"
-                for f in missing
+        if not s.control_plane_endpoint:
+            raise _not_ready(
+                "unable to add a new control plane instance to a cluster that doesn't have a "
+                "stable controlPlaneEndpoint address"
             )
-            raise PhaseError(
-                "preflight",
-                "\nOne or more conditions for hosting a new control plane instance is not "
-                f"satisfied.\n\n[{reasons}]\n\nPlease ensure that:\n* The cluster has a stable "
-                "controlPlaneEndpoint address.\n* The certificates that must be shared among "
-                "control plane instances are provided.\n\n",
-            )
+        failures = shared_cert_failures(s.cert_dir, local_etcd)
+        if failures:
+            raise _not_ready("[" + ", ".join(failures) + "]")
         say(certs.ensure_certs(s, local_etcd=local_etcd))
         say(kubeconfigs.ensure_kubeconfigs(s, kubelet=False))
         for name, manifest in manifests.control_plane_manifests(s).items():
@@ -261,17 +255,48 @@ def _check_node_name(c: Client, name: str) -> None:
         )
 
 
-def _what(f: str) -> str:
-    return {
-        "ca.crt": "certificate for CA",
-        "ca.key": "key for CA",
-        "sa.key": "key for service account",
-        "sa.pub": "key for service account",
-        "front-proxy-ca.crt": "certificate for front-proxy CA",
-        "front-proxy-ca.key": "key for front-proxy CA",
-        "etcd/ca.crt": "certificate for etcd CA",
-        "etcd/ca.key": "key for etcd CA",
-    }.get(f, f)
+def _not_ready(error: str) -> PhaseError:
+    return PhaseError(
+        "preflight",
+        "\nOne or more conditions for hosting a new control plane instance is not "
+        f"satisfied.\n\n{error}\n\nPlease ensure that:\n* The cluster has a stable "
+        "controlPlaneEndpoint address.\n* The certificates that must be shared among "
+        "control plane instances are provided.\n\n",
+    )
+
+
+def shared_cert_failures(d: Path, local_etcd: bool) -> list[str]:
+    """kubeadm's checks of the shared certificates: one failure per CA / key pair."""
+
+    def missing(path: Path, what: str) -> str:
+        return f"couldn't load the {what} file {path}: open {path}: no such file or directory"
+
+    out = []
+    pairs = [("ca", "CA"), ("front-proxy-ca", "front-proxy CA")]
+    if local_etcd:
+        pairs.append(("etcd/ca", "etcd CA"))
+    for base, label in pairs[:1]:
+        out += _pair_failure(d, base, label, missing)
+    if not (d / "sa.key").is_file():
+        out.append(
+            "failure loading key for service account: " + missing(d / "sa.key", "private key")
+        )
+    elif not (d / "sa.pub").is_file():
+        out.append(
+            "failure loading key for service account: " + missing(d / "sa.pub", "public key")
+        )
+    for base, label in pairs[1:]:
+        out += _pair_failure(d, base, label, missing)
+    return out
+
+
+def _pair_failure(d: Path, base: str, label: str, missing: Any) -> list[str]:
+    crt, key = d / f"{base}.crt", d / f"{base}.key"
+    if not crt.is_file():
+        return [f"failure loading certificate for {label}: " + missing(crt, "certificate")]
+    if not key.is_file():
+        return [f"failure loading key for {label}: " + missing(key, "private key")]
+    return []
 
 
 def _wait_file(path: Path, timeout: float) -> bool:
