@@ -69,7 +69,7 @@ def test_json_output_of_a_valid_file(cli: CliRunner, monkeypatch: pytest.MonkeyP
         "valid": True,
         "problems": [],
         "masters": ["fd00:10::11", "fd00:10::12", "fd00:10::13"],
-        "nodes": ["fd00:10::21", "fd00:10::22", "fd00:10::23"],
+        "nodes": [],
         "version": "v1.29.3",
     }
 
@@ -166,12 +166,12 @@ def test_ipv6_and_dns_names_are_normalised() -> None:
     assert v6.master_addresses[2] == "fd00:10::13"
     assert v6.override_for("fd00:10::13").labels == {"zone": "b"}  # key written fd00:10:0::13
     names = load_clusterfile(VALID / "dns-names.yaml", env={}).cluster.spec
-    assert names.all_addresses == [
-        "master1.example.com",
+    assert names.node_addresses == [
+        "worker-0.example.com",
         "worker-1.example.com",
         "10.0.0.1-x.example.com",
     ]
-    assert names.override_for("master1.example.com").labels == {"zone": "a"}
+    assert names.override_for("worker-0.example.com").labels == {"zone": "a"}
     assert names.override_for("worker-1.example.com").labels == {"zone": "b"}
 
 
