@@ -164,6 +164,7 @@ def kube(lab: sealer_lab.Lab, kube_package: Path) -> Iterator[Kube]:
     m1 = lab.masters[0]
     try:
         for h in lab.hosts:
+            k.clean(h.name)  # whatever an earlier test area left on the shared lab
             k.install(h.name, m1.address)
         yield k
     finally:

@@ -162,6 +162,7 @@ class Kubelet:
         self.client: Client | None = None
         self.registered = False
         self.mirrors: set[str] = set()
+        self.mirror_retry: dict[str, float] = {}
         STATE_DIR.mkdir(parents=True, exist_ok=True)
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.code = runtime.stable_code_root(STATE_DIR / "code")
@@ -460,6 +461,8 @@ class Kubelet:
             st = self.pods.get(name)
             if name in self.mirrors or st is None or not st.pid:
                 continue
+            if self.mirror_retry.get(name, 0.0) > time.monotonic():
+                continue
             pod = {
                 "apiVersion": "v1",
                 "kind": "Pod",
@@ -485,6 +488,7 @@ class Kubelet:
                 self._pod_status(plan.namespace, name, created, st.started_at)
                 self.mirrors.add(name)
             except ApiError as exc:
+                self.mirror_retry[name] = time.monotonic() + 10.0
                 log("E", f'"Failed creating a mirror pod" pod="{name}" err="{exc.message}"')
 
     def _pod_status(self, namespace: str, name: str, obj: dict[str, Any], started: str) -> None:
