@@ -103,6 +103,25 @@ def _authentication(cluster: Cluster) -> Iterator[Finding]:
         )
 
 
+def _load_balancer(cluster: Cluster) -> Iterator[Finding]:
+    """The node-local load balancer (sealer-care) balances IPv4 only, and needs the masters'
+    addresses to write its rules: IPv6 and DNS-named masters are not supported yet."""
+    if not cluster.spec.nodes:
+        return  # no node, no load balancer
+    if ipaddress.ip_address(cluster.spec.vip).version != 4:
+        yield ("spec", "vip"), "the node-local load balancer supports an IPv4 VIP only", "error"
+    for index, entry in enumerate(cluster.spec.masters):
+        for address in expand_entry(entry):
+            if not is_ip(address) or ipaddress.ip_address(address).version != 4:
+                yield (
+                    ("spec", "masters", index),
+                    f"'{address}': with nodes, masters must be IPv4 addresses (the node-local "
+                    "load balancer does not support IPv6 or DNS names yet)",
+                    "error",
+                )
+                break
+
+
 def _quorum(cluster: Cluster) -> Iterator[Finding]:
     count = len(cluster.spec.master_addresses)
     if count % 2 == 0:
@@ -119,4 +138,5 @@ def cross_checks(cluster: Cluster) -> Iterator[Finding]:
     yield from _network(cluster)
     yield from _overrides(cluster)
     yield from _authentication(cluster)
+    yield from _load_balancer(cluster)
     yield from _quorum(cluster)
