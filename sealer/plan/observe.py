@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+import socket
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,6 +25,7 @@ from sealer.kube.kubeadm_config import HostFacts as KubeHostFacts
 from sealer.layout import PACKAGE_DIR
 from sealer.plan.access import host_access
 from sealer.plan.state import ClusterState, HostState, LiveNode
+from sealer.spec.addresses import is_ip
 from sealer.spec.model import Cluster
 
 __all__ = ["Observation", "observe"]
@@ -107,7 +109,22 @@ async def _read_hosts(
     }
 
 
-def _kube_facts(cluster: Cluster, state: HostState, extra: _Extra | None) -> KubeHostFacts:
+async def _resolve(address: str) -> str | None:
+    """The IPv4 address a DNS-named host has from this workstation (what sealer connects to),
+    for the node IP kubeadm advertises; None for an IP address or a name that does not
+    resolve (the kubeadm configuration then says what is missing)."""
+    if is_ip(address):
+        return None
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(address, None, family=socket.AF_INET)
+    except OSError:
+        return None
+    return str(found[0][4][0]) if found else None
+
+
+def _kube_facts(
+    cluster: Cluster, state: HostState, extra: _Extra | None, ip: str | None
+) -> KubeHostFacts:
     wanted = cluster.spec.load_balancer.backend
     ipvs = extra is not None and extra.ipvs
     backend: Literal["ipvs", "nftables"] = (
@@ -151,7 +168,11 @@ async def observe(
         access[address] = reach(address)
     extra_read = await _read_hosts(conns, [access[a] for a in gone], package_name) if gone else {}
     extra_hosts = {address: pair[0] for address, pair in extra_read.items()}
-    kube_facts = {a: _kube_facts(cluster, state, extra) for a, (state, extra) in read.items()}
+    ips = await asyncio.gather(*(_resolve(a) for a in read))
+    kube_facts = {
+        a: _kube_facts(cluster, state, extra, ip)
+        for (a, (state, extra)), ip in zip(read.items(), ips, strict=True)
+    }
     state = ClusterState(
         hosts=hosts,
         initialized=api_host is not None,
