@@ -9,8 +9,8 @@ them can clean them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
 import socket
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
