@@ -7,6 +7,7 @@ order and each builds on the cluster the previous one left, as an operator would
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -250,3 +251,36 @@ def test_clean_gives_every_host_back(cluster: Cluster) -> None:
         assert procs <= {"tini", "sleep", "sshd", "sh", "ps"}, procs
         rules = cluster.on(host.address, ["nft", "list", "ruleset"])
         assert "sealer" not in rules
+
+
+def test_ctrl_c_stops_cleanly_and_the_next_apply_converges(cluster: Cluster) -> None:
+    """After clean: an apply interrupted while it copies packages exits 130 with a summary of
+    what ran and what was cancelled; the next apply finishes the job."""
+    log = cluster.workdir / "interrupted.jsonl"
+    args = ["apply", "-f", str(cluster.file), *cluster.ssh_flags(), "--yes", "--log", str(log)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sealer", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and process.poll() is None:
+            if log.exists() and any(r["kind"] == "put" for r in _log_records(log)):
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, out + err
+    assert "interrupted" in err
+    assert "cancelled" in err or "skipped" in err, err
+    assert "Traceback" not in err
+    result = cluster.run("apply", "--yes", "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(cluster.nodes()) == len(cluster.lab.hosts)
+    assert cluster.run("diff").returncode == 0
