@@ -200,6 +200,32 @@ def test_check_shows_every_certificate_in_text(cluster: Cluster) -> None:
         assert {"pki/apiserver.crt", "pki/etcd/ca.crt", "admin.conf"} <= names
 
 
+def test_check_names_an_unreachable_master_and_still_shows_the_others(cluster: Cluster) -> None:
+    masters = cluster.masters()
+    # an address of the lab's own network where no host answers
+    absent = masters[0].rsplit(".", 1)[0] + ".250"
+    yaml = YAML()
+    data = yaml.load(cluster.file.read_text())
+    data["spec"]["masters"] = [*masters, absent]
+    with tempfile.NamedTemporaryFile(
+        "w", suffix=".yaml", dir=cluster.file.parent, delete=False
+    ) as handle:
+        yaml.dump(data, handle)
+    edited = Path(handle.name)
+    try:
+        result = sealer(
+            "certs", "check", "-f", str(edited), "--known-hosts", str(cluster.lab.known_hosts),
+            "--connect-timeout", "2", "--output", "json",
+        )  # fmt: skip
+    finally:
+        edited.unlink()
+    assert result.returncode == 1, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert {r["host"] for r in data["certificates"]} == set(masters)
+    assert [(p["severity"], p["host"]) for p in data["problems"]] == [("error", absent)]
+    assert data["problems"][0]["message"].startswith("cannot read: ")
+
+
 def test_the_api_name_verifies_from_every_host_and_nodes_go_through_the_vip(
     cluster: Cluster,
 ) -> None:
