@@ -142,7 +142,7 @@ def _print_rows(ui: Ui, rows: list[CertRow]) -> None:
 def run_check(args: argparse.Namespace, ui: Ui) -> int:
     loaded = load_clusterfile(args.file)
     cluster = loaded.cluster
-    options = pool_options(args)
+    options = pool_options(args, loaded)
 
     async def main() -> tuple[list[CertRow], list[CertProblem]]:
         async with Connections(options) as conns:
@@ -218,7 +218,7 @@ def run_renew(args: argparse.Namespace, ui: Ui) -> int:
     for warning in loaded.warnings:
         ui.err.print(f"[yellow]warning[/yellow]: {warning}")
     cluster = loaded.cluster
-    options = pool_options(args)
+    options = pool_options(args, loaded)
     log_path = run_log_path(args, cluster.metadata.name, "certs-renew")
     renew_options = RenewOptions(extra_sans=sans, ready_timeout=args.ready_timeout)
     quiet = ui.output == "json"
