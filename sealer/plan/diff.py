@@ -210,13 +210,17 @@ def make_plan(cluster: Cluster, live: ClusterState, package: LocalPackage) -> Pl
     previous_join = init_id
     for master in spec.master_addresses[1:]:
         host = live.hosts[master]
-        joined = host.role == "control-plane" and live.node_at(master) is not None
+        in_etcd = host.hostname in live.etcd_members
+        joined = host.role == "control-plane" and live.node_at(master) is not None and in_etcd
         ready = prepare(master, joined=joined)
         if not joined:
+            why = "not part of the control plane"
+            if host.role == "control-plane" and not in_etcd:
+                why = "a join stopped half-way: no etcd member for it"
             previous_join = add(
                 "join-master",
                 master,
-                "not part of the control plane",
+                why,
                 [*(x for x in (init_id, previous_join) if x), *ready],
             )
     for node in spec.node_addresses:

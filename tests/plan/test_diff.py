@@ -77,8 +77,14 @@ def running(c: Cluster, extra: list[str] = (), extra_masters: list[str] = ()) ->
     nodes += [node(a, False, "2026-02-01T00:00:00Z") for a in extra]
     nodes += [node(a, True, "2026-02-01T00:00:00Z") for a in extra_masters]
     gone = {a: bare(a) for a in [*extra, *extra_masters]}
+    members = tuple(hosts[a].hostname for a in c.spec.master_addresses)
     return ClusterState(
-        hosts, initialized=True, api_host=c.spec.master0, nodes=tuple(nodes), extra_hosts=gone
+        hosts,
+        initialized=True,
+        api_host=c.spec.master0,
+        nodes=tuple(nodes),
+        etcd_members=members,
+        extra_hosts=gone,
     )
 
 
@@ -132,7 +138,7 @@ def test_adding_a_node_plans_only_that_nodes_steps() -> None:
     live = running(before)
     hosts = dict(live.hosts)
     hosts["10.9.0.7"] = bare("10.9.0.7")
-    live = ClusterState(hosts, True, M[0], live.nodes)
+    live = ClusterState(hosts, True, M[0], live.nodes, etcd_members=live.etcd_members)
     plan = make_plan(after, live, PKG)
     assert {s.host for s in plan.steps} == {"10.9.0.7"}
     assert ids(plan) == [
@@ -156,7 +162,9 @@ def test_removing_an_unreachable_node_deletes_it_and_warns() -> None:
     c = cluster()
     live = running(c, extra=["10.9.0.8"])
     gone = {"10.9.0.8": HostState("10.9.0.8", reachable=False, error="connection refused")}
-    live = ClusterState(live.hosts, True, M[0], live.nodes, extra_hosts=gone)
+    live = ClusterState(
+        live.hosts, True, M[0], live.nodes, etcd_members=live.etcd_members, extra_hosts=gone
+    )
     plan = make_plan(c, live, PKG)
     assert ids(plan) == ["drain@10.9.0.8", "delete-node@10.9.0.8"]
     assert "connection refused" in plan.warnings[0]
@@ -168,7 +176,12 @@ def test_removing_a_master_rewrites_every_nodes_load_balancer_first() -> None:
     live = running(big)
     hosts = {a: h for a, h in live.hosts.items() if a != "10.9.0.9"}
     live = ClusterState(
-        hosts, True, M[0], live.nodes, extra_hosts={"10.9.0.9": installed(big, "10.9.0.9")}
+        hosts,
+        True,
+        M[0],
+        live.nodes,
+        etcd_members=live.etcd_members,
+        extra_hosts={"10.9.0.9": installed(big, "10.9.0.9")},
     )
     plan = make_plan(small, live, PKG)
     assert {f"ipvs@{n}" for n in N} <= set(ids(plan))
@@ -203,7 +216,9 @@ def test_an_unreachable_host_of_the_file_stops_the_plan() -> None:
     hosts = dict(live.hosts)
     hosts[N[0]] = HostState(N[0], reachable=False, error="10.9.0.5: connection refused")
     with pytest.raises(PlanError, match="connection refused"):
-        make_plan(c, ClusterState(hosts, True, M[0], live.nodes), PKG)
+        make_plan(
+            c, ClusterState(hosts, True, M[0], live.nodes, etcd_members=live.etcd_members), PKG
+        )
 
 
 def test_hosts_drift_and_a_changed_package_are_fixed_on_that_host_only() -> None:
@@ -214,6 +229,20 @@ def test_hosts_drift_and_a_changed_package_are_fixed_on_that_host_only() -> None
     hosts[N[1]] = HostState(**{**h.__dict__, "hosts_entries": (HostsEntry("1.2.3.4", (DOMAIN,)),)})
     m = hosts[M[1]]
     hosts[M[1]] = HostState(**{**m.__dict__, "package_sha256": "b" * 64})
-    plan = make_plan(c, ClusterState(hosts, True, M[0], live.nodes), PKG)
+    plan = make_plan(
+        c, ClusterState(hosts, True, M[0], live.nodes, etcd_members=live.etcd_members), PKG
+    )
     assert ids(plan) == [f"distribute@{M[1]}", f"hosts@{N[1]}"]
     assert "1.2.3.4" in plan.steps[1].why
+
+
+def test_a_master_whose_join_stopped_before_etcd_is_joined_again() -> None:
+    c = cluster()
+    live = running(c)
+    members = tuple(m for m in live.etcd_members if m != live.hosts[M[2]].hostname)
+    half = ClusterState(live.hosts, True, M[0], live.nodes, etcd_members=members)
+    plan = make_plan(c, half, PKG)
+    # it resolves the API through master0 again until it has joined
+    assert ids(plan) == [f"hosts@{M[2]}", f"join-master@{M[2]}"]
+    assert "no etcd member" in plan.steps[1].why
+    assert deps(plan, f"join-master@{M[2]}") == {f"hosts@{M[2]}"}
