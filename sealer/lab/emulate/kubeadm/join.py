@@ -23,7 +23,7 @@ from sealer.lab.emulate.kubeadm.cluster import cluster_config
 from sealer.lab.emulate.kubeadm.common import say
 from sealer.lab.emulate.kubeadm.config import Config
 from sealer.lab.emulate.kubeadm.errors import KubeadmError, PhaseError
-from sealer.lab.emulate.kubeadm.etcdclient import EtcdClient, EtcdError
+from sealer.lab.emulate.kubeadm.etcdclient import EtcdClient, EtcdError, Member
 from sealer.lab.emulate.kubeadm.settings import KUBE_DIR, Settings, resolve
 from sealer.lab.emulate.kubeapi import ApiError, Client
 
@@ -357,9 +357,7 @@ def _join_etcd(c: Client, s: Settings, url: str) -> list[str]:
     peer = f"https://{ip}:2380"
     out = ["[etcd] Announced new etcd member joining to the existing etcd cluster"]
     try:
-        members = client.members()
-        if not any(peer in m.peer_urls for m in members):
-            members = client.add(peer)
+        members = _add_member(client, peer)
     except EtcdError as exc:
         raise PhaseError(
             "control-plane-join/etcd", f"error creating local etcd static pod manifest file: {exc}"
@@ -384,6 +382,21 @@ def _join_etcd(c: Client, s: Settings, url: str) -> list[str]:
         "error creating local etcd static pod manifest file: timeout waiting for "
         "etcd cluster to be available",
     )
+
+
+def _add_member(client: EtcdClient, peer: str, timeout: float = 60.0) -> list[Member]:
+    """Member add, retried while etcd answers "unhealthy cluster" (as kubeadm's back-off)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            members = client.members()
+            if any(peer in m.peer_urls for m in members):
+                return members
+            return client.add(peer)
+        except EtcdError as exc:
+            if time.monotonic() > deadline or "unhealthy cluster" not in str(exc):
+                raise
+        time.sleep(1.0)
 
 
 def _control_plane_done(s: Settings) -> list[str]:

@@ -62,19 +62,26 @@ def remove_etcd_member(cert_dir: Path) -> tuple[list[str], str]:
         cert_dir / "etcd" / "healthcheck-client.key",
         timeout=5.0,
     )
-    try:
-        members = client.members()
-        mine = [m for m in members if peer in m.peer_urls or m.name == flags.get("name")]
-        if mine and len(members) > 1:
-            client.remove(mine[0].id)
-            return ["[reset] Removing info for node from etcd: member removed"], data_dir
-        return [], data_dir
-    except (EtcdError, OSError) as exc:
-        sys.stderr.write(
-            f"[reset] Failed to remove etcd member: {exc}\n"
-            "Please manually remove this etcd member using etcdctl\n"
-        )
-        return [], data_dir
+    # etcd refuses a removal while the cluster is not healthy ("unhealthy cluster", e.g. just
+    # after a member restarted): kubeadm retries with a back-off, so does this.
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            members = client.members()
+            mine = [m for m in members if peer in m.peer_urls or m.name == flags.get("name")]
+            if mine and len(members) > 1:
+                client.remove(mine[0].id)
+                return ["[reset] Removing info for node from etcd: member removed"], data_dir
+            return [], data_dir
+        except (EtcdError, OSError) as exc:
+            if time.monotonic() < deadline and "unhealthy cluster" in str(exc):
+                time.sleep(1.0)
+                continue
+            sys.stderr.write(
+                f"[reset] Failed to remove etcd member: {exc}\n"
+                "Please manually remove this etcd member using etcdctl\n"
+            )
+            return [], data_dir
 
 
 def _kill_static_pods() -> None:
