@@ -1,0 +1,107 @@
+"""Static pod manifests to host programs, kubelet flags, and the JWS kubeadm join checks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sealer.lab.emulate import jws, podrun, runtime
+from sealer.lab.emulate.apiserver.controllers import detached_jws
+from sealer.lab.emulate.kubelet import FlagError, parse_flags
+from sealer.lab.package import zipapp_bytes
+
+
+def _manifest(image: str, command: list[str]) -> dict[str, object]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "x", "namespace": "kube-system", "labels": {"component": "x"}},
+        "spec": {"containers": [{"name": "x", "image": image, "command": command}]},
+    }
+
+
+def test_images_map_to_host_programs() -> None:
+    etcd = podrun.plan_pod(
+        _manifest(
+            "registry.k8s.io/etcd:3.6.0-0",
+            [
+                "etcd",
+                "--name=m0",
+                "--feature-gates=InitialCorruptCheck=true",
+                "--experimental-compact-hash-check-enabled=true",
+            ],
+        ),
+        "m0",
+    )
+    assert etcd.pod == "x-m0" and etcd.namespace == "kube-system"
+    assert etcd.argv == ("/usr/bin/etcd", "--name=m0", "--experimental-initial-corrupt-check=true")
+    api = podrun.plan_pod(
+        _manifest(
+            "registry.k8s.io/kube-apiserver:v1.30.2", ["kube-apiserver", "--secure-port=6443"]
+        ),
+        "m0",
+        code="/c.zip",
+    )
+    assert api.argv[1:] == ("-m", "sealer.lab.emulate.apiserver", "--secure-port=6443")
+    assert dict(api.env) == {"PYTHONPATH": "/c.zip", "SEALER_LAB_K8S_VERSION": "v1.30.2"}
+    cm = podrun.plan_pod(_manifest("k8s/kube-controller-manager:v1.30.2", ["x", "--a=b"]), "m0")
+    assert cm.argv[1:] == ("-m", "sealer.lab.emulate.controlplane", "controller-manager", "--a=b")
+    own = podrun.plan_pod(_manifest("example/care:1", ["/bin/sleep", "5"]), "m0")
+    assert own.argv == ("/bin/sleep", "5") and not own.error
+    missing = podrun.plan_pod(_manifest("example/nope:1", ["no-such-program"]), "m0")
+    assert missing.argv == () and "no host program" in missing.error
+    changed = podrun.plan_pod(_manifest("example/care:1", ["/bin/sleep", "6"]), "m0")
+    assert changed.digest != own.digest
+
+
+def test_kubelet_flags() -> None:
+    flags = parse_flags(
+        [
+            "--config=/var/lib/kubelet/config.yaml",
+            "--node-ip",
+            "10.0.0.2",
+            "--v=2",
+            "--fail-swap-on=false",
+        ]
+    )
+    assert flags.get("--node-ip") == "10.0.0.2" and flags.get("--fail-swap-on") == "false"
+    with pytest.raises(FlagError, match="unknown flag: --bogus"):
+        parse_flags(["--bogus=1"])
+    with pytest.raises(FlagError, match="flag needs an argument: --config"):
+        parse_flags(["--config"])
+
+
+def test_join_accepts_the_apiserver_signers_jws_and_nothing_else() -> None:
+    content = "apiVersion: v1\nkind: Config\n"
+    signed = detached_jws(content, "abcdef", "0123456789abcdef")
+    assert jws.verify(content, signed, "abcdef", "0123456789abcdef")
+    assert signed == jws.detached_signature(content, "abcdef", "0123456789abcdef")
+    assert not jws.verify(content, signed, "abcdef", "0123456789abcdeX")
+    assert not jws.verify(content + " ", signed, "abcdef", "0123456789abcdef")
+    assert not jws.verify(content, "garbage", "abcdef", "0123456789abcdef")
+
+
+def test_running_code_is_copied_out_of_the_package(tmp_path: Path) -> None:
+    """Pods import from a content-addressed copy, not from the file init.sh replaces."""
+    app = tmp_path / "kubelet"
+    app.write_bytes(zipapp_bytes("kubelet", "v1.29.3"))
+    script = (
+        "import sys; from pathlib import Path; from sealer.lab.emulate import runtime; "
+        "print(runtime.code_root()); print(runtime.stable_code_root(Path(sys.argv[1])))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "cache")],
+        env={"PYTHONPATH": str(app), "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out[0] == str(app)
+    copy = Path(out[1])
+    assert copy.parent == tmp_path / "cache" and copy.name.startswith("code-")
+    assert copy.read_bytes() == app.read_bytes()
+    assert runtime.stable_code_root(tmp_path / "unused") == runtime.code_root()
