@@ -357,7 +357,11 @@ class Connections:
                 raise self._lost(host, argv) from None
             finished = False
             try:
-                out, err = await asyncio.wait_for(proc.communicate(input), timeout)
+                if not input:
+                    # asyncssh sends EOF only after input: without it a command that reads
+                    # stdin (kubectl asking for a username, say) would wait forever.
+                    proc.stdin.write_eof()
+                out, err = await asyncio.wait_for(proc.communicate(input or None), timeout)
                 finished = True
             except TimeoutError:
                 self._emit(record, started, error=f"timed out after {timeout} s")

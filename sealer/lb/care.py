@@ -1085,6 +1085,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="install rules to every configured master (no probe) and exit",
     )
     mode.add_argument("--clean", action="store_true", help="delete the rules and exit")
+    mode.add_argument(
+        "--check-vip",
+        type=int,
+        metavar="N",
+        help="probe https://VIP:port/readyz N times in a row through the rules; exit 0 when "
+        "every answer was 200 (sealer runs this before `kubeadm join`)",
+    )
     parser.add_argument("--version", action="version", version="sealer-care " + VERSION)
     return parser
 
@@ -1172,9 +1179,29 @@ def run_once(args: argparse.Namespace, log: Log) -> int:
     return 0
 
 
+def check_vip(args: argparse.Namespace, log: Log) -> int:
+    """N probes of the VIP in a row, each a new connection (so round robin visits every
+    backend): all answer 200 only when no dead master is left in the rules."""
+    try:
+        config = load(args)
+        context = tls_context(config)
+    except (CareError, OSError, ssl.SSLError) as exc:
+        log.info(f"error: {exc}")
+        return 1
+    for number in range(1, args.check_vip + 1):
+        result = probe(config.vip, config.port, "/readyz", context, config.timeout)
+        if not result.ok:
+            log.info(f"{config.vip}:{config.port} probe {number}: {result.detail}")
+            return 1
+    log.info(f"{config.vip}:{config.port}: {args.check_vip} good answers in a row")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     log = Log()
+    if args.check_vip is not None:
+        return check_vip(args, log)
     if args.clean:
         return clean(args, log)
     if args.run_once:

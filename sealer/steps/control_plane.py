@@ -19,6 +19,7 @@ from sealer.kube.kubeadm_config import JoinSecrets, render_kubeadm_config
 from sealer.kube.paths import KUBEADM_CONFIG_PATH, KUBEADM_RUN_CONFIG_PATH, SEALER_DIR
 from sealer.kube.pki import issue_master_pki
 from sealer.layout import ADMIN_CONF, USER_KUBECONFIG
+from sealer.lb.paths import CONFIG_PATH, PROGRAM_PATH, PYTHON_PATH
 from sealer.plan.diff import desired_hosts_entries
 from sealer.steps.hosts import write_hosts_block
 from sealer.steps.kubeadm_join import join_secrets
@@ -152,6 +153,34 @@ class JoinMaster:
         return changed("joined the control plane")
 
 
+#: Consecutive good answers through the VIP before a node joins: the load balancer spreads
+#: connections round robin, so this many in a row means no dead master is left in its rules.
+VIP_GOOD_ANSWERS = 6
+
+
+async def _wait_for_vip(target: Target, host: str) -> None:
+    """Wait until the API answers through the node's VIP (its care daemon has taken out the
+    masters that do not answer yet), so `kubeadm join` does not meet a refused connection."""
+    spec = target.cluster.spec
+    argv = [
+        PYTHON_PATH, PROGRAM_PATH, "--config", CONFIG_PATH,
+        "--check-vip", str(VIP_GOOD_ANSWERS),
+    ]  # fmt: skip
+    access = target.access[host]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + READY_TIMEOUT
+    while not (result := await target.conns.run(access, argv, check=False)).ok:
+        if loop.time() > deadline:
+            raise StepError(
+                "join-node",
+                host,
+                f"the API does not answer reliably through the VIP {spec.vip}:6443: "
+                f"{(result.stderr or result.stdout).strip()[-200:]} "
+                f"(is sealer-care running? `systemctl status sealer-care` on {host})",
+            )
+        await asyncio.sleep(1.0)
+
+
 @dataclass(frozen=True)
 class JoinNode:
     """``kubeadm join --config`` with a worker JoinConfiguration, through the local VIP."""
@@ -164,6 +193,7 @@ class JoinNode:
         t = self.target
         if await _node_registered(t, self.host):
             return unchanged("already a node of the cluster")
+        await _wait_for_vip(t, self.host)
         secrets = await join_secrets(t, api_master(t), control_plane=False)
         await _reset_half_done(t, self.host)
         await _run_kubeadm(t, self.host, ["join"], secrets)

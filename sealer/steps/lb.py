@@ -42,15 +42,16 @@ class LoadBalancer:
         active = await t.conns.run(access, ["systemctl", "is-active", UNIT_NAME], check=False)
         if not wrote and active.ok:
             return unchanged("load balancer installed and running")
+        # Rules first (--run-once: every configured master, idempotent), so the VIP exists
+        # whatever the init system does with Type=notify; then the daemon, whose first probes
+        # take out the masters that do not answer yet.
+        run_once = [PYTHON_PATH, PROGRAM_PATH, "--run-once", "--config", CONFIG_PATH]
+        if not active.ok:
+            await t.conns.run(access, run_once)
         for argv in enable_argv():
             await t.conns.run(access, argv)
         if wrote and active.ok:
             # The daemon keeps its rules across a restart, so the VIP never goes away.
             await t.conns.run(access, ["systemctl", "restart", UNIT_NAME])
-        # The rules must exist before `kubeadm join` uses the VIP, whatever the init system
-        # does with Type=notify: --run-once installs them now (idempotent).
-        await t.conns.run(
-            access, [PYTHON_PATH, PROGRAM_PATH, "--run-once", "--config", CONFIG_PATH]
-        )
         masters = ", ".join(t.cluster.spec.master_addresses)
         return changed(f"VIP {t.cluster.spec.vip}:6443 -> {masters}")

@@ -254,3 +254,14 @@ async def test_burst_of_short_commands_on_one_host(
         results = await asyncio.gather(*(conns.run(host, ["echo", str(i)]) for i in range(150)))
         assert conns.opened == 1
     assert [r.stdout for r in results] == [f"{i}\n" for i in range(150)]
+
+
+
+async def test_a_command_reading_stdin_gets_eof_instead_of_waiting(
+    root: HostAccess, options: PoolOptions
+) -> None:
+    async with Connections(options) as conns:
+        result = await conns.run(root, ["cat"], timeout=20)
+        prompt = await conns.run(root, ["sh", "-c", "read answer; echo got:$answer"], timeout=20)
+    assert result.stdout == ""
+    assert prompt.stdout == "got:\n"
