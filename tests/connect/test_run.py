@@ -256,7 +256,6 @@ async def test_burst_of_short_commands_on_one_host(
     assert [r.stdout for r in results] == [f"{i}\n" for i in range(150)]
 
 
-
 async def test_a_command_reading_stdin_gets_eof_instead_of_waiting(
     root: HostAccess, options: PoolOptions
 ) -> None:
