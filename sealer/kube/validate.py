@@ -15,6 +15,7 @@ from typing import Any
 
 from sealer.errors import KubeError
 from sealer.kube.kubeadm_schema import Enum, ListOf, MapOf, Scalar, Struct, Type
+from sealer.spec.load import yaml_type_name
 
 __all__ = ["check_document", "problems_in", "type_name"]
 
@@ -26,21 +27,10 @@ _INT32 = (-(2**31), 2**31 - 1)
 
 
 def type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
+    """The YAML type of ``value`` as messages name it; a string also shows itself."""
     if isinstance(value, str):
         return f"a string {value!r}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
+    return yaml_type_name(value)
 
 
 def _is_arg_list(kind: Type) -> bool:

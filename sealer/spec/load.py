@@ -28,7 +28,13 @@ from sealer.spec.envvars import expand_secrets
 from sealer.spec.model import Cluster
 from sealer.spec.yamlpos import Positions, YamlSyntaxError, load_with_positions
 
-__all__ = ["LoadedClusterfile", "format_path", "load_clusterfile", "validate_text"]
+__all__ = [
+    "LoadedClusterfile",
+    "format_path",
+    "load_clusterfile",
+    "validate_text",
+    "yaml_type_name",
+]
 
 PathT = tuple[str | int, ...]
 
@@ -56,7 +62,8 @@ def format_path(path: PathT) -> str:
     return out
 
 
-def _type_name(value: Any) -> str:
+def yaml_type_name(value: Any) -> str:
+    """How a YAML value's type is named in messages ("a mapping", "a date"...)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -135,15 +142,15 @@ def _message(error: ErrorDetails, path: PathT) -> str:
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     if kind in ("string_type",):
-        return f"expected a string, got {_type_name(value)}"
+        return f"expected a string, got {yaml_type_name(value)}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"expected an integer, got {_type_name(value)} {_shown(value, path)}"
+        return f"expected an integer, got {yaml_type_name(value)} {_shown(value, path)}"
     if kind in ("bool_type", "bool_parsing"):
-        return f"expected true or false, got {_type_name(value)} {_shown(value, path)}"
+        return f"expected true or false, got {yaml_type_name(value)} {_shown(value, path)}"
     if kind == "list_type":
-        return f"expected a list, got {_type_name(value)}"
+        return f"expected a list, got {yaml_type_name(value)}"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"expected a mapping, got {_type_name(value)}"
+        return f"expected a mapping, got {yaml_type_name(value)}"
     if kind == "literal_error":
         return f"{_shown(value, path)} is not one of: {ctx.get('expected', '')}"
     if kind in ("greater_than_equal", "greater_than"):
@@ -208,7 +215,7 @@ def validate_text(
         return None, [Problem(name, 1, 1, "", "the file is empty: expected a Clusterfile mapping")]
     if not isinstance(data, dict):
         return None, [
-            Problem(name, 1, 1, "", f"expected a Clusterfile mapping, got {_type_name(data)}")
+            Problem(name, 1, 1, "", f"expected a Clusterfile mapping, got {yaml_type_name(data)}")
         ]
     problems: list[Problem] = []
 
