@@ -121,6 +121,47 @@ def _version_checks(cluster: Cluster, live: ClusterState) -> None:
             )
 
 
+def _fixed_at_creation(cluster: Cluster, live: ClusterState) -> list[str]:
+    """Settings kubeadm fixes when the cluster is created: changing them in the file is
+    refused (nothing would carry the change out). Returns warnings for what is only partly
+    carried out."""
+    before = live.created_with
+    if before is None:
+        return []
+    spec = cluster.spec
+    net = before.get("networking") or {}
+    changes = []
+    for name, old, new in (
+        ("spec.network.podCIDR", net.get("podSubnet"), spec.network.pod_cidr),
+        ("spec.network.serviceCIDR", net.get("serviceSubnet"), spec.network.service_cidr),
+        ("spec.network.dnsDomain", net.get("dnsDomain"), spec.network.dns_domain),
+        (
+            "spec.network.apiServerDomain",
+            str(before.get("controlPlaneEndpoint", "")).rsplit(":", 1)[0] or None,
+            spec.network.api_server_domain,
+        ),
+    ):
+        if old is not None and old != new:
+            changes.append(f"{name} {old} -> {new}")
+    sans = set((before.get("apiServer") or {}).get("certSANs") or [])
+    if sans and spec.vip not in sans:
+        changes.append(
+            f"spec.vip -> {spec.vip} (the running API servers' certificates do not carry it)"
+        )
+    if changes:
+        raise PlanError(
+            "the running cluster was created with other settings, which sealer cannot change "
+            "on a running cluster: " + "; ".join(changes)
+        )
+    added = [s for s in spec.network.cert_sans if s not in sans]
+    if sans and added:
+        return [
+            f"certSANs {', '.join(added)} reach masters that join from now on only; add them to "
+            f"the running masters with `sealer certs renew -f FILE --add-san {added[0]}`"
+        ]
+    return []
+
+
 def _unreachable(cluster: Cluster, live: ClusterState) -> None:
     down = [h for a in cluster.spec.all_addresses if not (h := live.hosts[a]).reachable]
     if down:
@@ -158,9 +199,9 @@ def make_plan(cluster: Cluster, live: ClusterState, package: LocalPackage) -> Pl
     spec = cluster.spec
     _unreachable(cluster, live)
     _version_checks(cluster, live)
+    warnings: list[str] = _fixed_at_creation(cluster, live)
     removed = _removed(cluster, live)
     steps: list[PlannedStep] = []
-    warnings: list[str] = []
     ids: set[str] = set()
 
     def add(name: str, host: str | None, why: str, after: Iterable[str] = ()) -> str:

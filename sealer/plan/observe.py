@@ -12,7 +12,10 @@ import asyncio
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from sealer.connect import Connections, HostAccess
 from sealer.errors import CommandFailed, ConnectError
@@ -22,6 +25,7 @@ from sealer.facts.gather import HostFacts, gather_cluster_facts, gather_host_fac
 from sealer.facts.node_setup import care_active, care_config, cgroup_driver, ipvs_available
 from sealer.facts.system import file_sha256
 from sealer.kube.kubeadm_config import HostFacts as KubeHostFacts
+from sealer.kube.paths import KUBEADM_CONFIG_PATH
 from sealer.layout import PACKAGE_DIR
 from sealer.plan.access import host_access
 from sealer.plan.state import ClusterState, HostState, LiveNode
@@ -109,6 +113,21 @@ async def _read_hosts(
     }
 
 
+def cluster_configuration_of(kept: bytes | None) -> dict[str, Any] | None:
+    """The ClusterConfiguration document of a kept kubeadm.yaml (None when absent/unreadable:
+    a cluster sealer did not create, or a file edited by hand, is then not compared)."""
+    if kept is None:
+        return None
+    try:
+        documents = list(YAML(typ="safe").load_all(kept.decode("utf-8")))
+    except (YAMLError, UnicodeDecodeError):
+        return None
+    for document in documents:
+        if isinstance(document, dict) and document.get("kind") == "ClusterConfiguration":
+            return document
+    return None
+
+
 async def _resolve(address: str) -> str | None:
     """The IPv4 address a DNS-named host has from this workstation (what sealer connects to),
     for the node IP kubeadm advertises; None for an IP address or a name that does not
@@ -173,8 +192,13 @@ async def observe(
         a: _kube_facts(cluster, state, extra, ip)
         for (a, (state, extra)), ip in zip(read.items(), ips, strict=True)
     }
+    created_with = None
+    if api_host is not None and hosts[spec.master0].role == "control-plane":
+        kept = await conns.read_file(access[spec.master0], KUBEADM_CONFIG_PATH)
+        created_with = cluster_configuration_of(kept)
     state = ClusterState(
         hosts=hosts,
+        created_with=created_with,
         initialized=api_host is not None,
         api_host=api_host,
         nodes=nodes,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sealer.facts.hosts import HostsEntry
 
@@ -51,6 +51,9 @@ class ClusterState:
     nodes: tuple[LiveNode, ...] = ()
     etcd_members: tuple[str, ...] = ()  # member names
     extra_hosts: dict[str, HostState] = field(default_factory=dict)  # removed from the file
+    #: The ClusterConfiguration the cluster was created with (kept by sealer on master0 at
+    #: /etc/kubernetes/sealer/kubeadm.yaml), None when unknown.
+    created_with: dict[str, Any] | None = None
 
     def node_at(self, address: str) -> LiveNode | None:
         return next((n for n in self.nodes if n.address == address), None)

@@ -246,3 +246,44 @@ def test_a_master_whose_join_stopped_before_etcd_is_joined_again() -> None:
     assert ids(plan) == [f"hosts@{M[2]}", f"join-master@{M[2]}"]
     assert "no etcd member" in plan.steps[1].why
     assert deps(plan, f"join-master@{M[2]}") == {f"hosts@{M[2]}"}
+
+
+def created_with(c: Cluster) -> dict[str, object]:
+    net = c.spec.network
+    return {
+        "kind": "ClusterConfiguration",
+        "controlPlaneEndpoint": f"{net.api_server_domain}:6443",
+        "networking": {
+            "podSubnet": net.pod_cidr,
+            "serviceSubnet": net.service_cidr,
+            "dnsDomain": net.dns_domain,
+        },
+        "apiServer": {"certSANs": ["127.0.0.1", net.api_server_domain, *M, c.spec.vip]},
+    }
+
+
+def with_network(c: Cluster, **network: object) -> Cluster:
+    data = c.model_dump(by_alias=True, exclude_none=True, mode="json")
+    data["spec"]["network"].update(network)
+    data["spec"]["ssh"] = {"privateKey": "/k"}
+    return Cluster.model_validate(data)
+
+
+def test_settings_fixed_at_creation_cannot_change_on_a_running_cluster() -> None:
+    c = cluster()
+    live = running(c)
+    live = ClusterState(
+        live.hosts,
+        True,
+        M[0],
+        live.nodes,
+        etcd_members=live.etcd_members,
+        created_with=created_with(c),
+    )
+    assert make_plan(c, live, PKG).empty
+    changed = with_network(c, podCIDR="100.96.0.0/12")
+    with pytest.raises(PlanError, match=r"spec.network.podCIDR 100.64.0.0/10 -> 100.96.0.0/12"):
+        make_plan(changed, live, PKG)
+    extra = with_network(c, certSANs=["api.example.com"])
+    plan = make_plan(extra, live, PKG)
+    assert plan.empty and "certs renew" in plan.warnings[0]
