@@ -69,14 +69,16 @@ class Cluster:
             argv, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL
         )
 
-    def apply(self) -> None:
-        result = self.sealer("apply", "--yes", "--quiet")
+    def apply(self, log: Path | None = None) -> None:
+        """`sealer apply`; with ``log``, the run log (JSON lines) is written there."""
+        extra = () if log is None else ("--log", str(log))
+        result = self.sealer("apply", "--yes", "--quiet", *extra)
         if result.returncode != 0 and UNHEALTHY in result.stderr:
             # The emulated kubeadm adds an etcd member once; the real one retries with a
             # back-off. etcd refuses a member add while the member added before it has been
             # connected for less than 5 s. Re-running apply (what an operator does) converges.
             figure("apply: retried after the emulated kubeadm's etcd member add", UNHEALTHY)
-            result = self.sealer("apply", "--yes", "--quiet")
+            result = self.sealer("apply", "--yes", "--quiet", *extra)
         assert result.returncode == 0, result.stdout + result.stderr
 
     def on(self, host: str, argv: list[str], check: bool = True) -> str:

@@ -9,6 +9,7 @@ as ``FIGURE`` lines (run with ``-s`` to see them; docs/load-balancer.md "On the 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
@@ -249,7 +250,15 @@ def test_scaling_masters_3_5_3_moves_every_nodes_backends(cluster: Cluster) -> N
     figure("scale 3->5: node converged after apply by", f"{seconds:.1f} s")
     three = five[:3]
     cluster.edit(masters=three)
-    cluster.apply()
+    log = cluster.file.with_name("scale-down.jsonl")
+    cluster.apply(log)
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    # Every node's daemon had the new configuration before a removed master was drained.
+    runs = [r["argv"] for r in records if r["kind"] == "run"]
+    restarted = [i for i, a in enumerate(runs) if a == ["systemctl", "restart", UNIT_NAME]]
+    drained = [i for i, a in enumerate(runs) if "drain" in a]
+    assert len(restarted) == len(cluster.lab.nodes) and len(drained) == 2, runs
+    assert max(restarted) < min(drained)
     for n in cluster.lab.nodes:  # written before apply returned
         assert cluster.care_masters(n.address) == three
     _, seconds = wait_for("3 masters on the node", lambda: _converged(cluster, three))
