@@ -112,7 +112,11 @@ def _read_metadata(path: Path) -> dict[str, object]:
                         return data
                     break
     except (tarfile.TarError, OSError, EOFError) as exc:
-        raise PackageError(f"{path}: not a readable package tarball ({exc})") from None
+        reason = str(exc).splitlines()[0].rstrip(":") if str(exc) else type(exc).__name__
+        raise PackageError(
+            f"{path}: not a readable package tarball ({reason})",
+            hint="the offline package is a .tar.gz that unpacks to kube/ with kube/Metadata",
+        ) from None
     except (ValueError, UnicodeDecodeError):
         raise PackageError(f"{path}: kube/Metadata is not valid JSON") from None
     raise PackageError(f"{path}: no kube/Metadata in the package: is this an offline package?")

@@ -165,7 +165,9 @@ def _fixed_at_creation(cluster: Cluster, live: ClusterState) -> list[str]:
 def _unreachable(cluster: Cluster, live: ClusterState) -> None:
     down = [h for a in cluster.spec.all_addresses if not (h := live.hosts[a]).reachable]
     if down:
-        detail = "; ".join(f"{h.address}: {h.error}" for h in down)
+        detail = "; ".join(
+            h.error if h.address in h.error else f"{h.address}: {h.error}" for h in down
+        )
         raise PlanError(
             f"cannot read the state of {len(down)} host(s), so no safe plan can be made: {detail}"
         )
