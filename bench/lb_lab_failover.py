@@ -126,7 +126,10 @@ def main() -> int:
             cluster.edit(loadBalancer=settings)
             start = time.monotonic()
             cluster.apply()
-            print(f"lab {name}: sealer apply (3 masters, 1 node) {time.monotonic() - start:.0f} s")
+            print(
+                f"lab {name}: sealer apply (3 masters, 1 node) {time.monotonic() - start:.0f} s",
+                flush=True,
+            )
             print(f"load balancer: {settings}")
             node, master = cluster.node, lab.masters[1].address
             modes = ("block", "kill") if args.mode == "all" else (args.mode,)

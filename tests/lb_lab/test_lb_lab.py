@@ -1,7 +1,8 @@
 """The node-local load balancer end to end on a lab: installed by `sealer apply`, then broken.
 
 One lab (3 masters, 1 node, emulated Kubernetes package, nftables backend: this kernel has no
-IPVS) for the module; the tests run in order on the cluster the first one made. Probe settings
+IPVS) for the module, installed by `sealer apply` in the fixture; each test leaves the cluster
+as it found it (the last one scales masters 3 -> 5 -> 3). Probe settings
 are short (interval 2 s, timeout 1 s, fall 2, rise 2). Nothing here asserts a duration: every
 wait polls with a generous deadline, and the figures (seconds, failed requests) are printed
 as ``FIGURE`` lines (run with ``-s`` to see them; docs/load-balancer.md "On the lab").
@@ -51,13 +52,13 @@ def cluster(lab_session_id: str, tmp_path_factory: pytest.TempPathFactory) -> It
         lab = up_kubernetes_lab(name, 3, 1, version=VERSION, clusterfile=workdir / "lab.yaml")
         cluster = Cluster(lab)
         cluster.edit(loadBalancer=LB)
+        cluster.apply()  # here, so that any one test can run alone
         yield cluster
     finally:
         sealer_lab.down(name)
 
 
 def test_apply_puts_the_api_name_behind_the_vip(cluster: Cluster) -> None:
-    cluster.apply()
     node = cluster.node
     assert cluster.on(node, ["getent", "hosts", DOMAIN]).split() == [VIP, DOMAIN]
     masters = masters_of(cluster)
