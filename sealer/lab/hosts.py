@@ -525,13 +525,15 @@ def _stop_host(netns_name_: str) -> list[int]:
 
 
 def reboot(name: str, host: str) -> Lab:
-    """Every process of the host ends, its /run is lost; then init, sshd and lab-boot again."""
+    """Every process of the host ends, its /run, nftables rules and tracked connections are
+    lost; then init, sshd and lab-boot again."""
     lab = get(name)
     h = lab.host(host)
     with _lab_lock(lab.dir):
         left = _stop_host(h.netns)
         if left:
             raise LabError(f"host {h.name}: processes {left} did not end")
+        netns.forget_kernel_state(h.netns)
         _spawn_host(lab.dir, h)
         _wait_for_sshd(lab.dir, [h])
     return lab

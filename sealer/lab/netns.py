@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -153,6 +154,14 @@ def create_netns(name: str) -> None:
 def delete_netns(name: str) -> None:
     if netns_exists(name):
         run(["ip", "netns", "delete", name])
+
+
+def forget_kernel_state(name: str) -> None:
+    """What a reboot loses that the namespace would keep: nftables rules and tracked
+    connections (addresses and routes are the lab's own and are kept)."""
+    run(["ip", "netns", "exec", name, "nft", "flush", "ruleset"])
+    if shutil.which("conntrack"):
+        run(["ip", "netns", "exec", name, "conntrack", "-F"], check=False)
 
 
 def create_bridge(name: str, address_cidr: str) -> None:

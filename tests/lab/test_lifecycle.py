@@ -132,9 +132,12 @@ def test_reboot_ends_processes_clears_run_and_runs_the_boot_hook(
         host,
         ["sh", "-c", "echo x > /run/volatile; echo y > /etc/kept; sleep 900 >/dev/null 2>&1 &"],
     )
+    lab.run(host, ["nft", "add", "table", "ip", "before_reboot"])
     old_init = lab.init_pid(host)
     sealer_lab.reboot(lab.name, host.name)
     assert lab.init_pid(host) != old_init
+    # kernel rules do not survive a reboot
+    assert "before_reboot" not in lab.run(host, ["nft", "list", "tables"]).stdout
     ps = lab.run(host, ["ps", "-eo", "args"]).stdout
     assert "sleep 900" not in ps
     assert lab.run(host, ["test", "-e", "/run/volatile"], check=False).returncode == 1
