@@ -111,3 +111,46 @@ def test_changed_unit_warns_until_daemon_reload(sd: tuple[Path, dict[str, str]])
     assert "changed on disk. Run 'systemctl daemon-reload'" in restarted.stderr
     assert _ctl(env, "daemon-reload").returncode == 0
     assert "changed on disk" not in _ctl(env, "restart", "demo").stderr
+
+
+NOTIFY_SERVICE = """\
+import os, socket, sys, time
+time.sleep(1.5)
+open(sys.argv[1], "w").write("ready")
+with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+    s.sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])
+time.sleep(300)
+"""
+
+
+def test_type_notify_start_waits_for_ready(sd: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+    units, env = sd
+    script, marker = tmp_path / "svc.py", tmp_path / "ready"
+    script.write_text(NOTIFY_SERVICE)
+    (units / "notified.service").write_text(
+        "[Service]\nType=notify\nTimeoutStartSec=30\n"
+        f"ExecStart={sys.executable} {script} {marker}\n"
+    )
+    try:
+        assert _ctl(env, "start", "notified").returncode == 0
+        # start returned only after the service said READY=1, which it does after the marker
+        assert marker.read_text() == "ready"
+        assert _ctl(env, "is-active", "notified").stdout.strip() == "active"
+    finally:
+        _ctl(env, "stop", "notified")
+
+
+def test_type_notify_without_ready_fails_at_the_start_timeout(
+    sd: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    units, env = sd
+    (units / "silent.service").write_text(
+        "[Service]\nType=notify\nTimeoutStartSec=2\nExecStart=/bin/sleep 300\n"
+    )
+    try:
+        started = _ctl(env, "start", "silent")
+        assert started.returncode == 1
+        assert "failed because a timeout was exceeded" in started.stderr
+        assert _ctl(env, "is-active", "silent").stdout.strip() == "failed"
+    finally:
+        _ctl(env, "stop", "silent")

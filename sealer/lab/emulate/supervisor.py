@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from typing import IO
 
@@ -57,6 +59,40 @@ def _reap_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
+class _Notify:
+    """sd_notify for Type=notify units: a datagram socket the service finds in NOTIFY_SOCKET;
+    the unit turns active when ``READY=1`` arrives (as systemd does)."""
+
+    def __init__(self, unit: str) -> None:
+        self.path = sdstate.run_dir() / f"notify-{unit}.sock"
+        self.path.unlink(missing_ok=True)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(self.path))
+        self._thread: threading.Thread | None = None
+
+    def watch(self, state: sdstate.State) -> None:
+        """Listen (once per supervisor, across restarts) for READY=1 from the main process."""
+        if self._thread is not None:
+            return
+
+        def wait_ready() -> None:
+            while True:
+                try:
+                    data = self.sock.recv(4096)
+                except OSError:
+                    return
+                ready = b"READY=1" in data.split(b"\n")
+                if ready and state.main_pid and state.active == "activating":
+                    sdstate.set_state(state, "active", "running")
+
+        self._thread = threading.Thread(target=wait_ready, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.sock.close()
+        self.path.unlink(missing_ok=True)
+
+
 def main(argv: list[str]) -> int:
     name = argv[0]
     unit = units.load_unit(name, sdstate.unit_dir()) if len(argv) < 2 else None
@@ -78,6 +114,7 @@ def main(argv: list[str]) -> int:
     log: IO[bytes] = open(sdstate.log_path(unit.name), "ab")  # noqa: SIM115
     starts: list[float] = []
     proc: subprocess.Popen[bytes] | None = None
+    notify: _Notify | None = None
     try:
         sdstate.set_state(state, "activating", "start-pre")
         env = runtime.module_env()
@@ -90,6 +127,9 @@ def main(argv: list[str]) -> int:
             sdstate.set_state(state, "failed", "failed")
             return 1
         cwd = unit.working_directory or "/"
+        notify = _Notify(unit.name) if unit.extra.get("Service.Type") == "notify" else None
+        if notify is not None:
+            env["NOTIFY_SOCKET"] = str(notify.path)
         for line in unit.exec_start_pre:
             pre, ignore = units.expand_exec(line, env)
             code = subprocess.call(pre, env=env, cwd=cwd, stdout=log, stderr=log)
@@ -121,7 +161,11 @@ def main(argv: list[str]) -> int:
                 code = 203
             else:
                 state.main_pid = proc.pid
-                sdstate.set_state(state, "active", "running")
+                if notify is None:
+                    sdstate.set_state(state, "active", "running")
+                else:  # Type=notify: active only once the service says READY=1
+                    sdstate.set_state(state, "activating", "start")
+                    notify.watch(state)
                 code = proc.wait()
                 _reap_group(proc.pid)
                 proc = None
@@ -145,6 +189,8 @@ def main(argv: list[str]) -> int:
         return 0
     finally:
         log.close()
+        if notify is not None:
+            notify.close()
 
 
 if __name__ == "__main__":

@@ -74,6 +74,15 @@ def _warn_changed(name: str) -> None:
     )
 
 
+def _start_timeout(unit: units.Unit) -> float:
+    """TimeoutStartSec= in seconds (plain seconds or with an s suffix; systemd's 90 s else)."""
+    text = unit.extra.get("Service.TimeoutStartSec", "90").strip().removesuffix("s")
+    try:
+        return float(text)
+    except ValueError:
+        return 90.0
+
+
 def start(name: str) -> int:
     name = units.normalize(name)
     try:
@@ -108,18 +117,30 @@ def start(name: str) -> int:
         close_fds=True,
     )
     log.close()
-    # Type=simple: start returns once the main process has been forked.
-    deadline = time.monotonic() + 10
+    # Type=simple: start returns once the main process has been forked; Type=notify: once
+    # the service has sent READY=1 (or it failed), within TimeoutStartSec.
+    notify = unit.extra.get("Service.Type") == "notify"
+    deadline = time.monotonic() + (_start_timeout(unit) if notify else 10)
     while time.monotonic() < deadline:
         state = sdstate.read_state(name)
-        if state.supervisor_pid == proc.pid and (
-            state.main_pid or state.active in ("failed", "inactive")
-        ):
+        forked = state.main_pid and (not notify or state.active == "active")
+        if state.supervisor_pid == proc.pid and (forked or state.active in ("failed", "inactive")):
             break
         if proc.poll() is not None:
             break
         time.sleep(0.02)
     state = sdstate.read_state(name)
+    if notify and state.active == "activating":  # no READY=1 within TimeoutStartSec
+        stop(name)
+        failed = sdstate.read_state(name)
+        failed.result = "timeout"
+        sdstate.set_state(failed, "failed", "failed")
+        print(
+            f"Job for {name} failed because a timeout was exceeded.\n"
+            f'See "systemctl status {name}" and "journalctl -xeu {name}" for details.',
+            file=sys.stderr,
+        )
+        return 1
     if (
         state.active == "failed"
         and state.result in ("exit-code", "resources")
