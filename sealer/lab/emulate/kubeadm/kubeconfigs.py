@@ -13,7 +13,9 @@ __all__ = ["ensure_kubeconfigs", "kubeconfig_specs"]
 
 
 def kubeconfig_specs(s: Settings, *, kubelet: bool) -> dict[str, tuple[pki.CertSpec, str]]:
-    """file name -> (client certificate spec, server URL)."""
+    """file name -> (client certificate spec, server URL). ``kubelet`` is True for ``init``,
+    which also writes kubelet.conf and, from 1.29, super-admin.conf; a control-plane
+    ``join`` writes neither (the joining kubelet bootstraps its own kubelet.conf)."""
     admin_org = "kubeadm:cluster-admins" if s.version.minor >= 29 else "system:masters"
     specs: dict[str, tuple[pki.CertSpec, str]] = {
         "admin.conf": (
@@ -21,7 +23,7 @@ def kubeconfig_specs(s: Settings, *, kubelet: bool) -> dict[str, tuple[pki.CertS
             s.api_server_url,
         ),
     }
-    if s.version.minor >= 29:
+    if s.version.minor >= 29 and kubelet:
         specs["super-admin.conf"] = (
             pki.CertSpec("kubernetes-super-admin", ("system:masters",), client=True),
             s.api_server_url,
