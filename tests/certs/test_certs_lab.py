@@ -13,7 +13,6 @@ import re
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,6 +28,7 @@ from sealer import lab as sealer_lab
 from sealer.clusterfile import load as load_clusterfile
 from sealer.lab.kube_lab import up_kubernetes_lab
 from tests.conftest import SUDO_USER, _claim, _lab_unavailable
+from tests.sealer_cli import run_sealer as sealer
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -45,17 +45,6 @@ LEAVES = {
     "apiserver-etcd-client": "etcd/ca",
 }
 KUBECONFIGS = ("admin.conf", "controller-manager.conf", "scheduler.conf")
-
-
-def sealer(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sealer", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
 
 
 class Cluster:

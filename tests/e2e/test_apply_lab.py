@@ -22,6 +22,7 @@ from ruamel.yaml import YAML
 from sealer import lab as sealer_lab
 from sealer.lab.kube_lab import up_kubernetes_lab
 from tests.conftest import _claim, _lab_unavailable
+from tests.sealer_cli import run_sealer as sealer
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -32,17 +33,6 @@ READ_ONLY = {
     "hostname", "cat", "uname", "sh", "kubeadm", "kubelet", "kubectl", "stat", "sha256sum",
     "systemctl", "test", "modinfo", "etcdctl", "ls",
 }  # fmt: skip
-
-
-def sealer(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sealer", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
 
 
 class Cluster:

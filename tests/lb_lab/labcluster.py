@@ -21,6 +21,7 @@ from ruamel.yaml import YAML
 from sealer import lab as sealer_lab
 from sealer.lb.facts import NFT_LIST_ARGV, parse_nft_ruleset
 from sealer.lb.paths import CONFIG_PATH
+from tests.sealer_cli import run_sealer
 
 VERSION = "v1.29.3"
 VIP = "10.103.97.2"
@@ -63,10 +64,8 @@ class Cluster:
         return self.lab.nodes[0].address
 
     def sealer(self, verb: str, *extra: str) -> subprocess.CompletedProcess[str]:
-        argv = [sys.executable, "-m", "sealer", verb, "-f", str(self.file)]
-        argv += ["--known-hosts", str(self.lab.known_hosts), *extra]
-        return subprocess.run(
-            argv, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL
+        return run_sealer(
+            verb, "-f", str(self.file), "--known-hosts", str(self.lab.known_hosts), *extra
         )
 
     def apply(self, log: Path | None = None) -> None:
