@@ -62,6 +62,9 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
                 return None
             if args.dry_run:
                 graph = apply_graph(planned.plan, target_for(conns, planned, None))
+                ui.out.print(
+                    "dry run: the step graph, in the order it would run; nothing was changed"
+                )
                 ui.out.print("\n".join(graph.plan_lines()))
                 return None
             if not confirm(ui, f"Carry out these {len(planned.plan.steps)} steps?", yes=args.yes):
