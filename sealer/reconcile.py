@@ -24,7 +24,7 @@ from sealer.spec.model import Cluster
 from sealer.steps.graph import apply_graph, clean_graph
 from sealer.steps.target import Target
 
-__all__ = ["Planned", "clean", "plan", "run_plan"]
+__all__ = ["Planned", "clean", "cluster_ca", "graph_for", "plan", "target_for"]
 
 
 @dataclass(frozen=True)
@@ -101,12 +101,6 @@ def target_for(conns: Connections, planned: Planned, ca: ClusterCA | None) -> Ta
 async def graph_for(conns: Connections, planned: Planned) -> Graph:
     ca = await cluster_ca(conns, planned)
     return apply_graph(planned.plan, target_for(conns, planned, ca))
-
-
-async def run_plan(conns: Connections, planned: Planned, ctx: RunContext) -> RunSummary:
-    """Carry out ``planned`` (build its graph, run it)."""
-    graph = await graph_for(conns, planned)
-    return await execute(graph, ctx)
 
 
 async def clean(
