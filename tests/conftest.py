@@ -131,3 +131,22 @@ def lab_factory(lab_session_id: str) -> Iterator[LabFactory]:
 def lab_clusterfile(lab: sealer_lab.Lab) -> Path:
     assert lab.clusterfile is not None
     return lab.clusterfile
+
+
+@contextlib.contextmanager
+def kubernetes_lab(
+    session_id: str, suffix: str, workdir: Path, masters: int, nodes: int, **options: Any
+) -> Iterator[sealer_lab.Lab]:
+    """A lab with the emulated Kubernetes package (``sealer lab up``) for one test module,
+    its Clusterfile at ``workdir/lab.yaml``; taken down afterwards even when tests fail."""
+    from sealer.lab.kube_lab import up_kubernetes_lab
+
+    reason = _lab_unavailable()
+    if reason:
+        pytest.skip(reason)
+    name = f"t{session_id}-{suffix}"
+    try:
+        _claim(name)
+        yield up_kubernetes_lab(name, masters, nodes, clusterfile=workdir / "lab.yaml", **options)
+    finally:
+        sealer_lab.down(name)

@@ -26,8 +26,7 @@ from ruamel.yaml import YAML
 
 from sealer import lab as sealer_lab
 from sealer.clusterfile import load as load_clusterfile
-from sealer.lab.kube_lab import up_kubernetes_lab
-from tests.conftest import SUDO_USER, _claim, _lab_unavailable
+from tests.conftest import SUDO_USER, kubernetes_lab
 from tests.sealer_cli import run_sealer as sealer
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
@@ -90,22 +89,13 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(lab_session_id: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    reason = _lab_unavailable()
-    if reason:
-        pytest.skip(reason)
-    name = f"t{lab_session_id}-certs"
     workdir = tmp_path_factory.mktemp("certs")
-    try:
-        _claim(name)
-        lab = up_kubernetes_lab(
-            name, 3, 1, version=VERSION, clusterfile=workdir / "lab.yaml", sudo_user=SUDO_USER
-        )
+    options = {"version": VERSION, "sudo_user": SUDO_USER}
+    with kubernetes_lab(lab_session_id, "certs", workdir, 3, 1, **options) as lab:
         assert lab.clusterfile is not None
         c = Cluster(lab, lab.clusterfile)
         c.write([h.address for h in lab.masters[:2]])
         yield c
-    finally:
-        sealer_lab.down(name)
 
 
 def _verify_leaves(c: Cluster, host: str) -> None:

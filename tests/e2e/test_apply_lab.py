@@ -21,7 +21,7 @@ from ruamel.yaml import YAML
 
 from sealer import lab as sealer_lab
 from sealer.lab.kube_lab import up_kubernetes_lab
-from tests.conftest import _claim, _lab_unavailable
+from tests.conftest import kubernetes_lab
 from tests.sealer_cli import run_sealer as sealer
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
@@ -92,17 +92,9 @@ def _leftovers(cluster: Cluster, address: str) -> str:
 
 @pytest.fixture(scope="module")
 def cluster(lab_session_id: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    reason = _lab_unavailable()
-    if reason:
-        pytest.skip(reason)
-    name = f"t{lab_session_id}-e2e"
     workdir = tmp_path_factory.mktemp("e2e")
-    try:
-        _claim(name)
-        lab = up_kubernetes_lab(name, 3, 2, version=VERSION, clusterfile=workdir / "lab.yaml")
+    with kubernetes_lab(lab_session_id, "e2e", workdir, 3, 2, version=VERSION) as lab:
         yield Cluster(lab, workdir)
-    finally:
-        sealer_lab.down(name)
 
 
 def test_apply_creates_a_ha_cluster(cluster: Cluster) -> None:
@@ -232,11 +224,15 @@ def test_a_host_lost_mid_apply_fails_its_branch_only_and_apply_converges(cluster
 
 
 def test_clean_gives_every_host_back(cluster: Cluster) -> None:
+    # what an upload cut short (a lost connection, Ctrl-C) leaves next to its target
+    node = cluster.lab.nodes[0].address
+    cluster.on(node, ["touch", "/usr/local/bin/.sealer-care.sealer-0dead", "/etc/.hosts.sealer-1"])
     result = cluster.run("clean", "--yes", "--quiet")
     assert result.returncode == 0, result.stdout + result.stderr
     for host in cluster.lab.hosts:
         assert _leftovers(cluster, host.address) == "", host.name
         assert "sealer managed block" not in cluster.on(host.address, ["cat", "/etc/hosts"])
+        assert ".hosts.sealer-" not in cluster.on(host.address, ["ls", "-A", "/etc"])
         procs = set(cluster.on(host.address, ["ps", "-eo", "comm="]).split())
         assert procs <= {"tini", "sleep", "sshd", "sh", "ps"}, procs
         rules = cluster.on(host.address, ["nft", "list", "ruleset"])

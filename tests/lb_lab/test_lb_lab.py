@@ -20,7 +20,7 @@ from sealer import lab as sealer_lab
 from sealer.lab.kube_lab import up_kubernetes_lab
 from sealer.lb.facts import parse_nft_ruleset
 from sealer.lb.paths import UNIT_NAME
-from tests.conftest import _claim, _lab_unavailable
+from tests.conftest import kubernetes_lab
 from tests.lb_lab.labcluster import (
     APISERVER,
     CA,
@@ -42,20 +42,12 @@ pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
 @pytest.fixture(scope="module")
 def cluster(lab_session_id: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    reason = _lab_unavailable()
-    if reason:
-        pytest.skip(reason)
-    name = f"t{lab_session_id}-lb"
     workdir = tmp_path_factory.mktemp("lb_lab")
-    try:
-        _claim(name)
-        lab = up_kubernetes_lab(name, 3, 1, version=VERSION, clusterfile=workdir / "lab.yaml")
+    with kubernetes_lab(lab_session_id, "lb", workdir, 3, 1, version=VERSION) as lab:
         cluster = Cluster(lab)
         cluster.edit(loadBalancer=LB)
         cluster.apply()  # here, so that any one test can run alone
         yield cluster
-    finally:
-        sealer_lab.down(name)
 
 
 def test_apply_puts_the_api_name_behind_the_vip(cluster: Cluster) -> None:
