@@ -12,6 +12,7 @@ __all__ = [
     "PACKAGE_DIR",
     "UNPACKED_DIR",
     "USER_KUBECONFIG",
+    "WRITTEN_DIRS",
 ]
 
 #: The offline package and its unpacked tree live here (not in /root, which a sudo user may
@@ -24,6 +25,16 @@ USER_KUBECONFIG: Final = "/root/.kube/config"
 KUBE_BINARIES: Final = ("kubeadm", "kubelet", "kubectl")
 
 KUBELET_UNIT: Final = "/etc/systemd/system/kubelet.service"
+
+#: Directories sealer writes single files into (its /etc/hosts block, the load balancer, the
+#: kubeconfig copy): `clean` removes uploads an interruption left there.
+WRITTEN_DIRS: Final = (
+    "/etc",
+    "/etc/systemd/system",
+    "/etc/sealer",
+    "/usr/local/bin",
+    "/root/.kube",
+)
 
 #: Everything an install puts on a host that `clean` removes after `kubeadm reset -f`.
 CLEAN_PATHS: Final = (

@@ -37,7 +37,12 @@ from sealer.connect.record import CommandRecord, Recorder, Redactor
 from sealer.connect.settings import HostAccess, PoolOptions
 from sealer.errors import CommandFailed, ConnectError
 
-__all__ = ["Connections", "Result"]
+__all__ = ["HOME_STAGED_PATTERN", "STAGED_PATTERN", "Connections", "Result"]
+
+#: What an interrupted :meth:`Connections.put` can leave behind (``find -name`` patterns): the
+#: staged file next to its target, and for sudo users the upload in their home directory.
+STAGED_PATTERN = ".*.sealer-*"
+HOME_STAGED_PATTERN = ".sealer-upload-*"
 
 _CHUNK = 4 * 1024 * 1024
 #: Session-open refusals that mean "no free session right now" (sshd answers "open failed").

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sealer.connect.command import builtin_argv
+from sealer.connect.pool import HOME_STAGED_PATTERN, STAGED_PATTERN
 from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
-from sealer.layout import ADMIN_CONF, CLEAN_PATHS, KUBE_BINARIES, KUBELET_UNIT
+from sealer.layout import ADMIN_CONF, CLEAN_PATHS, KUBE_BINARIES, KUBELET_UNIT, WRITTEN_DIRS
 from sealer.lb.clean import clean_plan
 from sealer.lb.paths import PROGRAM_PATH
 from sealer.steps.control_plane import KUBEADM_TIMEOUT, api_master
@@ -80,6 +81,21 @@ async def _present(target: Target, host: str, paths: Sequence[str]) -> list[str]
     return [p for p in listed.stdout.splitlines() if p.startswith("/")]
 
 
+async def _remove_staged_uploads(target: Target, host: str) -> bool:
+    """Remove what an interrupted upload left next to the files sealer writes."""
+    conns, access = target.conns, target.access[host]
+    found = await conns.run(
+        access,
+        ["find", *WRITTEN_DIRS, ".", "-maxdepth", "1", "-type", "f", "(",
+         "-name", STAGED_PATTERN, "-o", "-name", HOME_STAGED_PATTERN, ")"],
+        check=False,
+    )  # fmt: skip
+    leftovers = [p for p in found.stdout.splitlines() if p]
+    if leftovers:
+        await conns.run(access, ["rm", "-f", "--", *leftovers])
+    return bool(leftovers)
+
+
 async def clean_host(target: Target, host: str) -> list[str]:
     """Remove every trace of the install from ``host``; return what was done."""
     conns = target.conns
@@ -121,6 +137,8 @@ async def clean_host(target: Target, host: str) -> list[str]:
         done.append(f"removed {len(paths) + len(binaries)} paths")
     if has_kubelet.ok:
         await conns.run(access, ["systemctl", "daemon-reload"], check=False)
+    if await _remove_staged_uploads(target, host):
+        done.append("interrupted uploads removed")
     if await write_hosts_block(target, host, ()):
         done.append("/etc/hosts block removed")
     return done
