@@ -24,6 +24,7 @@ __all__ = [
     "CertSpec",
     "ca_cert_hash",
     "key_pem",
+    "key_usage",
     "load_cert",
     "load_key",
     "new_ca",
@@ -48,6 +49,21 @@ class CertSpec:
     client: bool = False
     dns: tuple[str, ...] = ()
     ips: tuple[str, ...] = field(default=())
+
+
+def key_usage(*, ca: bool) -> x509.KeyUsage:
+    """kubeadm's key usage: digital signature and key encipherment, plus cert signing for CAs."""
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=True,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
 
 
 def now() -> dt.datetime:
@@ -91,17 +107,7 @@ def new_ca(cn: str, days: int = CA_DAYS) -> tuple[x509.Certificate, rsa.RSAPriva
         .not_valid_before(start)
         .not_valid_after(start + dt.timedelta(days=days))
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            key_usage(ca=True),
             critical=True,
         )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
@@ -135,17 +141,7 @@ def sign_leaf(
         .not_valid_before(not_before(ca_cert))
         .not_valid_after(now() + dt.timedelta(days=days))
         .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
+            key_usage(ca=False),
             critical=True,
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)

@@ -39,6 +39,7 @@ from sealer.lab.emulate.apiserver.etcd import EtcdUnavailable
 from sealer.lab.emulate.apiserver.resources import Resource, find_resource
 from sealer.lab.emulate.apiserver.status import ApiError
 from sealer.lab.emulate.apiserver.store import SYSTEM_NAMESPACES, Store, now_rfc3339
+from sealer.lab.emulate.pki import key_usage
 
 if TYPE_CHECKING:  # cryptography < 40 (Debian 12's python3) lacks this module at run time
     from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
@@ -416,20 +417,7 @@ def _sign(
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(min(now + datetime.timedelta(seconds=seconds), _not_after(ca_cert)))
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(key_usage(ca=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
     )
