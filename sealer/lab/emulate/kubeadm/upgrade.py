@@ -154,6 +154,19 @@ def _renew_all(s: Settings) -> list[str]:
     return out
 
 
+def _upgrade_local_control_plane(
+    s: Settings, client: Client, version: Version, renew: bool
+) -> list[str]:
+    """New static pod manifests on this host, then wait until its API server reports
+    ``version`` (asked on this host, with ``client``'s credentials)."""
+    out = _upgrade_static_pods(s, renew)
+    local = Client(
+        server=s.local_url, ca_pem=client.ca_pem, cert_pem=client.cert_pem, key_pem=client.key_pem
+    )
+    _wait_version(local, version)
+    return out
+
+
 def _upgrade_static_pods(s: Settings, renew: bool) -> list[str]:
     out = [f'[upgrade/staticpods] Writing new Static Pod manifests to "{MANIFESTS}"']
     if renew:
@@ -242,16 +255,7 @@ def run_apply(target_text: str, *, yes: bool, force: bool, renew: bool) -> int:
         f"[upgrade/control-plane] Upgrading your static Pod-hosted control plane to version "
         f'"{target}"...'
     )
-    say(_upgrade_static_pods(s, renew))
-    _wait_version(
-        Client(
-            server=s.local_url,
-            ca_pem=client.ca_pem,
-            cert_pem=client.cert_pem,
-            key_pem=client.key_pem,
-        ),
-        target,
-    )
+    say(_upgrade_local_control_plane(s, client, target, renew))
     cluster = apiobjects.cluster_configuration(s)
     say(apiobjects.upload_config(client, s, kubeletphase.kubelet_config(s)))
     del cluster
@@ -294,16 +298,7 @@ def run_node(*, renew: bool) -> int:
             "[upgrade] Upgrading your Static Pod-hosted control plane instance to version "
             f'"{version}"...'
         )
-        say(_upgrade_static_pods(s, renew))
-        _wait_version(
-            Client(
-                server=s.local_url,
-                ca_pem=client.ca_pem,
-                cert_pem=client.cert_pem,
-                key_pem=client.key_pem,
-            ),
-            version,
-        )
+        say(_upgrade_local_control_plane(s, client, version, renew))
     else:
         say("[upgrade] Skipping phase. Not a control plane node.")
     backup = KUBE_DIR / "tmp" / f"kubeadm-kubelet-config{int(time.time())}"
