@@ -7,6 +7,9 @@ from typing import Final
 __all__ = [
     "ADMIN_CONF",
     "CLEAN_PATHS",
+    "CLUSTER_IDENTITY",
+    "ETCD_DATA",
+    "INIT_MARKER",
     "KUBELET_UNIT",
     "KUBE_BINARIES",
     "PACKAGE_DIR",
@@ -25,6 +28,16 @@ USER_KUBECONFIG: Final = "/root/.kube/config"
 KUBE_BINARIES: Final = ("kubeadm", "kubelet", "kubectl")
 
 KUBELET_UNIT: Final = "/etc/systemd/system/kubelet.service"
+
+#: Who the cluster is (name, uid): written on every host once it has initialised or joined
+#: the cluster, so that a host is never taken over by a run for another cluster.
+CLUSTER_IDENTITY: Final = "/var/lib/sealer/cluster.json"
+#: Written on master0 just before `kubeadm init` and removed once the identity is recorded:
+#: control-plane files on master0 with this marker and no identity are sealer's own init that
+#: stopped half-way (safe to reset); without it they are a cluster that existed.
+INIT_MARKER: Final = "/var/lib/sealer/init.json"
+#: etcd's data of a member: present means this host holds (a copy of) the cluster's data.
+ETCD_DATA: Final = "/var/lib/etcd/member"
 
 #: Directories sealer writes single files into (its /etc/hosts block, the load balancer, the
 #: kubeconfig copy): `clean` removes uploads an interruption left there.

@@ -13,6 +13,7 @@ from pathlib import Path
 from sealer.connect import Connections, HostAccess
 from sealer.engine import Graph, RunContext, RunSummary, execute
 from sealer.errors import KubeError
+from sealer.facts.identity import ClusterIdentity
 from sealer.kube.paths import KUBERNETES_DIR
 from sealer.kube.pki import CA_FILES, ClusterCA
 from sealer.offline_package import LocalPackage, prepare_package
@@ -45,7 +46,9 @@ async def plan(
     """Read every host and the cluster, and decide what apply would do (changes nothing)."""
     package = prepare_package(cluster.spec.package, cluster.spec.version, cache_dir)
     observation = await observe(conns, cluster, package.name, connect_timeout=connect_timeout)
-    return Planned(cluster, package, observation, make_plan(cluster, observation.state, package))
+    fresh = ClusterIdentity.new(cluster.metadata.name)
+    decided = make_plan(cluster, observation.state, package, fresh)
+    return Planned(cluster, package, observation, decided)
 
 
 _CA_PATHS = (
@@ -95,6 +98,7 @@ def target_for(conns: Connections, planned: Planned, ca: ClusterCA | None) -> Ta
         kube_facts=obs.kube_facts,
         package_or_none=planned.package,
         ca_or_none=ca,
+        identity_or_none=planned.plan.identity,
     )
 
 

@@ -6,15 +6,19 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sealer.facts.base import Fact, require_ok
+from sealer.connect import Result
+from sealer.facts.base import Fact, UnexpectedExit, require_ok
 from sealer.facts.kube import ADMIN_CONF
 
 __all__ = [
     "ETCD_PKI",
+    "EndpointHealth",
     "EtcdMember",
     "NodeInfo",
+    "etcd_health",
     "etcd_members",
     "kube_nodes",
+    "parse_etcd_health",
     "parse_etcd_members",
     "parse_nodes",
 ]
@@ -133,23 +137,61 @@ def parse_etcd_members(text: str) -> list[EtcdMember]:
     return members
 
 
+#: etcdctl talking to the local member with the health-check client certificate.
+ETCDCTL = (
+    "etcdctl",
+    "--endpoints",
+    "https://127.0.0.1:2379",
+    "--cacert",
+    f"{ETCD_PKI}/ca.crt",
+    "--cert",
+    f"{ETCD_PKI}/healthcheck-client.crt",
+    "--key",
+    f"{ETCD_PKI}/healthcheck-client.key",
+)
+
 etcd_members: Fact[list[EtcdMember]] = Fact(
     "etcd members",
-    (
-        "etcdctl",
-        "--endpoints",
-        "https://127.0.0.1:2379",
-        "--cacert",
-        f"{ETCD_PKI}/ca.crt",
-        "--cert",
-        f"{ETCD_PKI}/healthcheck-client.crt",
-        "--key",
-        f"{ETCD_PKI}/healthcheck-client.key",
-        "member",
-        "list",
-        "-w",
-        "json",
-    ),
+    (*ETCDCTL, "member", "list", "-w", "json"),
     lambda r: parse_etcd_members(require_ok(r)),
+    timeout=60.0,
+)
+
+
+@dataclass(frozen=True)
+class EndpointHealth:
+    """One member's client endpoint as ``etcdctl endpoint health --cluster`` saw it."""
+
+    endpoint: str
+    healthy: bool
+    error: str = ""
+
+
+def parse_etcd_health(result: Result) -> list[EndpointHealth]:
+    """``etcdctl endpoint health --cluster -w json``: every member's client URL, asked
+    directly; exit status 1 (and "unhealthy cluster" on stderr) when one is not healthy::
+
+        [{"endpoint": "https://10.0.0.11:2379", "health": true, "took": "10.9ms"},
+         {"endpoint": "https://10.0.0.12:2379", "health": false, "took": "5.0s",
+          "error": "context deadline exceeded"}]
+    """
+    try:
+        data = json.loads(result.stdout)
+    except ValueError:
+        raise UnexpectedExit(result) from None
+    if not isinstance(data, list) or (result.exit_status != 0 and not data):
+        raise UnexpectedExit(result)
+    return [
+        EndpointHealth(
+            str(item["endpoint"]), item.get("health") is True, str(item.get("error", ""))
+        )
+        for item in data
+    ]
+
+
+etcd_health: Fact[list[EndpointHealth]] = Fact(
+    "etcd health",
+    (*ETCDCTL, "endpoint", "health", "--cluster", "-w", "json"),
+    parse_etcd_health,
     timeout=60.0,
 )

@@ -12,6 +12,7 @@ from sealer.errors import ConnectError
 from sealer.facts.base import Fact, collect, collect_many
 from sealer.facts.cluster import EtcdMember, NodeInfo, etcd_members, kube_nodes
 from sealer.facts.hosts import HostsEntry, hosts_block
+from sealer.facts.identity import ClusterIdentity, cluster_identity_configmap, host_identity
 from sealer.facts.kube import (
     KubeState,
     kube_state,
@@ -41,6 +42,7 @@ class HostFacts:
     kubectl: str | None = None
     kube: KubeState | None = None
     hosts_block: tuple[HostsEntry, ...] | None = None
+    identity: ClusterIdentity | None = None
 
 
 #: The per-host facts, read in one remote command (see :func:`collect_many`).
@@ -54,6 +56,7 @@ HOST_FACTS: tuple[Fact[Any], ...] = (
     kubectl_version,
     kube_state,
     hosts_block,
+    host_identity,
 )
 
 
@@ -66,7 +69,7 @@ async def _one(conns: Connections, host: HostAccess) -> HostFacts:
         found = await collect_many(conns, host, HOST_FACTS)
     except ConnectError as exc:  # the connection dropped while reading
         return HostFacts(host=host, reachable=False, error=exc)
-    name, osr, machine, py, kadm, klet, kctl, state, entries = found
+    name, osr, machine, py, kadm, klet, kctl, state, entries, identity = found
     return HostFacts(
         host=host,
         reachable=True,
@@ -79,6 +82,7 @@ async def _one(conns: Connections, host: HostAccess) -> HostFacts:
         kubectl=kctl,
         kube=state,
         hosts_block=tuple(entries) if entries is not None else None,
+        identity=identity,
     )
 
 
@@ -106,11 +110,23 @@ class ClusterFacts:
 
     nodes: tuple[NodeInfo, ...]
     etcd_members: tuple[EtcdMember, ...]
+    identity: ClusterIdentity | None = None
 
 
 async def gather_cluster_facts(conns: Connections, master: HostAccess) -> ClusterFacts:
-    """Nodes (``kubectl get nodes``) and etcd members (``etcdctl member list``) from ``master``."""
-    nodes, members = await asyncio.gather(
-        collect(conns, master, kube_nodes), collect(conns, master, etcd_members)
+    """Nodes (``kubectl get nodes``), etcd members (``etcdctl member list``) and sealer's
+    identity ConfigMap, from ``master``.
+
+    The three reads run at once and every one is awaited before the first failure is raised
+    (a read left running would outlive the run and fail unobserved)."""
+    results = await asyncio.gather(
+        collect(conns, master, kube_nodes),
+        collect(conns, master, etcd_members),
+        collect(conns, master, cluster_identity_configmap),
+        return_exceptions=True,
     )
-    return ClusterFacts(tuple(nodes), tuple(members))
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    nodes, members, identity = results
+    return ClusterFacts(tuple(nodes), tuple(members), identity)  # type: ignore[arg-type]

@@ -8,10 +8,13 @@ from dataclasses import dataclass
 
 from sealer.connect import Result
 from sealer.facts.base import Fact, UnexpectedExit, command_missing, require_ok
+from sealer.layout import CLUSTER_IDENTITY, ETCD_DATA, INIT_MARKER
 
 __all__ = [
     "ADMIN_CONF",
     "APISERVER_MANIFEST",
+    "CLUSTER_STATE_FILES",
+    "ETCD_MANIFEST",
     "KUBELET_CONF",
     "KUBELET_CONFIG",
     "KUBE_FILES",
@@ -30,8 +33,21 @@ __all__ = [
 KUBELET_CONF = "/etc/kubernetes/kubelet.conf"
 KUBELET_CONFIG = "/var/lib/kubelet/config.yaml"
 APISERVER_MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+ETCD_MANIFEST = "/etc/kubernetes/manifests/etcd.yaml"
 ADMIN_CONF = "/etc/kubernetes/admin.conf"
-KUBE_FILES = (KUBELET_CONF, KUBELET_CONFIG, APISERVER_MANIFEST, ADMIN_CONF)
+KUBE_FILES = (
+    KUBELET_CONF,
+    KUBELET_CONFIG,
+    APISERVER_MANIFEST,
+    ADMIN_CONF,
+    ETCD_MANIFEST,
+    ETCD_DATA,
+    CLUSTER_IDENTITY,
+    INIT_MARKER,
+)
+#: Any of these on a master means a cluster lives (or lived) there, whether or not its API
+#: answers right now: sealer never initialises a new cluster over them.
+CLUSTER_STATE_FILES = (APISERVER_MANIFEST, ETCD_MANIFEST, ETCD_DATA, ADMIN_CONF, CLUSTER_IDENTITY)
 
 _VERSION = re.compile(r"^v\d+\.\d+\.\d+\S*$")
 
@@ -125,6 +141,21 @@ class KubeState:
     @property
     def joined(self) -> bool:
         return self.role is not None
+
+    @property
+    def cluster_state(self) -> tuple[str, ...]:
+        """The files found that mean a cluster lives (or lived) on this host."""
+        return tuple(p for p in CLUSTER_STATE_FILES if p in self.present)
+
+    @property
+    def etcd_data(self) -> bool:
+        """This host holds etcd data (a member's data directory or its static pod)."""
+        return ETCD_DATA in self.present or ETCD_MANIFEST in self.present
+
+    @property
+    def init_started(self) -> bool:
+        """sealer started `kubeadm init` here and has not recorded the cluster's identity."""
+        return INIT_MARKER in self.present and CLUSTER_IDENTITY not in self.present
 
 
 def parse_kube_state(result: Result) -> KubeState:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from sealer.errors import PlanError
 from sealer.facts.hosts import HostsEntry
+from sealer.facts.identity import ClusterIdentity
 from sealer.layout import PACKAGE_DIR
 from sealer.offline_package import LocalPackage
 from sealer.plan.lb import desired_lb_config
@@ -30,6 +31,9 @@ from sealer.plan.state import ClusterState, HostState
 from sealer.spec.model import Cluster
 
 __all__ = [
+    "FLAG_IDENTITY_CONFIGMAP",
+    "FLAG_REMOVE_ETCD_MEMBER",
+    "FLAG_RESET_HALF_DONE_INIT",
     "Plan",
     "PlannedStep",
     "describe_entries",
@@ -44,16 +48,29 @@ class PlannedStep:
     host: str | None
     why: str
     after: tuple[str, ...] = ()
+    #: What the planner decided beyond the step's kind, for the step to carry out (and
+    #: re-check when it runs): see the FLAG_* constants.
+    flags: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
         return self.name if self.host is None else f"{self.name}@{self.host}"
 
 
+#: init: master0 holds sealer's own init that stopped half-way (marker, no identity): reset it.
+FLAG_RESET_HALF_DONE_INIT = "reset-half-done-init"
+#: join-master: a half-done join left an etcd member listed: remove it (quorum checked) first.
+FLAG_REMOVE_ETCD_MEMBER = "remove-etcd-member"
+#: identity: also record the identity in the cluster (its ConfigMap is missing).
+FLAG_IDENTITY_CONFIGMAP = "configmap"
+
+
 @dataclass(frozen=True)
 class Plan:
     steps: tuple[PlannedStep, ...]
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    #: Who the cluster is: the running cluster's identity, or the one init will record.
+    identity: ClusterIdentity | None = None
 
     @property
     def empty(self) -> bool:
@@ -173,6 +190,87 @@ def _unreachable(cluster: Cluster, live: ClusterState) -> None:
         )
 
 
+def _describe_state(files: tuple[str, ...]) -> str:
+    names = {
+        "/etc/kubernetes/manifests/kube-apiserver.yaml": "the kube-apiserver manifest",
+        "/etc/kubernetes/manifests/etcd.yaml": "the etcd manifest",
+        "/var/lib/etcd/member": "etcd data",
+        "/etc/kubernetes/admin.conf": "admin.conf",
+        "/var/lib/sealer/cluster.json": "sealer's identity file",
+    }
+    return ", ".join(names.get(f, f) for f in files)
+
+
+def _grouped(by_host: dict[str, str], joiner: str) -> str:
+    """"a, b: same text; c: other text" (hosts sharing a text named together, in order)."""
+    texts: dict[str, list[str]] = {}
+    for host, text in by_host.items():
+        texts.setdefault(text, []).append(host)
+    return "; ".join(f"{', '.join(hosts)}{joiner}{text}" for text, hosts in texts.items())
+
+
+def _cluster_state_known(cluster: Cluster, live: ClusterState) -> bool:
+    """Refuse to plan when a cluster exists but none of its masters answers for it.
+
+    A master holding cluster state (static pod manifests, etcd data, admin.conf, sealer's
+    identity) means the cluster exists, whether or not its API answers right now; planning
+    "no cluster" then would re-initialise over its data. Returns True when the only state is
+    sealer's own init on master0 that stopped half-way (it may be reset and done again)."""
+    if live.initialized:
+        return False
+    spec = cluster.spec
+    holding = [m for m in spec.master_addresses if live.hosts[m].cluster_state]
+    if not holding:
+        return False
+    m0 = live.hosts[spec.master0]
+    if holding == [spec.master0] and m0.init_started:
+        return True
+    held = _grouped(
+        {
+            m: _describe_state(h.cluster_state)
+            + (f" of cluster {h.identity.describe()}" if h.identity is not None else "")
+            for m in holding
+            if (h := live.hosts[m])
+        },
+        " hold ",
+    )
+    unanswered = dict(live.unread)
+    for m in holding:
+        unanswered.setdefault(m, "no kube-apiserver manifest, not asked")
+    asked = _grouped(unanswered, ": ")
+    raise PlanError(
+        "a cluster exists on these masters, but none of them answers for it, so sealer "
+        f"cannot tell its state and changes nothing: {held}. What did not answer: {asked}. "
+        "Bring the control plane back (start the kubelet on the masters, check etcd and the "
+        "kube-apiserver), then run sealer again; sealer never initialises a new cluster over "
+        "an existing one (to start afresh on purpose, `sealer clean` the hosts first)"
+    )
+
+
+def _identity_checks(cluster: Cluster, live: ClusterState) -> None:
+    """Refuse hosts installed for another cluster (another name, or another uid)."""
+    name = cluster.metadata.name
+    known = live.identity
+    if known is not None and known.name != name:
+        raise PlanError(
+            f"the running cluster is {known.describe()}, but the Clusterfile names it {name!r}: "
+            "sealer will not take over another cluster (a renamed cluster keeps its name: put "
+            f"metadata.name: {known.name} back)"
+        )
+    for address in cluster.spec.all_addresses:
+        found = live.hosts[address].identity
+        if found is None:
+            continue
+        if found.name != name or (known is not None and found.uid != known.uid):
+            this = known.describe() if known is not None else repr(name)
+            raise PlanError(
+                f"{address} belongs to another cluster, {found.describe()}, not to {this}: "
+                "sealer will not take over a host of another cluster. Remove it from this "
+                "Clusterfile, or give it back first with `sealer clean --force` and a "
+                "Clusterfile that lists it"
+            )
+
+
 def _removed(cluster: Cluster, live: ClusterState) -> list[tuple[str, str, bool]]:
     """(address, node name, is master) of cluster nodes the file no longer lists."""
     wanted = set(cluster.spec.all_addresses)
@@ -196,18 +294,36 @@ def _removed(cluster: Cluster, live: ClusterState) -> list[tuple[str, str, bool]
     return removed
 
 
-def make_plan(cluster: Cluster, live: ClusterState, package: LocalPackage) -> Plan:
-    """The steps that bring the live hosts to the Clusterfile, in dependency form."""
+def make_plan(
+    cluster: Cluster,
+    live: ClusterState,
+    package: LocalPackage,
+    fresh_identity: ClusterIdentity | None = None,
+) -> Plan:
+    """The steps that bring the live hosts to the Clusterfile, in dependency form.
+
+    ``fresh_identity`` is the identity to record when the cluster has none yet (a new
+    cluster, or one created before sealer recorded identities)."""
     spec = cluster.spec
     _unreachable(cluster, live)
+    half_done_init = _cluster_state_known(cluster, live)
+    _identity_checks(cluster, live)
+    identity = live.identity or fresh_identity or ClusterIdentity.new(cluster.metadata.name)
     _version_checks(cluster, live)
     warnings: list[str] = _fixed_at_creation(cluster, live)
     removed = _removed(cluster, live)
     steps: list[PlannedStep] = []
     ids: set[str] = set()
 
-    def add(name: str, host: str | None, why: str, after: Iterable[str] = ()) -> str:
-        step = PlannedStep(name, host, why, tuple(a for a in after if a in ids))
+    def add(
+        name: str,
+        host: str | None,
+        why: str,
+        after: Iterable[str] = (),
+        flags: tuple[str, ...] = (),
+    ) -> str:
+        needs = tuple(dict.fromkeys(a for a in after if a in ids))
+        step = PlannedStep(name, host, why, needs, flags)
         steps.append(step)
         ids.add(step.id)
         return step.id
@@ -230,7 +346,16 @@ def make_plan(cluster: Cluster, live: ClusterState, package: LocalPackage) -> Pl
     m0_ready = prepare(m0, joined=True)
     init_id: str | None = None
     if not initialized:
-        init_id = add("init", m0, "no control plane is running yet", m0_ready)
+        if half_done_init:
+            init_id = add(
+                "init",
+                m0,
+                "sealer's init stopped half-way (no cluster was recorded): reset, init again",
+                m0_ready,
+                (FLAG_RESET_HALF_DONE_INIT,),
+            )
+        else:
+            init_id = add("init", m0, "no control plane is running yet", m0_ready)
     elif m0_host.role != "control-plane":
         raise PlanError(
             f"a cluster is running but master0 {m0} is not part of it: sealer will not "
@@ -250,22 +375,49 @@ def make_plan(cluster: Cluster, live: ClusterState, package: LocalPackage) -> Pl
                 why = "load balancer daemon is not running"
             lb_ids[node] = add("ipvs", node, why)
 
+    configmap = live.initialized and live.identity_in_cluster is False
+
+    def record_identity(address: str, after: Iterable[str] = ()) -> None:
+        """A host that is part of the cluster but has no identity file (installed before
+        sealer recorded identities), and the cluster's ConfigMap when it is missing."""
+        nonlocal configmap
+        in_cluster = configmap and address == live.api_host
+        if live.hosts[address].identity is None or in_cluster:
+            what = "the cluster's identity" + (" (host and cluster)" if in_cluster else "")
+            flags = (FLAG_IDENTITY_CONFIGMAP,) if in_cluster else ()
+            add("identity", address, f"record {what}: {identity.describe()}", after, flags)
+            configmap = configmap and not in_cluster
+
+    if initialized:
+        record_identity(m0, m0_ready)
     previous_join = init_id
     for master in spec.master_addresses[1:]:
         host = live.hosts[master]
-        in_etcd = host.hostname in live.etcd_members
+        in_etcd = live.etcd_member(host.hostname, master)
         joined = host.role == "control-plane" and live.node_at(master) is not None and in_etcd
         ready = prepare(master, joined=joined)
         if not joined:
             why = "not part of the control plane"
+            flags: tuple[str, ...] = ()
             if host.role == "control-plane" and not in_etcd:
                 why = "a join stopped half-way: no etcd member for it"
+            elif in_etcd:
+                why = (
+                    "a join stopped half-way: its etcd member is listed; it is removed "
+                    "(quorum checked) before the host is reset and joins again"
+                )
+                flags = (FLAG_REMOVE_ETCD_MEMBER,)
+            elif host.cluster_state:
+                why = f"a join stopped half-way ({_describe_state(host.cluster_state)} left)"
             previous_join = add(
                 "join-master",
                 master,
                 why,
                 [*(x for x in (init_id, previous_join) if x), *ready],
+                flags,
             )
+        else:
+            record_identity(master, ready)
     for node in spec.node_addresses:
         host = live.hosts[node]
         joined = host.kubelet_configured and live.node_at(node) is not None
@@ -275,6 +427,10 @@ def make_plan(cluster: Cluster, live: ClusterState, package: LocalPackage) -> Pl
             if node in lb_ids:
                 after.append(lb_ids[node])
             add("join-node", node, "not part of the cluster", after)
+        else:
+            record_identity(node, ready)
+    if configmap and live.api_host is not None:
+        record_identity(live.api_host)
 
     joins = [s.id for s in steps if s.name == "join-master"]
     for address, name, is_master in removed:
@@ -292,4 +448,4 @@ def make_plan(cluster: Cluster, live: ClusterState, package: LocalPackage) -> Pl
                 "cluster but not cleaned; run `sealer clean` on it when it is back"
             )
             add("delete-node", address, f"remove {name} from the cluster", [drain])
-    return Plan(tuple(steps), tuple(warnings))
+    return Plan(tuple(steps), tuple(warnings), identity)

@@ -18,10 +18,11 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from sealer.connect import Connections, HostAccess
-from sealer.errors import CommandFailed, ConnectError
-from sealer.facts.base import collect_many
+from sealer.errors import CommandFailed, ConnectError, SealerError
+from sealer.facts.base import FactError, collect_many
 from sealer.facts.cluster import NodeInfo
 from sealer.facts.gather import HostFacts, gather_cluster_facts, gather_host_facts
+from sealer.facts.identity import ClusterIdentity
 from sealer.facts.node_setup import care_active, care_config, cgroup_driver, ipvs_available
 from sealer.facts.system import file_sha256
 from sealer.kube.kubeadm_config import HostFacts as KubeHostFacts
@@ -79,7 +80,21 @@ def _host_state(address: str, facts: HostFacts, extra: _Extra | None) -> HostSta
         hosts_entries=facts.hosts_block,
         lb_config=extra.lb_config,
         lb_active=extra.lb_active,
+        cluster_state=kube.cluster_state if kube is not None else (),
+        etcd_data=bool(kube and kube.etcd_data),
+        init_started=bool(kube and kube.init_started),
+        identity=facts.identity,
     )
+
+
+def _why_unread(error: SealerError) -> str:
+    """One line on why a master's cluster facts could not be read."""
+    if isinstance(error, CommandFailed):
+        lines = (error.stderr or error.stdout).strip().splitlines()
+        return f"`{error.argv[0]}` exited with status {error.exit_status}: " + (
+            lines[-1][:200] if lines else "no output"
+        )
+    return str(error)[:300]
 
 
 def _live_node(info: NodeInfo) -> LiveNode:
@@ -169,18 +184,30 @@ async def observe(
     api_host: str | None = None
     nodes: tuple[LiveNode, ...] = ()
     members: tuple[str, ...] = ()
+    peer_urls: tuple[str, ...] = ()
+    identity: ClusterIdentity | None = None
+    unread: dict[str, str] = {}
+    identity_in_cluster: bool | None = None
     for master in spec.master_addresses:
         host = hosts[master]
         if not host.reachable or host.role != "control-plane":
             continue
         try:
             cluster_facts = await gather_cluster_facts(conns, access[master])
-        except CommandFailed:
-            continue  # this master's API server or etcd does not answer: try the next
+        except (CommandFailed, ConnectError, FactError) as exc:
+            unread[master] = _why_unread(exc)  # its API server or etcd does not answer
+            continue
         api_host = master
         nodes = tuple(_live_node(n) for n in cluster_facts.nodes)
-        members = tuple(m.name for m in cluster_facts.etcd_members)
+        members = tuple(m.name for m in cluster_facts.etcd_members if m.name)
+        peer_urls = tuple(u for m in cluster_facts.etcd_members for u in m.peer_urls)
+        identity = cluster_facts.identity
+        identity_in_cluster = identity is not None
         break
+    if identity is None:
+        # no ConfigMap (or no answer): the identity the masters recorded, when they agree
+        recorded = {h.identity for m in spec.master_addresses if (h := hosts[m]).identity}
+        identity = recorded.pop() if len(recorded) == 1 else None
     wanted = set(spec.all_addresses)
     gone = [n.address for n in nodes if n.address and n.address not in wanted]
     for address in gone:
@@ -203,6 +230,10 @@ async def observe(
         api_host=api_host,
         nodes=nodes,
         etcd_members=members,
+        etcd_peer_urls=peer_urls,
         extra_hosts=extra_hosts,
+        unread=unread,
+        identity=identity,
+        identity_in_cluster=identity_in_cluster,
     )
     return Observation(state, kube_facts, access)

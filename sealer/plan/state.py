@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sealer.facts.hosts import HostsEntry
+from sealer.facts.identity import ClusterIdentity
 
 __all__ = ["ClusterState", "HostState", "LiveNode"]
 
@@ -27,6 +28,12 @@ class HostState:
     hosts_entries: tuple[HostsEntry, ...] | None = None  # sealer's /etc/hosts block
     lb_config: str | None = None  # the care daemon's configuration file, as written
     lb_active: bool = False
+    #: Files that mean a cluster lives (or lived) here: static pod manifests, etcd data,
+    #: admin.conf, sealer's identity file. Empty on a host that never held a cluster.
+    cluster_state: tuple[str, ...] = ()
+    etcd_data: bool = False  # holds etcd data (a member's data directory or its manifest)
+    init_started: bool = False  # sealer's init marker without a recorded identity
+    identity: ClusterIdentity | None = None  # the cluster this host was installed for
 
 
 @dataclass(frozen=True)
@@ -50,10 +57,25 @@ class ClusterState:
     api_host: str | None = None  # the master the cluster facts were read from
     nodes: tuple[LiveNode, ...] = ()
     etcd_members: tuple[str, ...] = ()  # member names
+    etcd_peer_urls: tuple[str, ...] = ()  # every member's peer URLs (unstarted ones have no name)
     extra_hosts: dict[str, HostState] = field(default_factory=dict)  # removed from the file
     #: The ClusterConfiguration the cluster was created with (kept by sealer on master0 at
     #: /etc/kubernetes/sealer/kubeadm.yaml), None when unknown.
     created_with: dict[str, Any] | None = None
+    #: Masters whose API server or etcd could not be read, with what each answered.
+    unread: dict[str, str] = field(default_factory=dict)
+    #: Who the cluster is: from its ConfigMap, else from its masters' identity files.
+    identity: ClusterIdentity | None = None
+    #: The cluster's ConfigMap holds the identity (None: not read, the API did not answer).
+    identity_in_cluster: bool | None = None
+
+    def etcd_member(self, hostname: str, address: str) -> bool:
+        """The host is listed as an etcd member (by name, or by peer URL for a member that
+        was added but never started)."""
+        return (bool(hostname) and hostname in self.etcd_members) or any(
+            url in (f"https://{address}:2380", f"https://[{address}]:2380")
+            for url in self.etcd_peer_urls
+        )
 
     def node_at(self, address: str) -> LiveNode | None:
         return next((n for n in self.nodes if n.address == address), None)

@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
 from sealer.errors import StepError
+from sealer.facts.base import collect
+from sealer.facts.kube import APISERVER_MANIFEST, ETCD_MANIFEST, KUBELET_CONF, kube_state
 from sealer.kube.kubeadm_config import JoinSecrets, render_kubeadm_config
 from sealer.kube.paths import KUBEADM_CONFIG_PATH, KUBEADM_RUN_CONFIG_PATH, SEALER_DIR
 from sealer.kube.pki import issue_master_pki
-from sealer.layout import ADMIN_CONF, USER_KUBECONFIG
+from sealer.layout import ADMIN_CONF, ETCD_DATA, INIT_MARKER, USER_KUBECONFIG
 from sealer.lb.paths import CONFIG_PATH, PROGRAM_PATH, PYTHON_PATH
 from sealer.plan.diff import desired_hosts_entries
+from sealer.steps.etcd_safety import prepare_master_reset
 from sealer.steps.hosts import write_hosts_block
+from sealer.steps.identity import record_identity_in_cluster, write_host_identity
 from sealer.steps.kubeadm_join import join_secrets
 from sealer.steps.remote_files import upload_kubernetes_files
 from sealer.steps.target import Target
@@ -38,6 +42,7 @@ def api_master(target: Target) -> str:
 
 
 LOCAL_API = "https://127.0.0.1:6443"
+KUBECTL = ("kubectl", "--kubeconfig", ADMIN_CONF)
 #: How long a new control-plane member may take to serve /readyz after its join.
 READY_TIMEOUT = 300.0
 
@@ -81,21 +86,42 @@ async def _run_kubeadm(
 
 
 async def _node_registered(target: Target, host: str) -> bool:
-    """The host's Node object exists (read on the API master)."""
-    argv = ["kubectl", "--kubeconfig", ADMIN_CONF, "get", "node", target.hostname(host)]
-    return (await target.conns.run(target.access[api_master(target)], argv, check=False)).ok
+    """The host's Node object exists (read on the API master). An answer other than "found"
+    or "not found" is an error: a join never guesses its way to `kubeadm reset`."""
+    name = target.hostname(host)
+    argv = [*KUBECTL, "get", "node", "-o", "name", "--ignore-not-found", "--", name]
+    result = await target.conns.run(target.access[api_master(target)], argv)
+    return bool(result.stdout.strip())
 
 
-async def _reset_half_done(target: Target, host: str) -> bool:
-    """A kubeadm run that failed half-way leaves files that make the next one refuse to start
-    (kubeadm's preflight); reset them so that re-running converges. True when it reset."""
-    access = target.access[host]
-    leftovers = ["/etc/kubernetes/kubelet.conf", "/etc/kubernetes/manifests/kube-apiserver.yaml"]
-    for path in leftovers:
-        if (await target.conns.run(access, ["test", "-e", path], check=False)).ok:
-            await target.conns.run(access, ["kubeadm", "reset", "-f"], timeout=KUBEADM_TIMEOUT)
-            return True
-    return False
+#: What a kubeadm run leaves on a host that makes the next one refuse to start (its preflight).
+LEFTOVERS = (KUBELET_CONF, APISERVER_MANIFEST, ETCD_MANIFEST, ETCD_DATA)
+
+
+async def _leftovers(target: Target, host: str) -> list[str]:
+    state = await collect(target.conns, target.access[host], kube_state)
+    return [p for p in LEFTOVERS if p in state.present]
+
+
+async def _reset(target: Target, host: str) -> None:
+    await target.conns.run(target.access[host], ["kubeadm", "reset", "-f"], timeout=KUBEADM_TIMEOUT)
+
+
+async def _reset_half_done_worker(target: Target, host: str) -> bool:
+    """A worker's kubeadm join that failed half-way: reset it so that re-running converges.
+    A worker holds no cluster data; a host with etcd data is refused (it is a master's)."""
+    found = await _leftovers(target, host)
+    if not found:
+        return False
+    if ETCD_DATA in found or ETCD_MANIFEST in found:
+        raise StepError(
+            "join-node",
+            host,
+            "the host holds etcd data: it was a master of some cluster; sealer does not reset "
+            "it as a node (clean it with `sealer clean` first if it is to become a node)",
+        )
+    await _reset(target, host)
+    return True
 
 
 async def _admin_kubeconfig(target: Target, host: str) -> None:
@@ -113,29 +139,53 @@ async def _put_master_pki(target: Target, host: str, *, init_master: bool) -> No
 
 @dataclass(frozen=True)
 class Init:
-    """``kubeadm init --config ... --upload-certs`` on master0."""
+    """``kubeadm init --config ... --upload-certs`` on master0.
+
+    Runs only on a host that holds no cluster state, or (``reset_half_done``) on master0
+    holding sealer's own init that stopped half-way: both re-checked here, since the plan was
+    made. A marker written before `kubeadm init` and replaced by the cluster's identity once
+    init is done tells the two apart on the next run."""
 
     target: Target
     host: str
+    reset_half_done: bool = False
     name: str = "init"
 
     async def run(self, ctx: RunContext) -> StepOutcome:
         t = self.target
         if await _is_control_plane(t, self.host):
             return unchanged("the control plane already runs on master0")
-        await _reset_half_done(t, self.host)
+        state = await collect(t.conns, t.access[self.host], kube_state)
+        if state.cluster_state and not (self.reset_half_done and state.init_started):
+            raise StepError(
+                "init",
+                self.host,
+                f"the host holds cluster state ({', '.join(state.cluster_state)}) that the "
+                "plan did not expect: sealer does not initialise a cluster over it; run sealer "
+                "again to read the hosts anew",
+            )
+        if state.cluster_state or await _leftovers(t, self.host):
+            await _reset(t, self.host)
+        await write_host_identity(t, self.host, INIT_MARKER)
         await _put_master_pki(t, self.host, init_master=True)
         await _run_kubeadm(t, self.host, ["init", "--upload-certs"], None)
         await _admin_kubeconfig(t, self.host)
-        return changed(f"cluster {t.cluster.metadata.name} initialised")
+        await record_identity_in_cluster(t, self.host)
+        await write_host_identity(t, self.host)
+        return changed(f"cluster {t.identity.describe()} initialised")
 
 
 @dataclass(frozen=True)
 class JoinMaster:
-    """``kubeadm join --config`` with a control-plane JoinConfiguration, via master0."""
+    """``kubeadm join --config`` with a control-plane JoinConfiguration, via master0.
+
+    A host left half-way by an earlier join is reset first, and only when that cannot cost the
+    cluster its data: etcd must be healthy, and a member the host still has in etcd is removed
+    first (when what remains keeps a quorum)."""
 
     target: Target
     host: str
+    remove_member: bool = False
     name: str = "join-master"
 
     async def run(self, ctx: RunContext) -> StepOutcome:
@@ -143,13 +193,16 @@ class JoinMaster:
         if await _is_control_plane(t, self.host):
             return unchanged("already a control-plane member")
         secrets = await join_secrets(t, api_master(t), control_plane=True)
-        await _reset_half_done(t, self.host)
+        if await _leftovers(t, self.host):
+            await prepare_master_reset(t, self.name, self.host)
+            await _reset(t, self.host)
         await _put_master_pki(t, self.host, init_master=False)
         await _run_kubeadm(t, self.host, ["join"], secrets)
         await _admin_kubeconfig(t, self.host)
         await _wait_ready(t, self.host)
         own = desired_hosts_entries(t.cluster, self.host, joined=True)
         await write_hosts_block(t, self.host, own)
+        await write_host_identity(t, self.host)
         return changed("joined the control plane")
 
 
@@ -195,6 +248,7 @@ class JoinNode:
             return unchanged("already a node of the cluster")
         await _wait_for_vip(t, self.host)
         secrets = await join_secrets(t, api_master(t), control_plane=False)
-        await _reset_half_done(t, self.host)
+        await _reset_half_done_worker(t, self.host)
         await _run_kubeadm(t, self.host, ["join"], secrets)
+        await write_host_identity(t, self.host)
         return changed("joined the cluster")

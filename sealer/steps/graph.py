@@ -5,10 +5,18 @@ from __future__ import annotations
 from sealer.engine.graph import Graph
 from sealer.engine.step import Step
 from sealer.errors import PlanError
-from sealer.plan.diff import Plan, PlannedStep, desired_hosts_entries
+from sealer.plan.diff import (
+    FLAG_IDENTITY_CONFIGMAP,
+    FLAG_REMOVE_ETCD_MEMBER,
+    FLAG_RESET_HALF_DONE_INIT,
+    Plan,
+    PlannedStep,
+    desired_hosts_entries,
+)
 from sealer.steps.control_plane import Init, JoinMaster, JoinNode
 from sealer.steps.distribute import Distribute
 from sealer.steps.hosts import Hosts
+from sealer.steps.identity import Identity
 from sealer.steps.lb import LoadBalancer
 from sealer.steps.remove import Clean, DeleteNode, Drain
 from sealer.steps.target import Target
@@ -34,9 +42,11 @@ def _executable(planned: PlannedStep, target: Target) -> Step:
         case "ipvs":
             return LoadBalancer(target, host)
         case "init":
-            return Init(target, host)
+            return Init(target, host, FLAG_RESET_HALF_DONE_INIT in planned.flags)
         case "join-master":
-            return JoinMaster(target, host)
+            return JoinMaster(target, host, FLAG_REMOVE_ETCD_MEMBER in planned.flags)
+        case "identity":
+            return Identity(target, host, FLAG_IDENTITY_CONFIGMAP in planned.flags)
         case "join-node":
             return JoinNode(target, host)
         case "drain":

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sealer.connect import Connections
 from sealer.connect.settings import HostAccess
+from sealer.facts.identity import ClusterIdentity
 from sealer.kube.kubeadm_config import HostFacts as KubeHostFacts
 from sealer.kube.pki import ClusterCA
 from sealer.offline_package import LocalPackage
@@ -42,6 +43,7 @@ class Target:
     kube_facts: Mapping[str, KubeHostFacts] = field(default_factory=dict)
     package_or_none: LocalPackage | None = None
     ca_or_none: ClusterCA | None = None
+    identity_or_none: ClusterIdentity | None = None
     credentials: JoinCredentials = field(default_factory=JoinCredentials)
 
     @property
@@ -55,6 +57,12 @@ class Target:
         if self.ca_or_none is None:
             raise RuntimeError("this run has no cluster CA")  # a bug: the plan needs one
         return self.ca_or_none
+
+    @property
+    def identity(self) -> ClusterIdentity:
+        if self.identity_or_none is None:
+            raise RuntimeError("this run has no cluster identity")  # a bug: the plan has one
+        return self.identity_or_none
 
     def hostname(self, address: str) -> str:
         host = self.live.hosts.get(address) or self.live.extra_hosts.get(address)

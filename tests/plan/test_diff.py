@@ -8,6 +8,7 @@ import pytest
 
 from sealer.errors import PlanError
 from sealer.facts.hosts import HostsEntry
+from sealer.facts.identity import ClusterIdentity
 from sealer.offline_package import LocalPackage
 from sealer.plan.diff import Plan, make_plan
 from sealer.plan.lb import desired_lb_config
@@ -19,6 +20,14 @@ VERSION = "v1.29.3"
 M = ["10.9.0.2", "10.9.0.3", "10.9.0.4"]
 N = ["10.9.0.5", "10.9.0.6"]
 DOMAIN = "apiserver.cluster.local"
+IDENTITY = ClusterIdentity("t", "0b7c4c38-3e7a-4f55-9d8e-5b0e5b1f9a11", "2026-01-01T00:00:00Z")
+MASTER_STATE = (
+    "/etc/kubernetes/manifests/kube-apiserver.yaml",
+    "/etc/kubernetes/manifests/etcd.yaml",
+    "/var/lib/etcd/member",
+    "/etc/kubernetes/admin.conf",
+    "/var/lib/sealer/cluster.json",
+)
 PKG = LocalPackage(Path("/tmp/kube.tar.gz"), "kube1.29.3.tar.gz", SHA, 1, VERSION, "amd64")
 
 
@@ -49,9 +58,11 @@ def installed(c: Cluster, address: str) -> HostState:
     if address in spec.node_addresses:
         entries = (HostsEntry(spec.vip, (DOMAIN,)),)
         role = "worker"
+        state: tuple[str, ...] = ("/var/lib/sealer/cluster.json",)
     else:
         entries = (HostsEntry(address, (DOMAIN,)),)
         role = "control-plane"
+        state = MASTER_STATE
     return HostState(
         address,
         reachable=True,
@@ -63,6 +74,9 @@ def installed(c: Cluster, address: str) -> HostState:
         hosts_entries=entries,
         lb_config=desired_lb_config(c) if address in spec.node_addresses else None,
         lb_active=address in spec.node_addresses,
+        cluster_state=state,
+        etcd_data=role == "control-plane",
+        identity=IDENTITY,
     )
 
 
@@ -85,6 +99,8 @@ def running(c: Cluster, extra: list[str] = (), extra_masters: list[str] = ()) ->
         nodes=tuple(nodes),
         etcd_members=members,
         extra_hosts=gone,
+        identity=IDENTITY,
+        identity_in_cluster=True,
     )
 
 
@@ -287,3 +303,145 @@ def test_settings_fixed_at_creation_cannot_change_on_a_running_cluster() -> None
     extra = with_network(c, certSANs=["api.example.com"])
     plan = make_plan(extra, live, PKG)
     assert plan.empty and "certs renew" in plan.warnings[0]
+
+
+# -- a cluster that exists is never re-initialised ----------------------------------------------
+
+
+def powered_off(c: Cluster) -> ClusterState:
+    """Every master still holds its files, but no API server or etcd answers."""
+    live = running(c)
+    why = "`kubectl` exited with status 1: connection refused"
+    return ClusterState(live.hosts, unread={m: why for m in M}, identity=IDENTITY)
+
+
+def test_a_cluster_whose_control_plane_is_down_is_refused_not_re_initialised() -> None:
+    c = cluster()
+    with pytest.raises(PlanError) as caught:
+        make_plan(c, powered_off(c), PKG)
+    message = str(caught.value)
+    assert "a cluster exists" in message and "changes nothing" in message
+    for m in M:
+        assert m in message
+    assert "connection refused" in message
+    assert "etcd data" in message and IDENTITY.uid in message
+    assert "sealer clean" in message
+
+
+def test_one_master_with_etcd_data_is_enough_to_refuse() -> None:
+    c = cluster()
+    hosts = {a: bare(a) for a in c.spec.all_addresses}
+    hosts[M[2]] = HostState(**{**bare(M[2]).__dict__, "cluster_state": ("/var/lib/etcd/member",)})
+    with pytest.raises(PlanError, match=f"{M[2]} hold etcd data"):
+        make_plan(c, ClusterState(hosts), PKG)
+
+
+def test_sealers_own_init_that_stopped_half_way_is_reset_and_done_again() -> None:
+    c = cluster()
+    hosts = {a: bare(a) for a in c.spec.all_addresses}
+    m0 = bare(M[0]).__dict__
+    hosts[M[0]] = HostState(
+        **{**m0, "cluster_state": MASTER_STATE[:2], "init_started": True, "etcd_data": True}
+    )
+    plan = make_plan(c, ClusterState(hosts, unread={M[0]: "refused"}), PKG)
+    init = next(s for s in plan.steps if s.name == "init")
+    assert init.flags == ("reset-half-done-init",)
+    assert "stopped half-way" in init.why
+    # the same marker with another master holding state: refused
+    hosts[M[1]] = HostState(**{**bare(M[1]).__dict__, "cluster_state": MASTER_STATE[2:3]})
+    with pytest.raises(PlanError, match="a cluster exists"):
+        make_plan(c, ClusterState(hosts), PKG)
+
+
+def test_a_fresh_cluster_gets_the_identity_it_was_given() -> None:
+    c = cluster()
+    plan = make_plan(c, ClusterState({a: bare(a) for a in c.spec.all_addresses}), PKG, IDENTITY)
+    assert plan.identity == IDENTITY
+    assert not [s for s in plan.steps if s.name == "identity"]  # init and joins record it
+
+
+def test_only_master0_down_plans_through_another_master_and_never_init() -> None:
+    c = cluster(nodes=[*N, "10.9.0.7"])
+    live = running(cluster())
+    hosts = dict(live.hosts)
+    hosts["10.9.0.7"] = bare("10.9.0.7")
+    live = ClusterState(
+        hosts,
+        True,
+        M[1],
+        live.nodes,
+        etcd_members=live.etcd_members,
+        unread={M[0]: "refused"},
+        identity=IDENTITY,
+        identity_in_cluster=True,
+    )
+    plan = make_plan(c, live, PKG)
+    assert {s.host for s in plan.steps} == {"10.9.0.7"}
+    assert "init" not in {s.name for s in plan.steps}
+
+
+def test_a_host_of_another_cluster_is_refused() -> None:
+    c = cluster()
+    live = running(c)
+    hosts = dict(live.hosts)
+    other = ClusterIdentity("other", "11111111-2222-4333-8444-555555555555")
+    hosts[N[0]] = HostState(**{**hosts[N[0]].__dict__, "identity": other})
+    with pytest.raises(PlanError, match=r"10\.9\.0\.5 belongs to another cluster, 'other'"):
+        make_plan(c, ClusterState(hosts, True, M[0], live.nodes, identity=IDENTITY), PKG)
+    # same name, another uid: another cluster too
+    twin = ClusterIdentity("t", "11111111-2222-4333-8444-555555555555")
+    hosts[N[0]] = HostState(**{**hosts[N[0]].__dict__, "identity": twin})
+    with pytest.raises(PlanError, match="another cluster"):
+        make_plan(c, ClusterState(hosts, True, M[0], live.nodes, identity=IDENTITY), PKG)
+
+
+def test_a_renamed_clusterfile_is_refused() -> None:
+    c = cluster()
+    live = running(c)
+    renamed = Cluster.model_validate({**c.model_dump(by_alias=True), "metadata": {"name": "u"}})
+    with pytest.raises(PlanError, match="metadata.name: t"):
+        make_plan(renamed, live, PKG)
+
+
+def test_a_cluster_created_before_identities_gets_them_recorded() -> None:
+    c = cluster()
+    live = running(c)
+    hosts = {a: HostState(**{**h.__dict__, "identity": None}) for a, h in live.hosts.items()}
+    old = ClusterState(hosts, True, M[0], live.nodes, etcd_members=live.etcd_members)
+    old = ClusterState(**{**old.__dict__, "identity_in_cluster": False})
+    plan = make_plan(c, old, PKG, IDENTITY)
+    assert ids(plan) == [f"identity@{a}" for a in c.spec.all_addresses]
+    assert plan.steps[0].flags == ("configmap",)  # master0 serves the API: it writes the map
+    assert all(not s.flags for s in plan.steps[1:])
+    assert IDENTITY.uid in plan.steps[0].why
+
+
+def test_a_half_done_join_with_its_etcd_member_listed_removes_the_member_first() -> None:
+    c = cluster()
+    live = running(c)
+    nodes = tuple(n for n in live.nodes if n.address != M[2])
+    half = ClusterState(
+        live.hosts, True, M[0], nodes, etcd_members=live.etcd_members, identity=IDENTITY
+    )
+    plan = make_plan(c, half, PKG)
+    join = next(s for s in plan.steps if s.id == f"join-master@{M[2]}")
+    assert join.flags == ("remove-etcd-member",)
+    # a member added but never started has no name: found by its peer URL
+    unnamed = ClusterState(
+        live.hosts,
+        True,
+        M[0],
+        nodes,
+        etcd_members=live.etcd_members[:2],
+        etcd_peer_urls=(f"https://{M[2]}:2380",),
+        identity=IDENTITY,
+    )
+    join = next(s for s in make_plan(c, unnamed, PKG).steps if s.name == "join-master")
+    assert join.flags == ("remove-etcd-member",)
+
+
+def test_dependencies_are_listed_once() -> None:
+    c = cluster()
+    plan = make_plan(c, ClusterState({a: bare(a) for a in c.spec.all_addresses}), PKG)
+    for step in plan.steps:
+        assert len(step.after) == len(set(step.after)), step
