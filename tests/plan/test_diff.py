@@ -399,7 +399,7 @@ def test_a_renamed_clusterfile_is_refused() -> None:
     c = cluster()
     live = running(c)
     renamed = Cluster.model_validate({**c.model_dump(by_alias=True), "metadata": {"name": "u"}})
-    with pytest.raises(PlanError, match="metadata.name: t"):
+    with pytest.raises(PlanError, match=r"metadata\.name: t"):
         make_plan(renamed, live, PKG)
 
 
