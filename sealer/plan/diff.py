@@ -202,7 +202,7 @@ def _describe_state(files: tuple[str, ...]) -> str:
 
 
 def _grouped(by_host: dict[str, str], joiner: str) -> str:
-    """"a, b: same text; c: other text" (hosts sharing a text named together, in order)."""
+    """Hosts that share a text named together: ``a, b: same text; c: other text``."""
     texts: dict[str, list[str]] = {}
     for host, text in by_host.items():
         texts.setdefault(text, []).append(host)
