@@ -7,13 +7,16 @@ graph. The CLI calls these functions and renders what they return.
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from sealer.connect import Connections, HostAccess
 from sealer.engine import Graph, RunContext, RunSummary, execute
-from sealer.errors import KubeError
-from sealer.facts.identity import ClusterIdentity
+from sealer.errors import ConnectError, KubeError
+from sealer.facts.base import collect
+from sealer.facts.identity import ClusterIdentity, host_identity
 from sealer.kube.paths import KUBERNETES_DIR
 from sealer.kube.pki import CA_FILES, ClusterCA
 from sealer.offline_package import LocalPackage, prepare_package
@@ -25,7 +28,15 @@ from sealer.spec.model import Cluster
 from sealer.steps.graph import apply_graph, clean_graph
 from sealer.steps.target import Target
 
-__all__ = ["Planned", "clean", "cluster_ca", "graph_for", "plan", "target_for"]
+__all__ = [
+    "Planned",
+    "clean",
+    "cluster_ca",
+    "foreign_hosts",
+    "graph_for",
+    "plan",
+    "target_for",
+]
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,38 @@ async def graph_for(conns: Connections, planned: Planned) -> Graph:
     return apply_graph(planned.plan, target_for(conns, planned, ca))
 
 
+def _clean_access(cluster: Cluster, connect_timeout: float) -> dict[str, HostAccess]:
+    return {
+        address: host_access(cluster, address, connect_timeout=connect_timeout)
+        for address in cluster.spec.all_addresses
+    }
+
+
+async def foreign_hosts(
+    conns: Connections, cluster: Cluster, *, connect_timeout: float = 10.0
+) -> list[str]:
+    """Hosts of the Clusterfile that record another cluster's identity (another name, or a uid
+    that differs from the other hosts'), each as "ADDRESS: what it records". Unreachable hosts
+    are skipped (clean reports them)."""
+    access = _clean_access(cluster, connect_timeout)
+
+    async def read(address: str) -> ClusterIdentity | None:
+        try:
+            return await collect(conns, access[address], host_identity)
+        except ConnectError:
+            return None
+
+    found = dict(zip(access, await asyncio.gather(*(read(a) for a in access)), strict=True))
+    name = cluster.metadata.name
+    uids = Counter(i.uid for i in found.values() if i is not None and i.name == name)
+    usual = uids.most_common(1)[0][0] if uids else None
+    return [
+        f"{address}: cluster {identity.describe()}"
+        for address, identity in found.items()
+        if identity is not None and (identity.name != name or identity.uid != usual)
+    ]
+
+
 async def clean(
     conns: Connections, cluster: Cluster, ctx: RunContext, *, connect_timeout: float = 10.0
 ) -> RunSummary:
@@ -114,10 +157,7 @@ async def clean(
 
     Needs neither the package nor the cluster's state: cleaning is safe on any host."""
     spec = cluster.spec
-    access = {
-        address: host_access(cluster, address, connect_timeout=connect_timeout)
-        for address in spec.all_addresses
-    }
+    access = _clean_access(cluster, connect_timeout)
     target = Target(cluster=cluster, access=access, live=ClusterState(hosts={}), conns=conns)
     graph = clean_graph(target, spec.all_addresses, spec.master_addresses)
     return await execute(graph, ctx)

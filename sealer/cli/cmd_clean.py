@@ -21,7 +21,8 @@ from sealer.cli.session import (
 from sealer.clusterfile import load as load_clusterfile
 from sealer.connect import Connections
 from sealer.engine import RunContext, RunSummary
-from sealer.reconcile import clean
+from sealer.errors import PlanError
+from sealer.reconcile import clean, foreign_hosts
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,6 +38,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress, only the summary")
     parser.add_argument("--log", metavar="FILE", help="the run log (JSON lines)")
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="also clean hosts that record another cluster's identity (another name or uid)",
+    )
     add_connection_options(parser)
     parser.set_defaults(handler=run)
 
@@ -58,6 +64,18 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
 
     async def main() -> RunSummary:
         async with Connections(options, recorder=log) as conns:
+            name = loaded.cluster.metadata.name
+            foreign = await foreign_hosts(
+                conns, loaded.cluster, connect_timeout=args.connect_timeout
+            )
+            if foreign and not args.force:
+                raise PlanError(
+                    f"{len(foreign)} host(s) of this Clusterfile belong to another cluster than "
+                    f"{name!r}: {'; '.join(foreign)}. Nothing was cleaned. Check that this is "
+                    "the right Clusterfile; to clean them all the same, add --force"
+                )
+            for line in foreign:
+                ui.err.print(f"[yellow]warning[/yellow]: --force: cleaning {escape(line)}")
             with Progress(ui, quiet=args.quiet) as progress:
                 ctx = RunContext(concurrency=args.concurrency, events=progress, connections=conns)
                 return await clean(conns, loaded.cluster, ctx, connect_timeout=args.connect_timeout)

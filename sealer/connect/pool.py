@@ -34,7 +34,7 @@ from sealer.connect.command import render
 from sealer.connect.errors import CommandTimedOut, TransferFailed
 from sealer.connect.hostkeys import HostKeyCheck, KnownHosts, known_hosts_pattern
 from sealer.connect.record import CommandRecord, Recorder, Redactor
-from sealer.connect.settings import HostAccess, PoolOptions
+from sealer.connect.settings import REMOTE_LOCALE, HostAccess, PoolOptions
 from sealer.errors import CommandFailed, ConnectError
 
 __all__ = ["HOME_STAGED_PATTERN", "STAGED_PATTERN", "Connections", "Result"]
@@ -469,7 +469,8 @@ class Connections:
         cwd: str | None,
         env: Mapping[str, str] | None,
     ) -> str:
-        return render(argv, sudo=host.use_sudo if sudo is None else sudo, cwd=cwd, env=env)
+        wanted = {"LC_ALL": REMOTE_LOCALE, **(env or {})}
+        return render(argv, sudo=host.use_sudo if sudo is None else sudo, cwd=cwd, env=wanted)
 
     async def run(
         self,
@@ -487,12 +488,14 @@ class Connections:
 
         ``sudo=None`` follows the host (sudo for non-root users); ``check`` raises
         :class:`~sealer.errors.CommandFailed` on a non-zero exit; ``input`` is written to stdin
-        (never logged, only its size); ``timeout`` stops the command and raises
-        :class:`~sealer.connect.errors.CommandTimedOut`.
+        (never logged, only its size); ``timeout`` (default: the pool's ``command_timeout``)
+        stops the command and raises :class:`~sealer.connect.errors.CommandTimedOut`. Every
+        command runs with ``LC_ALL=C``.
         """
         command = self._command(host, argv, sudo, cwd, env)
         data = input.encode("utf-8") if isinstance(input, str) else input
-        raw = await self._exec(host, argv, command, input=data, timeout=timeout)
+        bound = self.options.command_timeout if timeout is None else timeout
+        raw = await self._exec(host, argv, command, input=data, timeout=bound)
         result = Result(
             raw.exit_status if raw.exit_status is not None else -1,
             _decode(raw.stdout),
@@ -648,7 +651,9 @@ class Connections:
         use_sudo = host.use_sudo if sudo is None else sudo
         if use_sudo:
             argv = ["cat", "--", path]
-            raw = await self._exec(host, argv, render(argv, sudo=True), input=None, timeout=None)
+            command = self._command(host, argv, True, None, None)
+            bound = self.options.command_timeout
+            raw = await self._exec(host, argv, command, input=None, timeout=bound)
             if raw.exit_status == 0:
                 return raw.stdout
             err = _decode(raw.stderr)

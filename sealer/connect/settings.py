@@ -12,9 +12,11 @@ from pathlib import Path
 
 __all__ = [
     "DEFAULT_CHANNELS_PER_HOST",
+    "DEFAULT_COMMAND_TIMEOUT",
     "DEFAULT_CONCURRENCY",
     "DEFAULT_SEALER_KNOWN_HOSTS",
     "DEFAULT_UPLOAD_CONCURRENCY",
+    "REMOTE_LOCALE",
     "HostAccess",
     "PoolOptions",
     "Secret",
@@ -29,6 +31,12 @@ DEFAULT_UPLOAD_CONCURRENCY = 8
 #: only after reaping the session's child; under bursts of short commands on a loaded machine
 #: 8 ran out of slots (refused opens are now retried, see pool.py); 4 leaves headroom.
 DEFAULT_CHANNELS_PER_HOST = 4
+#: Seconds any remote command may take unless its caller gives its own bound (facts 60-120 s,
+#: kubeadm 900 s, the package's init.sh 1800 s): a hung command never hangs a run.
+DEFAULT_COMMAND_TIMEOUT = 300.0
+#: Every remote command runs with LC_ALL=C, so that what sealer parses (stat, etcdctl,
+#: kubeadm messages) never depends on the host's language.
+REMOTE_LOCALE = "C"
 #: Where ``--accept-new-host-keys`` pins first-seen host keys unless a path is given.
 DEFAULT_SEALER_KNOWN_HOSTS = Path("~/.config/sealer/known_hosts")
 
@@ -108,6 +116,7 @@ class PoolOptions:
     accept_new_host_keys: bool = False
     connect_retries: int = 2
     retry_backoff: float = 0.5
+    command_timeout: float = DEFAULT_COMMAND_TIMEOUT
 
     def __post_init__(self) -> None:
         for name in ("concurrency", "upload_concurrency", "channels_per_host"):

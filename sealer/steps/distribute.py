@@ -18,7 +18,10 @@ from sealer.facts.system import parse_sha256sum
 from sealer.layout import PACKAGE_DIR, UNPACKED_DIR
 from sealer.steps.target import Target
 
-__all__ = ["Distribute"]
+__all__ = ["PACKAGE_TIMEOUT", "Distribute"]
+
+#: Unpacking the package and its init.sh (which may load container images) get this long.
+PACKAGE_TIMEOUT = 1800.0
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,14 @@ class Distribute:
         if not copied and version == t.cluster.spec.version:
             return unchanged("package and binaries already in place")
         await t.conns.run(access, ["rm", "-rf", UNPACKED_DIR])
-        await t.conns.run(access, ["tar", "-xzf", remote, "-C", PACKAGE_DIR])
+        await t.conns.run(
+            access, ["tar", "-xzf", remote, "-C", PACKAGE_DIR], timeout=PACKAGE_TIMEOUT
+        )
         metadata = await t.conns.read_file(access, f"{UNPACKED_DIR}/Metadata")
         self._check_metadata(metadata)
-        await t.conns.run(access, ["bash", "init.sh"], cwd=f"{UNPACKED_DIR}/shell")
+        await t.conns.run(
+            access, ["bash", "init.sh"], cwd=f"{UNPACKED_DIR}/shell", timeout=PACKAGE_TIMEOUT
+        )
         version = await self._installed_version()
         if version != t.cluster.spec.version:
             raise StepError(

@@ -41,8 +41,9 @@ class Drain:
     async def run(self, ctx: RunContext) -> StepOutcome:
         t = self.target
         access = t.access[api_master(t)]
-        exists = await t.conns.run(access, _kubectl("get", "node", self.node_name), check=False)
-        if not exists.ok:
+        # "not found" is the only answer that skips the drain; any other failure stops here
+        query = _kubectl("get", "node", "-o", "name", "--ignore-not-found", "--", self.node_name)
+        if not (await t.conns.run(access, query)).stdout.strip():
             return unchanged(f"node {self.node_name} is not in the cluster")
         argv = _kubectl(
             "drain",

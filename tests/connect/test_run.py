@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import shlex
@@ -135,6 +136,25 @@ async def test_timeout_stops_the_command(root: HostAccess, options: PoolOptions)
         assert (await conns.run(root, ["echo", "ok"])).stdout == "ok\n"
 
 
+async def test_every_command_has_a_default_timeout(root: HostAccess, options: PoolOptions) -> None:
+    assert PoolOptions().command_timeout == 300.0
+    bounded = dataclasses.replace(options, command_timeout=0.5)
+    async with Connections(bounded) as conns:
+        with pytest.raises(CommandTimedOut, match=r"did not finish within 0\.5 s"):
+            await conns.run(root, ["sleep", "30"])
+        # a caller's own bound wins over the default
+        assert (await conns.run(root, ["sleep", "1"], timeout=10)).ok
+
+
+async def test_commands_run_in_the_c_locale(root: HostAccess, options: PoolOptions) -> None:
+    async with Connections(options) as conns:
+        env = {"LANG": "de_DE.UTF-8", "LC_MESSAGES": "de_DE.UTF-8"}
+        seen = await conns.run(root, ["sh", "-c", 'echo "$LC_ALL"'], env=env)
+        assert seen.stdout == "C\n"
+        missing = await conns.run(root, ["ls", "/nonexistent-sealer"], check=False, env=env)
+        assert "No such file or directory" in missing.stderr
+
+
 async def test_commands_and_outputs_are_recorded_with_secrets_redacted(
     root: HostAccess, options: PoolOptions
 ) -> None:
@@ -162,7 +182,8 @@ async def test_commands_and_outputs_are_recorded_with_secrets_redacted(
     assert runs[0].exit_status == 0
     assert runs[1].exit_status == 1 and runs[1].stderr == "***\n"
     assert runs[2].input_size == len(token) and runs[2].stdout == "***"
-    assert shlex.split(runs[0].command) == list(runs[0].argv)
+    # the command sshd ran: the argv as given, in the C locale (parsing never depends on it)
+    assert shlex.split(runs[0].command) == ["env", "LC_ALL=C", *runs[0].argv]
     dumped = repr(recorder.records) + repr(host)
     assert token not in dumped and "hunter2-password" not in dumped
     assert [r.kind for r in recorder.records].count("connect") == 1

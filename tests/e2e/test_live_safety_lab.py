@@ -1,0 +1,209 @@
+"""A living cluster is never destroyed: power cuts, a dead master0, hosts of other clusters.
+
+One lab (3 masters, 1 node; more nodes are added as the scenarios need them) for the module;
+the tests run in order on the cluster the previous one left, as an operator's day would.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from ruamel.yaml import YAML
+
+from sealer.lab.kube_lab import up_kubernetes_lab
+from tests.conftest import kubernetes_lab
+from tests.e2e.test_apply_lab import ADMIN, READ_ONLY, Cluster, _log_records
+from tests.sealer_cli import run_sealer as sealer
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow]
+
+VERSION = "v1.29.3"
+IDENTITY_FILE = "/var/lib/sealer/cluster.json"
+#: How long a restarted control plane may take to serve again on a loaded machine.
+RECOVERY = 300.0
+
+T = TypeVar("T")
+
+
+def wait_for(what: str, probe: Callable[[], T | None], deadline: float = RECOVERY) -> T:
+    """Poll ``probe`` until it returns something other than None; fail after ``deadline``."""
+    end = time.monotonic() + deadline
+    while True:
+        value = probe()
+        if value is not None:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out after {deadline:.0f}s waiting for {what}")
+        time.sleep(1.0)
+
+
+@pytest.fixture(scope="module")
+def cluster(lab_session_id: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    workdir = tmp_path_factory.mktemp("safety")
+    with kubernetes_lab(lab_session_id, "safe", workdir, 3, 1, version=VERSION) as lab:
+        yield Cluster(lab, workdir)
+
+
+def _node_uids(cluster: Cluster, via: str | None = None) -> dict[str, str]:
+    master = via or cluster.lab.masters[0].address
+    items = json.loads(cluster.on(master, [*ADMIN, "get", "nodes", "-o", "json"]))["items"]
+    return {n["metadata"]["name"]: n["metadata"]["uid"] for n in items}
+
+
+def _power_off(cluster: Cluster, address: str) -> None:
+    """What a power cut leaves: the host answers SSH, its control plane is gone."""
+    cluster.on(address, ["systemctl", "stop", "kubelet"])
+    cluster.on(address, ["pkill", "-f", "sealer.lab.emulate.apiserver"], check=False)
+    cluster.on(address, ["pkill", "-x", "etcd"], check=False)
+    wait_for(
+        f"the control plane of {address} to stop",
+        lambda: True if not cluster.on(address, ["pgrep", "-x", "etcd"], check=False) else None,
+        60,
+    )
+
+
+def _power_on(cluster: Cluster, address: str) -> None:
+    cluster.on(address, ["systemctl", "start", "kubelet"])
+
+
+def _diff_is_clean(cluster: Cluster) -> bool | None:
+    return True if cluster.run("diff").returncode == 0 else None
+
+
+def _changes_in(log: Path) -> list[Any]:
+    """The commands and uploads of a run that are not sealer's read-only facts."""
+    records = _log_records(log) if log.exists() else []
+    return [
+        r.get("argv") or r.get("path")
+        for r in records
+        if r["kind"] == "put" or (r["kind"] == "run" and r["argv"][0] not in READ_ONLY)
+    ]
+
+
+def test_apply_records_the_clusters_identity_everywhere(cluster: Cluster) -> None:
+    result = cluster.run("apply", "--yes", "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    recorded = {
+        host.address: json.loads(cluster.on(host.address, ["cat", IDENTITY_FILE]))
+        for host in cluster.lab.hosts
+    }
+    uids = {r["uid"] for r in recorded.values()}
+    assert len(uids) == 1, recorded
+    assert {r["name"] for r in recorded.values()} == {cluster.lab.name}
+    configmap = json.loads(
+        cluster.on(
+            cluster.lab.masters[0].address,
+            [*ADMIN, "-n", "kube-system", "get", "configmap", "sealer-cluster", "-o", "json"],
+        )
+    )
+    assert configmap["data"]["uid"] in uids
+    assert "init.json" not in cluster.on(cluster.lab.masters[0].address, ["ls", "/var/lib/sealer"])
+
+
+def test_a_power_cut_stops_diff_and_apply_and_the_same_cluster_comes_back(
+    cluster: Cluster,
+) -> None:
+    before = _node_uids(cluster)
+    masters = [m.address for m in cluster.lab.masters]
+    for master in masters:
+        _power_off(cluster, master)
+
+    diff = cluster.run("diff")
+    assert diff.returncode == 1, diff.stdout + diff.stderr
+    assert "a cluster exists" in diff.stderr and "changes nothing" in diff.stderr
+    for master in masters:
+        assert master in diff.stderr
+    assert "Traceback" not in diff.stderr and "Task exception" not in diff.stderr
+
+    log = cluster.workdir / "power-cut.jsonl"
+    apply = cluster.run("apply", "--yes", "--quiet", log=str(log))
+    assert apply.returncode == 1, apply.stdout + apply.stderr
+    assert "a cluster exists" in apply.stderr
+    assert "Traceback" not in apply.stderr and "Task exception" not in apply.stderr
+    assert _changes_in(log) == []
+    for master in masters:  # etcd's data is where it was
+        assert cluster.on(master, ["ls", "/var/lib/etcd/member"]).split() == ["snap", "wal"]
+
+    for master in masters:
+        _power_on(cluster, master)
+    wait_for("diff to be clean after the control plane came back", lambda: _diff_is_clean(cluster))
+    assert _node_uids(cluster) == before
+
+
+def test_with_master0_down_a_node_joins_through_the_others_and_nothing_is_reset(
+    cluster: Cluster,
+) -> None:
+    lab = up_kubernetes_lab(cluster.lab.name, 3, 2, version=VERSION, clusterfile=cluster.file)
+    cluster.lab = lab
+    new = lab.nodes[-1].address
+    master0 = lab.masters[0].address
+    others = lab.masters[1].address
+    before = _node_uids(cluster)
+    _power_off(cluster, master0)
+
+    log = cluster.workdir / "master0-down.jsonl"
+    result = cluster.run("apply", "--yes", "--quiet", log=str(log))
+    assert result.returncode == 0, result.stdout + result.stderr
+    records = _log_records(log)
+    resets = [r for r in records if r["kind"] == "run" and r["argv"][:2] == ["kubeadm", "reset"]]
+    assert resets == []
+    touched = {r["host"] for r in records if r["kind"] == "put"}
+    assert touched == {new}
+    after = _node_uids(cluster, via=others)
+    assert {k: after[k] for k in before} == before
+    assert len(after) == len(before) + 1
+
+    _power_on(cluster, master0)
+    wait_for("diff to be clean once master0 is back", lambda: _diff_is_clean(cluster))
+
+
+def test_a_host_of_another_cluster_is_refused(cluster: Cluster) -> None:
+    lab = up_kubernetes_lab(cluster.lab.name, 3, 3, version=VERSION, clusterfile=cluster.file)
+    cluster.lab = lab
+    stranger = lab.nodes[-1].address
+    foreign = {"name": "payments", "uid": "0b7c4c38-3e7a-4f55-9d8e-5b0e5b1f9a11", "created": ""}
+    cluster.on(stranger, ["mkdir", "-p", "/var/lib/sealer"])
+    cluster.on(
+        stranger,
+        ["python3", "-c", f"open({IDENTITY_FILE!r}, 'w').write({json.dumps(foreign)!r})"],
+    )
+    diff = cluster.run("diff")
+    assert diff.returncode == 1, diff.stdout + diff.stderr
+    assert f"{stranger} belongs to another cluster, 'payments'" in diff.stderr
+    apply = cluster.run("apply", "--yes", "--quiet")
+    assert apply.returncode == 1
+    assert "belongs to another cluster" in apply.stderr
+    # the host was not touched
+    assert cluster.on(stranger, ["ls", "/var/lib/sealer"]).split() == ["cluster.json"]
+
+    cluster.edit(nodes=[h.address for h in lab.nodes[:-1]])
+    assert cluster.run("diff").returncode == 0
+
+
+def test_clean_with_another_clusters_file_refuses_without_force(cluster: Cluster) -> None:
+    yaml = YAML()
+    data = yaml.load(cluster.file.read_text())
+    data["metadata"]["name"] = "not-this-one"
+    other = cluster.workdir / "other.yaml"
+    with other.open("w") as handle:
+        yaml.dump(data, handle)
+    args = ["clean", "-f", str(other), *cluster.ssh_flags(), "--yes", "--quiet"]
+    refused = sealer(*args)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "belong to another cluster than 'not-this-one'" in refused.stderr
+    assert f"cluster {cluster.lab.name!r}" in refused.stderr
+    assert "--force" in refused.stderr and "Nothing was cleaned" in refused.stderr
+    for host in cluster.lab.hosts:  # nothing was cleaned
+        assert cluster.on(host.address, ["cat", IDENTITY_FILE])
+
+    forced = sealer(*args, "--force")
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert "--force: cleaning" in forced.stderr
+    for host in cluster.lab.hosts:
+        assert cluster.on(host.address, ["ls", "-A", "/var/lib/sealer"], check=False) == ""
+        assert cluster.on(host.address, ["ls", "-A", "/etc/kubernetes"], check=False) == ""
