@@ -13,6 +13,7 @@ __all__ = [
     "KUBELET_UNIT",
     "KUBE_BINARIES",
     "PACKAGE_DIR",
+    "SNAPSHOT_DIR",
     "UNPACKED_DIR",
     "USER_KUBECONFIG",
     "WRITTEN_DIRS",
@@ -36,6 +37,8 @@ CLUSTER_IDENTITY: Final = "/var/lib/sealer/cluster.json"
 #: control-plane files on master0 with this marker and no identity are sealer's own init that
 #: stopped half-way (safe to reset); without it they are a cluster that existed.
 INIT_MARKER: Final = "/var/lib/sealer/init.json"
+#: etcd snapshots sealer takes before destructive changes (the newest few are kept).
+SNAPSHOT_DIR: Final = "/var/lib/sealer/snapshots"
 #: etcd's data of a member: present means this host holds (a copy of) the cluster's data.
 ETCD_DATA: Final = "/var/lib/etcd/member"
 

@@ -211,6 +211,9 @@ class Progress:
 def print_summary(ui: Ui, summary: RunSummary, log: Path) -> None:
     counts = ", ".join(f"{n} {s}" for s, n in summary.counts().items() if n)
     ui.err.print(f"{len(summary.results)} steps in {summary.elapsed:.1f}s: {counts or 'none'}")
+    for result in summary.results:
+        if result.name == "snapshot" and result.status == Status.CHANGED:
+            ui.err.print(f"snapshot: {escape(result.reason)}")
     for result in summary.by_status(Status.FAILED):
         error = result.error
         ui.err.print(f"[red]failed[/red]: {result.id}: {escape(error.message if error else '')}")

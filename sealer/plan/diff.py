@@ -19,7 +19,7 @@ The dependencies (an edge means "after"):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sealer.errors import PlanError
 from sealer.facts.hosts import HostsEntry
@@ -221,6 +221,20 @@ def _cluster_state_known(cluster: Cluster, live: ClusterState) -> bool:
     spec = cluster.spec
     holding = [m for m in spec.master_addresses if live.hosts[m].cluster_state]
     if not holding:
+        joined = {
+            a: "is a node of a cluster"
+            + (f" ({h.identity.describe()})" if h.identity is not None else "")
+            for a in spec.node_addresses
+            if (h := live.hosts[a]).kubelet_configured or h.identity is not None
+        }
+        if joined:
+            raise PlanError(
+                "no master of the Clusterfile holds a cluster, but "
+                + _grouped(joined, " ")
+                + ": sealer will not create a new cluster and take those nodes from the one "
+                "they belong to. List that cluster's masters in spec.masters, or give the "
+                "nodes back first with `sealer clean`"
+            )
         return False
     m0 = live.hosts[spec.master0]
     if holding == [spec.master0] and m0.init_started:
@@ -278,14 +292,6 @@ def _removed(cluster: Cluster, live: ClusterState) -> list[tuple[str, str, bool]
     for node in live.nodes:
         if node.address not in wanted:
             removed.append((node.address, node.name, "control-plane" in node.roles))
-    if removed and live.nodes:
-        oldest = min(live.nodes, key=lambda n: (n.created or "~", n.name))
-        for address, name, is_master in removed:
-            if is_master and name == oldest.name:
-                raise PlanError(
-                    f"the Clusterfile no longer lists {address} ({name}), the master the "
-                    "cluster was created on (master0); removing master0 is not supported"
-                )
     masters_left = [
         m for m in cluster.spec.master_addresses if m in {n.address for n in live.nodes}
     ]
@@ -433,19 +439,50 @@ def make_plan(
         record_identity(live.api_host)
 
     joins = [s.id for s in steps if s.name == "join-master"]
+    member_resets = [s.id for s in steps if FLAG_REMOVE_ETCD_MEMBER in s.flags]
+    snapshot: str | None = None
+    if (member_resets or any(r[2] for r in removed)) and live.api_host is not None:
+        snapshot = add(
+            "snapshot",
+            live.api_host,
+            "etcd's data is saved (and copied to this workstation) before a master is removed "
+            "or reset",
+        )
+        for step_id in member_resets:  # those joins reset a member: after the snapshot
+            index = next(i for i, x in enumerate(steps) if x.id == step_id)
+            steps[index] = replace(steps[index], after=(*steps[index].after, snapshot))
+    previous_master: str | None = None
     for address, name, is_master in removed:
         kind = "master" if is_master else "node"
-        after = [*joins, *lb_ids.values()] if is_master else []
-        drain = add("drain", address, f"{kind} {name} is no longer in the Clusterfile", after)
+        first: list[str] = []
+        if is_master:
+            # one master at a time, after the joins, with every load balancer already
+            # rewritten without it, and after the snapshot
+            first = [*joins, *lb_ids.values(), *(x for x in (snapshot, previous_master) if x)]
+        drain = add("drain", address, f"{kind} {name} is no longer in the Clusterfile", first)
         gone = live.extra_hosts.get(address)
+        member = (FLAG_REMOVE_ETCD_MEMBER,) if is_master else ()
         if gone is not None and gone.reachable:
-            cleaned = add("clean", address, f"give {name} back: kubeadm reset, files", [drain])
-            add("delete-node", address, f"remove {name} from the cluster", [cleaned])
+            why = f"give {name} back: kubeadm reset, files"
+            if is_master:
+                why = f"give {name} back: etcd checked healthy, its member removed, reset, files"
+            cleaned = add("clean", address, why, [drain], member)
+            last = add("delete-node", address, f"remove {name} from the cluster", [cleaned])
         else:
             why = gone.error if gone is not None else "not reachable"
             warnings.append(
                 f"{address} ({name}) cannot be reached ({why}): it will be removed from the "
                 "cluster but not cleaned; run `sealer clean` on it when it is back"
             )
-            add("delete-node", address, f"remove {name} from the cluster", [drain])
+            before_delete = drain
+            if is_master:
+                before_delete = add(
+                    "remove-member",
+                    address,
+                    f"remove {name}'s etcd member (by its peer URL) through a healthy master",
+                    [drain],
+                )
+            last = add("delete-node", address, f"remove {name} from the cluster", [before_delete])
+        if is_master:
+            previous_master = last
     return Plan(tuple(steps), tuple(warnings), identity)

@@ -32,8 +32,9 @@ def members_of_host(members: list[EtcdMember], hostname: str, address: str) -> l
     ]
 
 
-async def prepare_master_reset(target: Target, step: str, host: str) -> None:
-    """Refuse unless resetting ``host`` keeps etcd a healthy quorum; then remove its member."""
+async def prepare_master_reset(target: Target, step: str, host: str) -> int:
+    """Refuse unless resetting ``host`` keeps etcd a healthy quorum; then remove its member.
+    Returns how many members were removed (0: the host had none)."""
     api = target.live.api_host
     if api is None or api == host:
         raise StepError(
@@ -66,3 +67,4 @@ async def prepare_master_reset(target: Target, step: str, host: str) -> None:
     for member in mine:
         argv = [*ETCDCTL, "member", "remove", member.id_hex]
         await target.conns.run(access, argv)
+    return len(mine)

@@ -18,7 +18,8 @@ from sealer.steps.distribute import Distribute
 from sealer.steps.hosts import Hosts
 from sealer.steps.identity import Identity
 from sealer.steps.lb import LoadBalancer
-from sealer.steps.remove import Clean, DeleteNode, Drain
+from sealer.steps.remove import Clean, DeleteNode, Drain, RemoveMember
+from sealer.steps.snapshot import Snapshot
 from sealer.steps.target import Target
 
 __all__ = ["apply_graph", "clean_graph"]
@@ -52,7 +53,11 @@ def _executable(planned: PlannedStep, target: Target) -> Step:
         case "drain":
             return Drain(target, host, _node_name(target, host))
         case "clean":
-            return Clean(target, host)
+            return Clean(target, host, FLAG_REMOVE_ETCD_MEMBER in planned.flags)
+        case "remove-member":
+            return RemoveMember(target, host)
+        case "snapshot":
+            return Snapshot(target, host)
         case "delete-node":
             return DeleteNode(target, host, _node_name(target, host))
     raise PlanError(f"no step is called {planned.name}")

@@ -19,10 +19,11 @@ from sealer.layout import ADMIN_CONF, CLEAN_PATHS, KUBE_BINARIES, KUBELET_UNIT, 
 from sealer.lb.clean import clean_plan
 from sealer.lb.paths import PROGRAM_PATH
 from sealer.steps.control_plane import KUBEADM_TIMEOUT, api_master
+from sealer.steps.etcd_safety import prepare_master_reset
 from sealer.steps.hosts import write_hosts_block
 from sealer.steps.target import Target
 
-__all__ = ["Clean", "DeleteNode", "Drain", "clean_host"]
+__all__ = ["Clean", "DeleteNode", "Drain", "RemoveMember", "clean_host"]
 
 DRAIN_TIMEOUT = "300s"
 
@@ -147,12 +148,36 @@ async def clean_host(target: Target, host: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Clean:
+    """Give a host back. ``etcd_member``: it is a master leaving a cluster that stays, so etcd
+    is checked healthy with a quorum left without it, and its member removed, first."""
+
     target: Target
     host: str
+    etcd_member: bool = False
     name: str = "clean"
 
     async def run(self, ctx: RunContext) -> StepOutcome:
+        removed = 0
+        if self.etcd_member:
+            removed = await prepare_master_reset(self.target, self.name, self.host)
         done = await clean_host(self.target, self.host)
+        if removed:
+            done.insert(0, "etcd member removed")
         if not done:
             return unchanged("nothing of the install is left on the host")
         return changed("; ".join(done))
+
+
+@dataclass(frozen=True)
+class RemoveMember:
+    """The etcd member of a master that cannot be reached, removed by its peer URL through a
+    master that serves the cluster (after the same health and quorum check as a reset)."""
+
+    target: Target
+    host: str
+    name: str = "remove-member"
+
+    async def run(self, ctx: RunContext) -> StepOutcome:
+        if await prepare_master_reset(self.target, self.name, self.host):
+            return changed(f"etcd member of {self.host} removed")
+        return unchanged(f"{self.host} has no etcd member")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sealer.connect import Connections
 from sealer.connect.settings import HostAccess
@@ -18,6 +19,7 @@ from sealer.kube.pki import ClusterCA
 from sealer.offline_package import LocalPackage
 from sealer.plan.state import ClusterState
 from sealer.spec.model import Cluster
+from sealer.workstation import snapshot_dir
 
 __all__ = ["JoinCredentials", "Target"]
 
@@ -44,6 +46,8 @@ class Target:
     package_or_none: LocalPackage | None = None
     ca_or_none: ClusterCA | None = None
     identity_or_none: ClusterIdentity | None = None
+    #: Where etcd snapshots are copied to on the workstation (None: sealer's state directory).
+    snapshot_dir_or_none: Path | None = None
     credentials: JoinCredentials = field(default_factory=JoinCredentials)
 
     @property
@@ -63,6 +67,12 @@ class Target:
         if self.identity_or_none is None:
             raise RuntimeError("this run has no cluster identity")  # a bug: the plan has one
         return self.identity_or_none
+
+    @property
+    def snapshot_dir(self) -> Path:
+        if self.snapshot_dir_or_none is not None:
+            return self.snapshot_dir_or_none
+        return snapshot_dir(self.cluster.metadata.name)
 
     def hostname(self, address: str) -> str:
         host = self.live.hosts.get(address) or self.live.extra_hosts.get(address)

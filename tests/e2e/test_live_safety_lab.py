@@ -6,7 +6,9 @@ the tests run in order on the cluster the previous one left, as an operator's da
 
 from __future__ import annotations
 
+import hashlib
 import json
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -183,6 +185,134 @@ def test_a_host_of_another_cluster_is_refused(cluster: Cluster) -> None:
 
     cluster.edit(nodes=[h.address for h in lab.nodes[:-1]])
     assert cluster.run("diff").returncode == 0
+
+
+ETCDCTL = [
+    "etcdctl", "--endpoints", "https://127.0.0.1:2379",
+    "--cacert", "/etc/kubernetes/pki/etcd/ca.crt",
+    "--cert", "/etc/kubernetes/pki/etcd/healthcheck-client.crt",
+    "--key", "/etc/kubernetes/pki/etcd/healthcheck-client.key",
+]  # fmt: skip
+
+
+def _members(cluster: Cluster, via: str) -> list[str]:
+    listed = json.loads(cluster.on(via, [*ETCDCTL, "member", "list", "-w", "json"]))
+    return sorted(m.get("name", "") for m in listed["members"])
+
+
+def _snapshots(cluster: Cluster) -> list[Path]:
+    home = cluster.workdir / "state"
+    found = sorted((home / "sealer" / "snapshots" / cluster.lab.name).glob("etcd-*.db"))
+    return found
+
+
+def _apply_with_state(cluster: Cluster, log: Path) -> Any:
+    """apply with sealer's state directory in the test's workdir (snapshots land there)."""
+    env = {"XDG_STATE_HOME": str(cluster.workdir / "state")}
+    args = ["apply", "-f", str(cluster.file), *cluster.ssh_flags(), "--yes", "--log", str(log)]
+    return sealer(*args, env=env)
+
+
+def _check_snapshot_taken(cluster: Cluster, before: int, via: str) -> None:
+    snapshots = _snapshots(cluster)
+    assert len(snapshots) == before + 1, snapshots
+    newest = snapshots[-1]
+    digest = hashlib.sha256(newest.read_bytes()).hexdigest()
+    assert (newest.parent / f"{newest.name}.sha256").read_text().split()[0] == digest
+    assert oct(newest.stat().st_mode & 0o777) == oct(0o600)
+    # the copy is a valid snapshot: etcdctl reads it (on the workstation, no cluster needed)
+    status = subprocess.run(
+        ["etcdctl", "snapshot", "status", "-w", "json", str(newest)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(status.stdout)["totalKey"] > 0
+    kept = cluster.on(via, ["ls", "/var/lib/sealer/snapshots"]).split()
+    assert newest.name in kept
+
+
+def test_an_unreachable_master_leaving_the_file_is_removed_from_etcd(cluster: Cluster) -> None:
+    masters = [m.address for m in cluster.lab.masters]
+    gone = cluster.lab.masters[2]
+    before = _node_uids(cluster)
+    cluster.lab.run(gone.address, ["ip", "link", "set", "eth0", "down"])
+    cluster.edit(masters=masters[:2])
+    log = cluster.workdir / "master-3-lost.jsonl"
+    result = _apply_with_state(cluster, log)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "run `sealer clean` on it when it is back" in result.stdout + result.stderr
+    assert "snapshot: etcd snapshot" in result.stderr
+    _check_snapshot_taken(cluster, 0, masters[0])
+    assert gone.name not in _members(cluster, masters[0])
+    assert len(_members(cluster, masters[0])) == 2
+    after = _node_uids(cluster)
+    assert gone.name not in after
+    assert after == {k: v for k, v in before.items() if k != gone.name}
+    cluster.lab.run(gone.address, ["ip", "link", "set", "eth0", "up"])
+
+
+def test_removing_master0_keeps_the_cluster_and_its_nodes(cluster: Cluster) -> None:
+    masters = [m.address for m in cluster.lab.masters]
+    m0, m1 = masters[0], masters[1]
+    before = _node_uids(cluster)
+    cluster.edit(masters=[m1])
+    log = cluster.workdir / "master0-removed.jsonl"
+    result = _apply_with_state(cluster, log)
+    assert result.returncode == 0, result.stdout + result.stderr
+    _check_snapshot_taken(cluster, 1, m1)
+    assert _members(cluster, m1) == [cluster.lab.masters[1].name]
+    after = _node_uids(cluster, via=m1)
+    assert after == {k: v for k, v in before.items() if k != cluster.lab.masters[0].name}
+    items = json.loads(cluster.on(m1, [*ADMIN, "get", "nodes", "-o", "json"]))["items"]
+    for item in items:
+        ready = next(c for c in item["status"]["conditions"] if c["type"] == "Ready")
+        assert ready["status"] == "True", item["metadata"]["name"]
+    for node in _file_nodes(cluster):
+        config = json.loads(cluster.on(node, ["cat", "/etc/sealer/care.json"]))
+        assert config["masters"] == [m1]
+    assert cluster.on(m0, ["ls", "-A", "/etc/kubernetes"], check=False) == ""
+    assert cluster.run("diff").returncode == 0
+
+
+def test_three_masters_to_one_in_one_edit_removes_them_one_at_a_time(cluster: Cluster) -> None:
+    masters = [m.address for m in cluster.lab.masters]
+    m0, m1, m2 = masters
+    # back to three: m0 was cleaned; m2 comes back with the state of the member it was
+    cluster.edit(masters=[m1, m0, m2])
+    grown = cluster.run("apply", "--yes", "--quiet")
+    assert grown.returncode == 0, grown.stdout + grown.stderr
+    assert len(_members(cluster, m1)) == 3
+    assert cluster.run("diff").returncode == 0
+
+    cluster.edit(masters=[m1])
+    log = cluster.workdir / "three-to-one.jsonl"
+    result = _apply_with_state(cluster, log)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _members(cluster, m1) == [cluster.lab.masters[1].name]
+    # the run log shows the order: one master is gone before the next one is touched, and
+    # etcd's health is asked before each removal
+    records = [r for r in _log_records(log) if r["kind"] == "run"]
+    events = []
+    for r in records:
+        argv = r["argv"]
+        if argv[:2] == ["kubeadm", "reset"]:
+            events.append(f"reset {r['host']}")
+        elif "health" in argv and "endpoint" in argv:
+            events.append("health")
+        elif argv[:1] == ["etcdctl"] and "remove" in argv:
+            events.append("member-remove")
+    first, second = (e for e in events if e.startswith("reset"))
+    assert first != second
+    assert events.index(first) < events.index(second)
+    between = events[events.index(first) : events.index(second)]
+    assert "health" in between and "member-remove" in between, events
+    assert events[0] == "health", events
+    assert cluster.run("diff").returncode == 0
+
+
+def _file_nodes(cluster: Cluster) -> list[str]:
+    return [str(a) for a in YAML().load(cluster.file.read_text())["spec"]["nodes"]]
 
 
 def test_clean_with_another_clusters_file_refuses_without_force(cluster: Cluster) -> None:

@@ -206,12 +206,96 @@ def test_removing_a_master_rewrites_every_nodes_load_balancer_first() -> None:
     assert "out of date" in lb.why
 
 
-def test_removing_master0_is_refused_before_anything_runs() -> None:
+def without_master0() -> tuple[Cluster, ClusterState]:
+    """The file drops master0; the others serve the cluster (observe asks only the file's)."""
     c = cluster()
     live = running(c)
-    without_first = cluster(masters=M[1:])
-    with pytest.raises(PlanError, match="master0"):
-        make_plan(without_first, live, PKG)
+    smaller = cluster(masters=M[1:])
+    hosts = {a: h for a, h in live.hosts.items() if a != M[0]}
+    state = ClusterState(
+        hosts,
+        True,
+        M[1],
+        live.nodes,
+        etcd_members=live.etcd_members,
+        extra_hosts={M[0]: live.hosts[M[0]]},
+        identity=IDENTITY,
+        identity_in_cluster=True,
+    )
+    return smaller, state
+
+
+def test_removing_master0_is_planned_through_the_masters_that_stay() -> None:
+    smaller, live = without_master0()
+    plan = make_plan(smaller, live, PKG)
+    assert ids(plan) == [
+        *(f"ipvs@{n}" for n in N),
+        f"snapshot@{M[1]}",
+        f"drain@{M[0]}",
+        f"clean@{M[0]}",
+        f"delete-node@{M[0]}",
+    ]
+    assert deps(plan, f"drain@{M[0]}") == {f"snapshot@{M[1]}", *(f"ipvs@{n}" for n in N)}
+    clean = next(s for s in plan.steps if s.name == "clean")
+    assert clean.flags == ("remove-etcd-member",)
+    assert "etcd checked healthy" in clean.why
+
+
+def test_masters_are_removed_one_at_a_time_after_one_snapshot() -> None:
+    c = cluster()
+    live = running(c)
+    one = cluster(masters=M[:1])
+    hosts = {a: h for a, h in live.hosts.items() if a not in M[1:]}
+    state = ClusterState(
+        hosts,
+        True,
+        M[0],
+        live.nodes,
+        etcd_members=live.etcd_members,
+        extra_hosts={m: live.hosts[m] for m in M[1:]},
+        identity=IDENTITY,
+        identity_in_cluster=True,
+    )
+    plan = make_plan(one, state, PKG)
+    assert [s.id for s in plan.steps if s.name == "snapshot"] == [f"snapshot@{M[0]}"]
+    assert f"delete-node@{M[1]}" in deps(plan, f"drain@{M[2]}")
+    assert f"snapshot@{M[0]}" in deps(plan, f"drain@{M[1]}")
+
+
+def test_an_unreachable_master_leaving_the_file_has_its_etcd_member_removed() -> None:
+    c = cluster()
+    live = running(c)
+    smaller = cluster(masters=M[:2])
+    hosts = {a: h for a, h in live.hosts.items() if a != M[2]}
+    down = HostState(M[2], reachable=False, error=f"{M[2]}: no route to host")
+    state = ClusterState(
+        hosts,
+        True,
+        M[0],
+        live.nodes,
+        etcd_members=live.etcd_members,
+        extra_hosts={M[2]: down},
+        identity=IDENTITY,
+        identity_in_cluster=True,
+    )
+    plan = make_plan(smaller, state, PKG)
+    removal = [s.id for s in plan.steps if s.host == M[2]]
+    assert removal == [f"drain@{M[2]}", f"remove-member@{M[2]}", f"delete-node@{M[2]}"]
+    assert deps(plan, f"delete-node@{M[2]}") == {f"remove-member@{M[2]}"}
+    assert "sealer clean" in plan.warnings[0] and "no route to host" in plan.warnings[0]
+
+
+def test_removing_every_running_master_is_refused() -> None:
+    c = cluster()
+    live = running(c)
+    fresh = cluster(masters=["10.9.0.20"])
+    hosts = {**{a: h for a, h in live.hosts.items() if a not in M}, "10.9.0.20": bare("10.9.0.20")}
+    # the file's only master holds nothing: the nodes still belong to the running cluster
+    with pytest.raises(PlanError, match="will not create a new cluster and take those nodes"):
+        make_plan(fresh, ClusterState(hosts), PKG)
+    # and a cluster that is read, but the file keeps none of its masters
+    with pytest.raises(PlanError, match="removing every running master"):
+        make_plan(fresh, ClusterState(hosts, True, "10.9.0.20", live.nodes), PKG)
 
 
 def test_changing_the_version_of_a_running_cluster_is_refused() -> None:
