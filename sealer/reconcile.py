@@ -7,11 +7,11 @@ graph. The CLI calls these functions and renders what they return.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from sealer.aio import gather_all
 from sealer.connect import Connections, HostAccess
 from sealer.engine import Graph, RunContext, RunSummary, execute
 from sealer.errors import ConnectError, KubeError
@@ -139,7 +139,7 @@ async def foreign_hosts(
         except ConnectError:
             return None
 
-    found = dict(zip(access, await asyncio.gather(*(read(a) for a in access)), strict=True))
+    found = dict(zip(access, await gather_all(*(read(a) for a in access)), strict=True))
     name = cluster.metadata.name
     uids = Counter(i.uid for i in found.values() if i is not None and i.name == name)
     usual = uids.most_common(1)[0][0] if uids else None

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sealer.aio import gather_all
 from sealer.connect import Connections, HostAccess
 from sealer.errors import SealerError
 from sealer.kube.certcheck import FILES_TO_READ, CertRow, check_certificates
@@ -24,7 +25,7 @@ async def read_cert_files(conns: Connections, access: HostAccess) -> dict[str, b
 
     Kubeconfigs carry a private key: it stays in memory and only the certificate is parsed.
     """
-    found = await asyncio.gather(*(conns.read_file(access, path) for path in FILES_TO_READ))
+    found = await gather_all(*(conns.read_file(access, path) for path in FILES_TO_READ))
     return {path: data for path, data in zip(FILES_TO_READ, found, strict=True) if data is not None}
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from cryptography import x509
 
+from sealer.aio import gather_all
 from sealer.certops.facts import (
     STATIC_PODS,
     Health,
@@ -139,7 +140,7 @@ async def _present(conns: Connections, access: HostAccess, paths: Sequence[str])
 
 async def check_health(conns: Connections, cluster: Cluster, address: str) -> MasterHealth:
     access = host_access(cluster, address)
-    api, etcd, present = await asyncio.gather(
+    api, etcd, present = await gather_all(
         collect(conns, access, api_ready),
         collect(conns, access, etcd_healthy),
         _present(conns, access, [p.manifest for p in STATIC_PODS]),
@@ -346,7 +347,7 @@ async def renew_masters(
     done: list[MasterRenewal] = []
     masters = cluster.spec.master_addresses
     for address in masters:
-        health = await asyncio.gather(*(check_health(conns, cluster, a) for a in masters))
+        health = await gather_all(*(check_health(conns, cluster, a) for a in masters))
         error = refusal(health)
         if error is not None:
             raise StepError("certs-renew", address, f"not started: {error.message}")

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sealer.aio import gather_all
 from sealer.connect import Connections, HostAccess
 from sealer.errors import ConnectError
 from sealer.facts.base import Fact, collect, collect_many
@@ -119,14 +120,9 @@ async def gather_cluster_facts(conns: Connections, master: HostAccess) -> Cluste
 
     The three reads run at once and every one is awaited before the first failure is raised
     (a read left running would outlive the run and fail unobserved)."""
-    results = await asyncio.gather(
+    nodes, members, identity = await gather_all(
         collect(conns, master, kube_nodes),
         collect(conns, master, etcd_members),
         collect(conns, master, cluster_identity_configmap),
-        return_exceptions=True,
     )
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    nodes, members, identity = results
-    return ClusterFacts(tuple(nodes), tuple(members), identity)  # type: ignore[arg-type]
+    return ClusterFacts(tuple(nodes), tuple(members), identity)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from sealer.aio import gather_all
 from sealer.connect import Connections, HostAccess
 from sealer.errors import CommandFailed, ConnectError, SealerError
 from sealer.facts.base import FactError, collect_many
@@ -121,7 +122,7 @@ async def _read_hosts(
         except ConnectError:
             return None
 
-    extras = await asyncio.gather(*(extra(a) for a in accesses))
+    extras = await gather_all(*(extra(a) for a in accesses))
     return {
         a.address: (_host_state(a.address, facts[a], x), x)
         for a, x in zip(accesses, extras, strict=True)
@@ -214,7 +215,7 @@ async def observe(
         access[address] = reach(address)
     extra_read = await _read_hosts(conns, [access[a] for a in gone], package_name) if gone else {}
     extra_hosts = {address: pair[0] for address, pair in extra_read.items()}
-    ips = await asyncio.gather(*(_resolve(a) for a in read))
+    ips = await gather_all(*(_resolve(a) for a in read))
     kube_facts = {
         a: _kube_facts(cluster, state, extra, ip)
         for (a, (state, extra)), ip in zip(read.items(), ips, strict=True)
