@@ -300,6 +300,14 @@ class NetLab:
 
         wait_for(lambda: f"rules == {want} (now {self.rules()})", check)
 
+    def wait_logged(self, text: str) -> str:
+        """Wait until a line of the daemon's log contains ``text``; that line."""
+
+        def check() -> str | None:
+            return next((line for line in self.log_lines() if text in line), None)
+
+        return wait_for(lambda: f"a log line with {text!r} (now {self.dump()})", check)
+
     def curl_vip(self, path: str = "/readyz", timeout: float = 3.0) -> tuple[int, str]:
         """One request through the VIP from inside the node: (HTTP status or 0, body)."""
         assert self.pki is not None
