@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sealer.lab.emulate import runtime
+from sealer.lab.emulate import runtime, sdstate, supervisor
 from tests.waiting import wait_for
 
 
@@ -158,3 +159,30 @@ def test_type_notify_without_ready_fails_at_the_start_timeout(
         assert _ctl(env, "is-active", "silent").stdout.strip() == "failed"
     finally:
         _ctl(env, "stop", "silent")
+
+
+def test_ready_before_the_supervisor_recorded_its_main_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quick Type=notify service may say READY=1 before its supervisor (not scheduled in
+    between) has recorded the main process as started: the unit still turns active, at the
+    first start and after a restart (when the READY=1 listener already runs)."""
+    monkeypatch.setenv("SEALER_SYSTEMD_RUN", str(tmp_path))
+    notify = supervisor._Notify("quick.service")
+    state = sdstate.State(unit="quick.service")
+    try:
+        sdstate.set_state(state, "activating", "start-pre")
+        notify.watch(state)
+        for pid in (4242, 4343):
+            notify.expect()  # the supervisor is about to start the main process
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+                sock.sendto(b"READY=1", str(notify.path))  # the service is ready already
+            wait_for("READY=1 received", lambda: notify._ready, timeout=30, interval=0.01)
+            assert state.active == "activating"  # not started yet: nothing to make active
+            state.main_pid = pid  # the supervisor records the main process only now
+            notify.started(state)
+            assert (state.active, state.sub) == ("active", "running")
+            state.main_pid = 0  # it dies; Restart=always
+            sdstate.set_state(state, "activating", "auto-restart")
+    finally:
+        notify.close()
