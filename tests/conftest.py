@@ -18,8 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from sealer import lab as sealer_lab
+
+# Property tests: no per-example deadline and no "too slow" health check. Both measure wall-clock
+# time, which on a loaded machine (CI, several suites at once) says nothing about the code.
+settings.register_profile("sealer", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("sealer")
 
 LAB_PROGRAMS = ("ip", "tc", "nft", "nsenter", "unshare", "setsid", "tini", "ssh-keygen", "openssl")
 SUDO_USER = "alice"

@@ -15,7 +15,6 @@ import ssl
 import subprocess
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from sealer import lab as sealer_lab
 from sealer.clusterfile import load as load_clusterfile
 from tests.conftest import SUDO_USER, kubernetes_lab
 from tests.sealer_cli import run_sealer as sealer
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -329,10 +329,13 @@ def test_renew_adds_a_san_one_master_at_a_time(cluster: Cluster) -> None:
         for p in ("ca.crt", "ca.key", "etcd/ca.crt", "front-proxy-ca.crt", "sa.key")
     }
     # the masters must be ready before: wait for the one test_renew_refuses... restarted
-    deadline = time.monotonic() + 120
     probe = ReadyzPoller(masters, ca_pem)
-    while not all(probe.ready(m) for m in masters) and time.monotonic() < deadline:
-        time.sleep(0.5)
+    wait_for(
+        lambda: f"every master's /readyz (down now: {[m for m in masters if not probe.ready(m)]})",
+        lambda: all(probe.ready(m) for m in masters),
+        timeout=120,
+        interval=0.5,
+    )
     with ReadyzPoller(masters, ca_pem) as poller:
         result = cluster.run("certs", "renew", "--yes", "--add-san", "renewed.example.com",
                              "--add-san", "192.0.2.77", "--output", "json")  # fmt: skip

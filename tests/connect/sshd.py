@@ -122,8 +122,9 @@ def running_sshd(authorized_keys: list[Path], extra_config: str = "") -> Iterato
                 process.wait()
 
 
-def _wait_listening(process: subprocess.Popen[bytes], log: Path) -> bool:
-    for _ in range(200):
+def _wait_listening(process: subprocess.Popen[bytes], log: Path, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
         if process.poll() is not None:
             return False
         if "Server listening" in log.read_text(errors="replace"):

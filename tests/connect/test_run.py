@@ -5,6 +5,7 @@ import dataclasses
 import json
 import os
 import shlex
+import time
 from pathlib import Path
 
 import pytest
@@ -189,8 +190,13 @@ async def test_commands_and_outputs_are_recorded_with_secrets_redacted(
     assert [r.kind for r in recorder.records].count("connect") == 1
 
 
+#: How long a remote process may take to start or to end after its signal (a loaded machine).
+PROCESS_TIMEOUT = 30.0
+
+
 async def _gone(pattern: str) -> bool:
-    for _ in range(100):
+    deadline = time.monotonic() + PROCESS_TIMEOUT
+    while time.monotonic() < deadline:
         proc = await asyncio.create_subprocess_exec(
             "pgrep", "-f", pattern, stdout=asyncio.subprocess.DEVNULL
         )
@@ -224,7 +230,10 @@ async def test_cancelled_command_is_terminated_on_the_host(
     recorder = MemoryRecorder()
     async with Connections(options, recorder=recorder) as conns:
         task = asyncio.create_task(conns.run(host, marker.split()))
+        deadline = time.monotonic() + PROCESS_TIMEOUT
         while not await _running(marker):
+            assert not task.done(), task
+            assert time.monotonic() < deadline, f"{marker} never started on the host"
             await asyncio.sleep(0.02)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from sealer import lab as sealer_lab
 from sealer.lab.kube_lab import up_kubernetes_lab
 from tests.conftest import kubernetes_lab
 from tests.sealer_cli import run_sealer as sealer
+from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -65,6 +66,25 @@ class Cluster:
         )["items"]
         return items
 
+    def registered_nodes(self, addresses: Iterable[str]) -> list[dict[str, Any]]:
+        """The Node objects, once every host of ``addresses`` has one. A worker's `kubeadm join`
+        returns when its kubelet has its certificate; the kubelet registers the Node just after
+        (as the real kubelet does), so right after apply the last Node may still be missing."""
+        want = set(addresses)
+
+        def check() -> list[dict[str, Any]] | None:
+            nodes = self.nodes()
+            return nodes if want <= {_internal_ip(n) for n in nodes} else None
+
+        return wait_for(
+            lambda: (
+                f"Node objects for {sorted(want)} (now {sorted(map(_internal_ip, self.nodes()))})"
+            ),
+            check,
+            timeout=120,
+            interval=0.5,
+        )
+
     def edit(self, **spec: Any) -> None:
         yaml = YAML()
         data = yaml.load(self.file.read_text())
@@ -74,8 +94,14 @@ class Cluster:
             yaml.dump(data, handle)
 
 
+def _internal_ip(node: dict[str, Any]) -> str:
+    return str(next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP"))
+
+
 def _log_records(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    """The run log's records; a last line still being written (no newline yet) is left out."""
+    complete = path.read_text().split("\n")[:-1]
+    return [json.loads(line) for line in complete if line.strip()]
 
 
 INSTALL_DIRS = (
@@ -100,12 +126,9 @@ def cluster(lab_session_id: str, tmp_path_factory: pytest.TempPathFactory) -> It
 def test_apply_creates_a_ha_cluster(cluster: Cluster) -> None:
     result = cluster.run("apply", "--yes", "--quiet")
     assert result.returncode == 0, result.stdout + result.stderr
-    nodes = cluster.nodes()
+    nodes = cluster.registered_nodes(h.address for h in cluster.lab.hosts)
     assert len(nodes) == 5
-    by_address = {
-        next(a["address"] for a in n["status"]["addresses"] if a["type"] == "InternalIP"): n
-        for n in nodes
-    }
+    by_address = {_internal_ip(n): n for n in nodes}
     for host in cluster.lab.hosts:
         node = by_address[host.address]
         ready = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
@@ -173,7 +196,7 @@ def test_adding_a_node_touches_only_that_node(cluster: Cluster) -> None:
         and r["argv"][1] != "version"
     ]  # fmt: skip
     assert creds == [["kubeadm", "token", "create"]]
-    assert len(cluster.nodes()) == 6
+    assert len(cluster.registered_nodes([new])) == 6
 
 
 def test_removing_a_node_drains_deletes_and_cleans_it(cluster: Cluster) -> None:
@@ -219,7 +242,7 @@ def test_a_host_lost_mid_apply_fails_its_branch_only_and_apply_converges(cluster
     sealer_lab.reboot(cluster.lab.name, back.name)  # sshd comes back
     result = cluster.run("apply", "--yes", "--quiet")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert back.address in json.dumps(cluster.nodes())
+    cluster.registered_nodes([back.address])  # before diff: without its Node, it plans a join
     assert cluster.run("diff").returncode == 0
 
 
@@ -268,5 +291,6 @@ def test_ctrl_c_stops_cleanly_and_the_next_apply_converges(cluster: Cluster) -> 
     assert "Traceback" not in err
     result = cluster.run("apply", "--yes", "--quiet")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(cluster.nodes()) == len(cluster.lab.hosts)
+    nodes = cluster.registered_nodes(h.address for h in cluster.lab.hosts)
+    assert len(nodes) == len(cluster.lab.hosts)
     assert cluster.run("diff").returncode == 0

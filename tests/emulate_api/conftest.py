@@ -23,9 +23,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from tests.waiting import wait_for
+
 KUBECTL = "/usr/bin/kubectl"
 ETCD = "/usr/bin/etcd"
 VERSION = "v1.29.3"
+#: How long etcd, the apiserver and its bootstrap objects may take to come up (a loaded machine).
+STARTUP_TIMEOUT = 60.0
 
 
 def free_port() -> int:
@@ -215,7 +219,8 @@ def _start_etcd(pki: Pki, base: Path) -> Etcd:
     )
     ctx = ssl.create_default_context(cafile=str(pki.etcd_ca.cert))
     ctx.load_cert_chain(str(pki.etcd_client.cert), str(pki.etcd_client.key))
-    for _ in range(100):
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{url}/health", context=ctx, timeout=2) as resp:
                 if json.loads(resp.read()).get("health") == "true":
@@ -295,7 +300,8 @@ def module_env(version: str = VERSION) -> dict[str, str]:
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes], ca: Path, log: Path) -> None:
     ctx = ssl.create_default_context(cafile=str(ca))
-    for _ in range(200):
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"apiserver exited: {log.read_text()}")
         try:
@@ -402,9 +408,10 @@ def admin(apiserver: ApiServer, pki: Pki, tmp_path: Path) -> Kubectl:
         tmp_path / "admin.conf", apiserver.url, pki.ca.cert, cert_user(pki.admin)
     )
     kube = Kubectl(config, tmp_path / "kcache")
-    for _ in range(100):
-        names = {n["metadata"]["name"] for n in kube.json("get", "namespaces")["items"]}
-        if {"default", "kube-system", "kube-public", "kube-node-lease"} <= names:
-            break
-        time.sleep(0.1)
+    wanted = {"default", "kube-system", "kube-public", "kube-node-lease"}
+    wait_for(
+        f"the namespaces {sorted(wanted)}",
+        lambda: wanted <= {n["metadata"]["name"] for n in kube.json("get", "namespaces")["items"]},
+        timeout=STARTUP_TIMEOUT,
+    )
     return kube

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,16 +18,12 @@ from cryptography.x509.oid import NameOID
 from tests.emulate_api.conftest import ApiServer, Kubectl, Pki, write_kubeconfig
 from tests.emulate_api.test_auth import call, cluster_info, token_secret
 from tests.emulate_api.test_kubectl import node, stamp
+from tests.waiting import wait_for
 
 
-def eventually(check: Callable[[], Any], what: str, attempts: int = 150) -> Any:
+def eventually(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
     """Poll until ``check`` returns something truthy (controllers run every 2 s)."""
-    for _ in range(attempts):
-        result = check()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"never happened: {what}")
+    return wait_for(what, lambda: check() or None, timeout=timeout, interval=0.2)
 
 
 def _b64url_decode(text: str) -> bytes:

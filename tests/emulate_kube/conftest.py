@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 
 from sealer import lab as sealer_lab
 from sealer.lab.package import build_package, install_sbin
+from tests import waiting
 
 VERSION = "v1.29.3"
 NEXT_VERSION = "v1.30.2"
@@ -112,13 +112,11 @@ def ready(node: dict[str, Any]) -> bool:
     return conds.get("Ready") == "True"
 
 
-def wait_for(predicate: Any, timeout: float = 120.0, interval: float = 1.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return bool(predicate())
+def wait_for(
+    predicate: Any, timeout: float = 120.0, interval: float = 1.0, what: str = "the condition"
+) -> bool:
+    """True once ``predicate()`` is true; an AssertionError naming ``what`` after ``timeout``."""
+    return waiting.wait_for(what, lambda: bool(predicate()) or None, timeout, interval)
 
 
 def kubeadm_config(address: str, version: str = VERSION) -> str:

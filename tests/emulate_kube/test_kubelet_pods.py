@@ -5,12 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sealer.lab.emulate import jws, podrun, runtime
 from sealer.lab.emulate.apiserver.controllers import detached_jws
-from sealer.lab.emulate.kubelet import FlagError, parse_flags
+from sealer.lab.emulate.kubeapi import ApiError
+from sealer.lab.emulate.kubelet import FlagError, Kubelet, parse_flags
 from sealer.lab.package import zipapp_bytes
 
 
@@ -105,3 +107,33 @@ def test_running_code_is_copied_out_of_the_package(tmp_path: Path) -> None:
     assert copy.parent == tmp_path / "cache" and copy.name.startswith("code-")
     assert copy.read_bytes() == app.read_bytes()
     assert runtime.stable_code_root(tmp_path / "unused") == runtime.code_root()
+
+
+def test_a_node_deleted_under_a_running_kubelet_stays_deleted() -> None:
+    """As the real kubelet: it registers its Node once per run (``kubectl delete node`` before
+    ``kubeadm reset`` does not see the Node come back); a restarted kubelet registers again."""
+
+    class NoNode:
+        server = "https://10.0.0.1:6443"
+
+        def __init__(self) -> None:
+            self.created: list[dict[str, Any]] = []
+
+        def get(self, path: str) -> dict[str, Any]:
+            raise ApiError(404, f'nodes "{path.rsplit("/", 1)[-1]}" not found')
+
+        def create(self, path: str, obj: dict[str, Any]) -> dict[str, Any]:
+            self.created.append(obj)
+            return obj
+
+    kubelet = Kubelet.__new__(Kubelet)  # no state directories: only the heartbeat is used
+    kubelet.flags = parse_flags(["--node-ip", "10.0.0.2"])
+    kubelet.node, kubelet.version = "n1", "v1.29.3"
+    kubelet.client = api = NoNode()  # type: ignore[assignment]
+    kubelet.registered = True
+    kubelet.heartbeat()
+    assert api.created == []
+    kubelet.registered = False  # a new kubelet process
+    kubelet.heartbeat()
+    assert [n["metadata"]["name"] for n in api.created] == ["n1"]
+    assert kubelet.registered

@@ -84,9 +84,13 @@ def test_three_ready_nodes_and_a_two_member_etcd(kube: Kube, cluster: dict[str, 
 
 
 def test_real_processes_ports_and_certificates(kube: Kube, cluster: dict[str, str]) -> None:
-    listening = kube.ssh(cluster["m2"], ["ss", "-ltnH"]).stdout
-    for port in (":6443 ", ":2379 ", ":2380 ", ":10250 ", ":10257 ", ":10259 "):
-        assert port in listening
+    # the join waits for etcd only: the other static pods listen when the kubelet got them up
+    ports = (":6443 ", ":2379 ", ":2380 ", ":10250 ", ":10257 ", ":10259 ")
+    wait_for(
+        lambda: all(p in kube.ssh(cluster["m2"], ["ss", "-ltnH"]).stdout for p in ports),
+        timeout=120,
+        what=f"ports {ports} listening on {cluster['m2']}",
+    )
     assert "/usr/bin/etcd" in kube.ssh(cluster["m2"], ["ps", "-eo", "args"]).stdout
     exp = kube.ssh(cluster["m1"], ["kubeadm", "certs", "check-expiration"]).stdout
     assert re.search(r"^apiserver\s+\w{3} \d\d, \d{4} \d\d:\d\d UTC\s+36[45]d\s+ca\s+no", exp, re.M)

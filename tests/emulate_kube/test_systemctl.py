@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from sealer.lab.emulate import runtime
+from sealer.lab.emulate import runtime, sdstate, supervisor
+from tests.waiting import wait_for
 
 
 @pytest.fixture
@@ -48,12 +49,22 @@ def _main_pid(env: dict[str, str]) -> int:
 
 
 def _wait_new_pid(env: dict[str, str], old: int) -> int:
-    for _ in range(200):
-        pid = _main_pid(env)
-        if pid and pid != old:
-            return pid
-        time.sleep(0.05)
-    return 0
+    return wait_for(
+        f"a main process other than {old}",
+        lambda: pid if (pid := _main_pid(env)) and pid != old else None,
+        timeout=30,
+        interval=0.05,
+    )
+
+
+def _journal(env: dict[str, str]) -> list[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sealer.lab.emulate.journalctl", "-u", "demo", "-n", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
 
 
 def test_start_restart_on_death_stop(sd: tuple[Path, dict[str, str]]) -> None:
@@ -63,27 +74,21 @@ def test_start_restart_on_death_stop(sd: tuple[Path, dict[str, str]]) -> None:
     pid = _main_pid(env)
     assert pid > 0 and runtime.pid_alive(pid)
     assert _ctl(env, "is-active", "demo").returncode == 0
+    # start returns once the process is forked: its `echo` comes when it comes
+    wait_for(lambda: f"the first 'hi' (journal: {_journal(env)})", lambda: _journal(env) == ["hi"])
     os.kill(pid, 9)
     new = _wait_new_pid(env, pid)
-    assert new and new != pid
+    assert new != pid
     assert _ctl(env, "show", "-p", "NRestarts", "--value", "demo").stdout.strip() == "1"
     status = _ctl(env, "status", "demo")
     assert "Active: active (running)" in status.stdout and "hi" in status.stdout
-    journal = subprocess.run(
-        [sys.executable, "-m", "sealer.lab.emulate.journalctl", "-u", "demo", "-n", "2"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
+    wait_for(
+        lambda: f"the restarted process's 'hi' (journal: {_journal(env)})",
+        lambda: _journal(env) == ["hi", "hi"],
     )
-    assert journal.stdout.splitlines() == ["hi", "hi"]
     assert _ctl(env, "stop", "demo").returncode == 0
     assert _ctl(env, "is-active", "demo").stdout.strip() == "inactive"
-    for _ in range(100):
-        if not runtime.pid_alive(new):
-            break
-        time.sleep(0.05)
-    assert not runtime.pid_alive(new)
+    wait_for(f"process {new} to end", lambda: not runtime.pid_alive(new), timeout=30)
 
 
 def test_enable_disable_and_unknown_units(sd: tuple[Path, dict[str, str]]) -> None:
@@ -154,3 +159,30 @@ def test_type_notify_without_ready_fails_at_the_start_timeout(
         assert _ctl(env, "is-active", "silent").stdout.strip() == "failed"
     finally:
         _ctl(env, "stop", "silent")
+
+
+def test_ready_before_the_supervisor_recorded_its_main_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quick Type=notify service may say READY=1 before its supervisor (not scheduled in
+    between) has recorded the main process as started: the unit still turns active, at the
+    first start and after a restart (when the READY=1 listener already runs)."""
+    monkeypatch.setenv("SEALER_SYSTEMD_RUN", str(tmp_path))
+    notify = supervisor._Notify("quick.service")
+    state = sdstate.State(unit="quick.service")
+    try:
+        sdstate.set_state(state, "activating", "start-pre")
+        notify.watch(state)
+        for pid in (4242, 4343):
+            notify.expect()  # the supervisor is about to start the main process
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+                sock.sendto(b"READY=1", str(notify.path))  # the service is ready already
+            wait_for("READY=1 received", lambda: notify._ready, timeout=30, interval=0.01)
+            assert state.active == "activating"  # not started yet: nothing to make active
+            state.main_pid = pid  # the supervisor records the main process only now
+            notify.started(state)
+            assert (state.active, state.sub) == ("active", "running")
+            state.main_pid = 0  # it dies; Restart=always
+            sdstate.set_state(state, "activating", "auto-restart")
+    finally:
+        notify.close()

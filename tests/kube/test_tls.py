@@ -52,6 +52,8 @@ class TlsServer:
         while not self.stop.is_set():
             try:
                 conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue  # nobody connected for a while (a slow client): keep serving
             except OSError:
                 return
             try:

@@ -10,6 +10,7 @@ import asyncssh
 import pytest
 
 from sealer.lab import Lab
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -138,11 +139,11 @@ def test_processes_are_invisible_across_hosts(lab: Lab) -> None:
     a, b = lab.hosts[0], lab.hosts[2]
     proc = subprocess.Popen(lab.exec_argv(a, ["sleep", "4242"]))
     try:
-        deadline = 50
-        while deadline and "4242" not in lab.run(a, ["ps", "-eo", "args"]).stdout:
-            deadline -= 1
-            subprocess.run(["sleep", "0.1"], check=True)
-        assert "sleep 4242" in lab.run(a, ["ps", "-eo", "args"]).stdout
+        wait_for(
+            f"sleep 4242 running on {a.name}",
+            lambda: "sleep 4242" in lab.run(a, ["ps", "-eo", "args"]).stdout,
+            timeout=30,
+        )
         assert "sleep 4242" not in lab.run(b, ["ps", "-eo", "args"]).stdout
         assert lab.run(b, ["pgrep", "-f", "sleep 4242"], check=False).returncode == 1
         pid_one = lab.run(b, ["ps", "-o", "comm=", "-p", "1"]).stdout.strip()

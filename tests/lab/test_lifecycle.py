@@ -17,6 +17,7 @@ from sealer import lab as sealer_lab
 from sealer.errors import LabError
 from sealer.lab import Lab, netns
 from tests.conftest import LabFactory
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.lab
 
@@ -62,6 +63,15 @@ def _footprint(lab: Lab) -> dict[str, object]:
 EMPTY = {"netns": [], "links": [], "processes": [], "dir": False, "nft": False}
 
 
+def _wait_booted(lab: Lab, host: str) -> None:
+    """The boot hook runs after sshd (which is what up and reboot wait for): wait for the
+    host's boot marker, written when the hook has finished."""
+    wait_for(
+        f"{host}: /run/lab-booted",
+        lambda: lab.run(host, ["test", "-e", "/run/lab-booted"], check=False).returncode == 0,
+    )
+
+
 def test_down_leaves_nothing_behind(lab_factory: LabFactory) -> None:
     lab = lab_factory("down", masters=2, nodes=1)
     inodes = [netns.netns_inode(h.netns) for h in lab.hosts]
@@ -70,10 +80,15 @@ def test_down_leaves_nothing_behind(lab_factory: LabFactory) -> None:
     before = _footprint(lab)
     assert len(before["netns"]) == 3 and len(before["links"]) == 4  # type: ignore[arg-type]
     # A stray process started in a host must go too.
-    subprocess.Popen(lab.exec_argv(lab.hosts[0], ["sleep", "600"]), start_new_session=True)
+    stray = subprocess.Popen(lab.exec_argv(lab.hosts[0], ["sleep", "600"]), start_new_session=True)
+    wait_for(
+        "the stray process running in the host",
+        lambda: "sleep 600" in lab.run(lab.hosts[0], ["ps", "-eo", "args"]).stdout,
+    )
     removed = sealer_lab.down(lab.name)
     assert f"bridge {lab.state.bridge}" in removed
     assert _footprint(lab) == EMPTY
+    stray.wait(timeout=30)  # ended with its host (nsenter returns when its child is gone)
     assert all(not _sshd_in(i) for i in inodes if i is not None)
     assert sealer_lab.down(lab.name) == []  # idempotent
 
@@ -114,8 +129,8 @@ def test_up_again_is_idempotent_and_adds_hosts(lab_factory: LabFactory, tmp_path
 def test_up_restarts_a_host_whose_sshd_died(lab_factory: LabFactory) -> None:
     lab = lab_factory("heal")
     host = lab.hosts[0]
-    lab.run(host, ["pkill", "-x", "sshd"])
-    assert not sealer_lab.status(lab.name)[0].sshd
+    lab.run(host, ["pkill", "-x", "sshd"])  # returns once signalled, not once sshd is gone
+    wait_for("sshd to stop answering", lambda: not sealer_lab.status(lab.name)[0].sshd)
     sealer_lab.up(lab.name, 1, 0)
     assert sealer_lab.status(lab.name)[0].sshd
 
@@ -142,11 +157,13 @@ def test_reboot_ends_processes_clears_run_and_runs_the_boot_hook(
     assert "sleep 900" not in ps
     assert lab.run(host, ["test", "-e", "/run/volatile"], check=False).returncode == 1
     assert lab.run(host, ["cat", "/etc/kept"]).stdout == "y\n"
-    # The hook runs after sshd; wait for the host's boot marker.
-    wait = "for i in $(seq 100); do [ -e /run/lab-booted ] && exit 0; sleep 0.1; done; exit 1"
-    lab.run(host, ["sh", "-c", wait])
+    _wait_booted(lab, host.name)
     assert lab.run(host, ["cat", "/run/hook-ran"]).stdout == "booted-by-hook\n"
-    assert "sleep 1000" in lab.run(host, ["ps", "-eo", "args"]).stdout
+    # the hook forked `sleep 1000 &` and exited: that child execs on its own time
+    wait_for(
+        "the hook's background sleep 1000",
+        lambda: "sleep 1000" in lab.run(host, ["ps", "-eo", "args"]).stdout,
+    )
     # The hook directory is read-only inside the host.
     denied = lab.run(host, ["touch", "/usr/local/sbin/x"], check=False)
     assert denied.returncode != 0
@@ -270,9 +287,8 @@ def test_boot_hook_placed_before_up_runs_at_first_boot_after_sshd(
     hook.write_text("#!/bin/sh\n[ -s /run/sshd.pid ] && echo sshd-was-up > /run/hook-saw\n")
     hook.chmod(0o755)
     lab = lab_factory("first", masters=1, nodes=1)
-    wait = "for i in $(seq 100); do [ -e /run/lab-booted ] && exit 0; sleep 0.1; done; exit 1"
     for host in lab.hosts:
-        lab.run(host, ["sh", "-c", wait])
+        _wait_booted(lab, host.name)
         assert lab.run(host, ["cat", "/run/hook-saw"]).stdout == "sshd-was-up\n"
         assert lab.run(host, ["cat", "/run/lab-boot.status"]).stdout == "0\n"
 

@@ -16,12 +16,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -29,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from sealer.lb import care_script_source, parse_nft_ruleset, render_config
+from tests.waiting import wait_for
 
 HERE = Path(__file__).resolve().parent
 SERVER_SCRIPT = HERE / "readyz_server.py"
@@ -37,8 +36,6 @@ PORT = 6443
 MASTERS = ("10.200.97.11", "10.200.97.12", "10.200.97.13")
 LINK = "slb0"
 PY38 = Path("/root/.pyenv/versions/3.8.18/bin/python3.8")
-
-T = TypeVar("T")
 
 
 def daemon_python() -> str:
@@ -54,18 +51,6 @@ def lab_available() -> str | None:
         if shutil.which(tool) is None:
             return f"needs {tool}"
     return None
-
-
-def wait_for(what: str, check: Callable[[], T | None], timeout: float = 40.0) -> T:
-    """Poll ``check`` until it returns something not None; fail naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value is not None:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for: {what}")
-        time.sleep(0.1)
 
 
 @dataclass(frozen=True)
@@ -313,7 +298,15 @@ class NetLab:
             now = self.rules()
             return True if (None if now is None else sorted(now)) == want else None
 
-        wait_for(f"rules == {want} (now {self.rules()})", check)
+        wait_for(lambda: f"rules == {want} (now {self.rules()})", check)
+
+    def wait_logged(self, text: str) -> str:
+        """Wait until a line of the daemon's log contains ``text``; that line."""
+
+        def check() -> str | None:
+            return next((line for line in self.log_lines() if text in line), None)
+
+        return wait_for(lambda: f"a log line with {text!r} (now {self.dump()})", check)
 
     def curl_vip(self, path: str = "/readyz", timeout: float = 3.0) -> tuple[int, str]:
         """One request through the VIP from inside the node: (HTTP status or 0, body)."""

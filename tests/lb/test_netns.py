@@ -75,12 +75,7 @@ def test_failover_recovery_and_restart(lab: NetLab) -> None:
 
     # a restarted daemon keeps the rules it finds, then probes
     lab.start_daemon()
-    wait_for(
-        "restart keeps rules",
-        lambda: (
-            True if any("keeping existing nftables rules" in x for x in lab.log_lines()) else None
-        ),
-    )
+    lab.wait_logged("keeping existing nftables rules")
     lab.set_status(M2, 200)
     lab.wait_rules(MASTERS)
     assert lab.stop_daemon() == 0
@@ -107,10 +102,7 @@ def test_fail_open_reload_and_drift(lab: NetLab) -> None:
     lab.write_config()
     lab.start_daemon()
     lab.wait_rules(MASTERS)
-    wait_for(
-        "fail open logged",
-        lambda: True if any("fail open" in x for x in lab.log_lines()) else None,
-    )
+    lab.wait_logged("fail open")
     # nothing answers: every configured master stays in the rules
     assert sorted(lab.rules() or []) == sorted(MASTERS)
 
@@ -136,21 +128,15 @@ def test_fail_open_reload_and_drift(lab: NetLab) -> None:
     lab.wait_rules([M2])
     assert requests_through_vip(lab, 3) == {M2}
 
-    # somebody flushes the ruleset (a firewall reload): restored within an interval
+    # somebody flushes the ruleset (a firewall reload): restored within an interval. The daemon
+    # writes the rules first and logs after: wait for the line, not only for the rules.
     lab.run("nft", "flush", "ruleset")
     lab.wait_rules([M2])
-    assert any("rules were changed from outside; restored" in x for x in lab.log_lines())
+    lab.wait_logged("rules were changed from outside; restored")
 
     # an invalid config is refused once and the previous one is kept
     lab.config_path.write_text("{not json")
-    wait_for(
-        "bad config logged",
-        lambda: (
-            True
-            if any("keeping the previous configuration" in x for x in lab.log_lines())
-            else None
-        ),
-    )
+    lab.wait_logged("keeping the previous configuration")
     assert requests_through_vip(lab, 2) == {M2}
     assert lab.stop_daemon() == 0
     assert sum("keeping the previous configuration" in x for x in lab.log_lines()) == 1
@@ -195,14 +181,7 @@ def test_established_connections_to_a_failed_master_are_cut(lab: NetLab) -> None
         lab.set_status(M1, 500)
         lab.wait_rules([M2, M3])
         if shutil.which("conntrack") is None:
-            wait_for(
-                "note about conntrack",
-                lambda: (
-                    True
-                    if any("the conntrack program is not installed" in x for x in lab.log_lines())
-                    else None
-                ),
-            )
+            lab.wait_logged("the conntrack program is not installed")
             return
         wait_for(
             "flows to M1 dropped",

@@ -21,6 +21,7 @@ from ruamel.yaml import YAML
 from sealer import lab as sealer_lab
 from sealer.lb.facts import NFT_LIST_ARGV, parse_nft_ruleset
 from sealer.lb.paths import CONFIG_PATH
+from tests import waiting
 from tests.sealer_cli import run_sealer
 
 VERSION = "v1.29.3"
@@ -42,13 +43,8 @@ def figure(name: str, value: object) -> None:
 def wait_for(what: str, probe: Callable[[], T | None], deadline: float = 90) -> tuple[T, float]:
     """Poll ``probe`` until it returns something other than None/False; (value, seconds)."""
     start = time.monotonic()
-    while True:
-        value = probe()
-        if value is not None and value is not False:
-            return value, time.monotonic() - start
-        if time.monotonic() - start > deadline:
-            raise AssertionError(f"gave up after {deadline} s waiting for {what}")
-        time.sleep(0.2)
+    value = waiting.wait_for(what, probe, timeout=deadline, interval=0.2)
+    return value, time.monotonic() - start
 
 
 class Cluster:

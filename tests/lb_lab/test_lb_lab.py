@@ -197,7 +197,12 @@ def test_after_a_reboot_the_rules_are_back_before_kubelet(cluster: Cluster) -> N
             return None if pid == "0" else pid
 
         kubelet_pid, _ = wait_for("kubelet to run after the reboot", kubelet_main)
-        assert cluster.on(node, ["cat", "/run/lab-boot.status"]).strip() == "0"
+        # lab-boot goes on after starting kubelet; its status is written when it has finished
+        boot_status, _ = wait_for(
+            "the node's lab-boot to finish (/run/lab-boot.status)",
+            lambda: cluster.on(node, ["cat", "/run/lab-boot.status"], check=False).strip() or None,
+        )
+        assert boot_status == "0"
         care_pid = cluster.unit(node, UNIT_NAME, "MainPID")
         assert care_pid != "0"
         care_start = cluster.start_ticks(node, care_pid)

@@ -423,6 +423,15 @@ class Kubelet:
             except ApiError as exc:
                 if exc.status != 404:
                     raise
+                if self.registered:
+                    # The real kubelet registers once per run: a Node deleted under a running
+                    # kubelet stays deleted until the kubelet restarts.
+                    log(
+                        "E",
+                        '"Error updating node status, will retry" err="error getting node '
+                        f'\\"{self.node}\\": nodes \\"{self.node}\\" not found"',
+                    )
+                    return
                 c.create("/api/v1/nodes", self._node_object(ip))
                 log("I", f'"Successfully registered node" node="{self.node}"')
                 self.registered = True

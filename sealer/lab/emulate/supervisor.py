@@ -69,6 +69,24 @@ class _Notify:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(str(self.path))
         self._thread: threading.Thread | None = None
+        # READY=1 may come before the supervisor has recorded the main process as started
+        # (the service is quick, the supervisor was not scheduled): it is kept until then.
+        self._lock = threading.Lock()
+        self._ready = False
+
+    def expect(self) -> None:
+        """A new main process is about to be started: a READY=1 from now on is its own."""
+        with self._lock:
+            self._ready = False
+
+    def started(self, state: sdstate.State) -> None:
+        """The main process runs (``state.main_pid`` is set): active if it said READY=1
+        already, activating until it does otherwise."""
+        with self._lock:
+            if self._ready:
+                sdstate.set_state(state, "active", "running")
+            else:
+                sdstate.set_state(state, "activating", "start")
 
     def watch(self, state: sdstate.State) -> None:
         """Listen (once per supervisor, across restarts) for READY=1 from the main process."""
@@ -81,9 +99,13 @@ class _Notify:
                     data = self.sock.recv(4096)
                 except OSError:
                     return
-                ready = b"READY=1" in data.split(b"\n")
-                if ready and state.main_pid and state.active == "activating":
-                    sdstate.set_state(state, "active", "running")
+                if b"READY=1" not in data.split(b"\n"):
+                    continue
+                with self._lock:
+                    self._ready = True
+                    started = state.active == "activating" and state.sub == "start"
+                    if started and state.main_pid:
+                        sdstate.set_state(state, "active", "running")
 
         self._thread = threading.Thread(target=wait_ready, daemon=True)
         self._thread.start()
@@ -146,6 +168,8 @@ def main(argv: list[str]) -> int:
                 return 1
             env.update(units.environment(unit))
             argv_main, _ = units.expand_exec(unit.exec_start[-1], env)
+            if notify is not None:
+                notify.expect()
             try:
                 proc = subprocess.Popen(
                     argv_main,
@@ -164,7 +188,7 @@ def main(argv: list[str]) -> int:
                 if notify is None:
                     sdstate.set_state(state, "active", "running")
                 else:  # Type=notify: active only once the service says READY=1
-                    sdstate.set_state(state, "activating", "start")
+                    notify.started(state)
                     notify.watch(state)
                 code = proc.wait()
                 _reap_group(proc.pid)
