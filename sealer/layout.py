@@ -10,15 +10,22 @@ __all__ = [
     "KUBELET_UNIT",
     "KUBE_BINARIES",
     "PACKAGE_DIR",
+    "RUN_LOCK",
+    "STATE_DIR",
     "UNPACKED_DIR",
     "USER_KUBECONFIG",
     "WRITTEN_DIRS",
 ]
 
+#: sealer's own directory on a host.
+STATE_DIR: Final = "/var/lib/sealer"
 #: The offline package and its unpacked tree live here (not in /root, which a sudo user may
 #: not own and which users clean by hand).
-PACKAGE_DIR: Final = "/var/lib/sealer/package"
-UNPACKED_DIR: Final = "/var/lib/sealer/package/kube"
+PACKAGE_DIR: Final = f"{STATE_DIR}/package"
+UNPACKED_DIR: Final = f"{PACKAGE_DIR}/kube"
+#: The run lock (sealer/lock/): on every master, held while apply, clean or certs renew run.
+#: `clean` leaves it to the run that holds it, which removes it (and STATE_DIR when empty).
+RUN_LOCK: Final = f"{STATE_DIR}/run.lock"
 ADMIN_CONF: Final = "/etc/kubernetes/admin.conf"
 USER_KUBECONFIG: Final = "/root/.kube/config"
 #: Installed by the package's init.sh; /usr/bin on a real host, /usr/local/bin in the lab.
@@ -46,5 +53,5 @@ CLEAN_PATHS: Final = (
     "/root/.kube",
     KUBELET_UNIT,
     "/etc/systemd/system/kubelet.service.d",
-    "/var/lib/sealer",
+    PACKAGE_DIR,  # not all of STATE_DIR: the run lock of the clean itself lives there
 )

@@ -10,12 +10,14 @@ from sealer.cli.options import add_clusterfile
 from sealer.cli.render import Ui
 from sealer.cli.session import (
     Progress,
+    add_break_lock,
     add_connection_options,
     confirm,
     open_run_log,
     pool_options,
     print_summary,
     run_async,
+    run_lock,
     run_log_path,
 )
 from sealer.clusterfile import load as load_clusterfile
@@ -37,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress, only the summary")
     parser.add_argument("--log", metavar="FILE", help="the run log (JSON lines)")
+    add_break_lock(parser)
     add_connection_options(parser)
     parser.set_defaults(handler=run)
 
@@ -57,7 +60,12 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     log = open_run_log(log_path)
 
     async def main() -> RunSummary:
-        async with Connections(options, recorder=log) as conns:
+        async with (
+            Connections(options, recorder=log) as conns,
+            # clean must work on half-broken machines: a master it cannot reach is not locked
+            # (the clean step of that host then fails and says so)
+            run_lock(ui, conns, loaded.cluster, args, "clean", skip_unreachable=True),
+        ):
             with Progress(ui, quiet=args.quiet) as progress:
                 ctx = RunContext(concurrency=args.concurrency, events=progress, connections=conns)
                 return await clean(conns, loaded.cluster, ctx, connect_timeout=args.connect_timeout)
