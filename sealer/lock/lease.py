@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import posixpath
 import secrets
 from collections.abc import Callable, Sequence
 from types import TracebackType
@@ -21,7 +22,7 @@ from types import TracebackType
 from sealer.connect import Connections, HostAccess, Result
 from sealer.connect.command import batch_argv, split_batch
 from sealer.errors import CommandFailed, ConnectError, LockHeld, LockLost, SealerError
-from sealer.layout import RUN_LOCK, STATE_DIR
+from sealer.layout import RUN_LOCK
 from sealer.lock.record import (
     EXPIRY_SECONDS,
     HEARTBEAT_SECONDS,
@@ -69,13 +70,13 @@ async def _batch(
     return [Result(status, out, err) for status, out, err in frames]
 
 
-async def probe(conns: Connections, host: HostAccess) -> LockState | None:
+async def probe(conns: Connections, host: HostAccess, path: str = RUN_LOCK) -> LockState | None:
     """The lock file of ``host`` (its record and the seconds since its last heartbeat, by the
     host's clock), or None when there is none."""
     now, mtime, text = await _batch(
         conns,
         host,
-        [["date", "+%s"], ["stat", "-c", "%Y", "--", RUN_LOCK], ["cat", "--", RUN_LOCK]],
+        [["date", "+%s"], ["stat", "-c", "%Y", "--", path], ["cat", "--", path]],
     )
     if not mtime.ok or not text.ok:
         return None
@@ -83,14 +84,18 @@ async def probe(conns: Connections, host: HostAccess) -> LockState | None:
 
 
 async def seen_locks(
-    conns: Connections, hosts: Sequence[HostAccess], *, expiry: float = EXPIRY_SECONDS
+    conns: Connections,
+    hosts: Sequence[HostAccess],
+    *,
+    expiry: float = EXPIRY_SECONDS,
+    path: str = RUN_LOCK,
 ) -> list[str]:
     """Warnings about locks held on ``hosts`` (for diff and apply --dry-run, which do not take
     the lock). A host that cannot be read is left to the caller's own reading to report."""
 
     async def one(host: HostAccess) -> LockState | None:
         try:
-            return await probe(conns, host)
+            return await probe(conns, host, path)
         except SealerError:
             return None
 
@@ -118,8 +123,11 @@ class RunLock:
         skip_unreachable: bool = False,
         expiry: float = EXPIRY_SECONDS,
         heartbeat: float = HEARTBEAT_SECONDS,
+        path: str = RUN_LOCK,
     ) -> None:
         self.conns = conns
+        self.path = path
+        self.directory = posixpath.dirname(path)
         self.hosts = sorted(hosts, key=lambda h: (h.address, h.port))
         self.holder = holder
         self.record = holder.to_bytes()
@@ -133,6 +141,7 @@ class RunLock:
         self._beat: asyncio.Task[None] | None = None
         self._body: asyncio.Task[object] | None = None
         self._lost: str | None = None
+        self._unrenewed: set[HostAccess] = set()
 
     # -- taking ---------------------------------------------------------------------------
 
@@ -153,12 +162,12 @@ class RunLock:
         return self
 
     async def _take(self, host: HostAccess) -> None:
-        tmp = f"{STATE_DIR}/.run.lock.{self.holder.run_id}"
+        tmp = self._name(self.holder.run_id)
         await self.conns.put(host, self.record, tmp, mode=0o644, parents=True)
         self.taken.append(host)  # before `ln`: an interrupted run still checks and releases
         try:
             for _attempt in range(_ATTEMPTS):
-                argv = ["ln", "--", tmp, RUN_LOCK]
+                argv = ["ln", "--", tmp, self.path]
                 linked = await self.conns.run(host, argv, check=False, timeout=_COMMAND_TIMEOUT)
                 if linked.ok:
                     return
@@ -166,7 +175,7 @@ class RunLock:
                     raise CommandFailed(
                         host.label, argv, linked.exit_status, linked.stdout, linked.stderr
                     )
-                state = await probe(self.conns, host)
+                state = await probe(self.conns, host, self.path)
                 if state is None:
                     continue  # given back meanwhile: try again
                 found = verdict(
@@ -179,7 +188,7 @@ class RunLock:
                     raise held_error(state, self.holder.cluster, expiry=self.expiry)
                 self.warn(takeover_warning(state, found, expiry=self.expiry))
                 await self._remove_if(host, state.text, "stale")
-            state = await probe(self.conns, host)
+            state = await probe(self.conns, host, self.path)
             self.taken.remove(host)
             if state is not None:
                 raise held_error(state, self.holder.cluster, expiry=self.expiry)
@@ -189,14 +198,19 @@ class RunLock:
                 "runs are taking it at the same time",
             )
         finally:
-            await self.conns.run(host, ["rm", "-f", "--", tmp], check=False)
+            with contextlib.suppress(SealerError):  # never hide why taking the lock failed
+                await self.conns.run(host, ["rm", "-f", "--", tmp], check=False)
+
+    def _name(self, suffix: str) -> str:
+        """A file of this run next to the lock (hidden, named after the lock)."""
+        return posixpath.join(self.directory, f".{posixpath.basename(self.path)}.{suffix}")
 
     async def _remove_if(self, host: HostAccess, text: str, why: str) -> bool:
         """Remove the lock of ``host`` if it still says ``text``; put it back otherwise.
         True when removed."""
-        grave = f"{STATE_DIR}/.run.lock.{why}-{self.holder.run_id}"
+        grave = self._name(f"{why}-{self.holder.run_id}")
         moved, content = await _batch(
-            self.conns, host, [["mv", "-T", "--", RUN_LOCK, grave], ["cat", "--", grave]]
+            self.conns, host, [["mv", "-T", "--", self.path, grave], ["cat", "--", grave]]
         )
         if not moved.ok:
             return False  # no lock any more
@@ -204,7 +218,7 @@ class RunLock:
             await self.conns.run(host, ["rm", "-f", "--", grave], timeout=_COMMAND_TIMEOUT)
             return True
         # Another run's lock, taken after we looked: put it back (ln keeps its heartbeat).
-        await _batch(self.conns, host, [["ln", "--", grave, RUN_LOCK], ["rm", "-f", "--", grave]])
+        await _batch(self.conns, host, [["ln", "--", grave, self.path], ["rm", "-f", "--", grave]])
         return False
 
     # -- keeping --------------------------------------------------------------------------
@@ -224,10 +238,12 @@ class RunLock:
                 touched, text = await _batch(
                     self.conns,
                     host,
-                    [["touch", "-c", "--", RUN_LOCK], ["cat", "--", RUN_LOCK]],
+                    [["touch", "-c", "--", self.path], ["cat", "--", self.path]],
                 )
             except SealerError as exc:
-                self.warn(f"could not renew the run lock on {host.label}: {exc.message}")
+                if host not in self._unrenewed:  # once, not every heartbeat
+                    self._unrenewed.add(host)
+                    self.warn(f"could not renew the run lock on {host.label}: {exc.message}")
                 return
             if not touched.ok or not text.ok:
                 self._lost = f"the run lock on {host.label} was removed"
@@ -264,10 +280,10 @@ class RunLock:
             with contextlib.suppress(asyncio.CancelledError, SealerError):
                 await self._beat
         await self._release_all()
-        if self._lost is not None and exc_type is asyncio.CancelledError:
+        if self._lost is not None:
             body = asyncio.current_task()
-            if body is not None:
-                body.uncancel()
+            if body is not None and body.cancelling():
+                body.uncancel()  # the heartbeat's cancellation, not the user's
             raise self._lost_error() from None
 
     async def _release_all(self) -> None:
@@ -282,7 +298,7 @@ class RunLock:
                     # leave no empty state directory behind (after clean, say)
                     await self.conns.run(
                         host,
-                        ["rmdir", "--ignore-fail-on-non-empty", "--", STATE_DIR],
+                        ["rmdir", "--ignore-fail-on-non-empty", "--", self.directory],
                         check=False,
                         timeout=_COMMAND_TIMEOUT,
                     )
