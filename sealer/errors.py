@@ -15,6 +15,8 @@ __all__ = [
     "ConnectError",
     "KubeError",
     "LabError",
+    "LockHeld",
+    "LockLost",
     "PlanError",
     "Problem",
     "SealerError",
@@ -115,3 +117,15 @@ class KubeError(SealerError):
 
 class LabError(SealerError):
     """The lab (network-namespace hosts on this machine) could not be built or torn down."""
+
+
+class LockHeld(SealerError):
+    """Another sealer run holds the run lock of the cluster (see sealer/lock/)."""
+
+    def __init__(self, host: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.host = host
+
+
+class LockLost(SealerError):
+    """This run's lock was taken over by another run while it ran; it stopped."""

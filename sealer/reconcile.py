@@ -53,9 +53,14 @@ async def plan(
     cache_dir: Path | None = None,
     *,
     connect_timeout: float = 10.0,
+    package: LocalPackage | None = None,
 ) -> Planned:
-    """Read every host and the cluster, and decide what apply would do (changes nothing)."""
-    package = prepare_package(cluster.spec.package, cluster.spec.version, cache_dir)
+    """Read every host and the cluster, and decide what apply would do (changes nothing).
+
+    ``package``: the package already prepared (apply prepares it before taking the run lock,
+    as a download would block the lock's heartbeat)."""
+    if package is None:
+        package = prepare_package(cluster.spec.package, cluster.spec.version, cache_dir)
     observation = await observe(conns, cluster, package.name, connect_timeout=connect_timeout)
     fresh = ClusterIdentity.new(cluster.metadata.name)
     decided = make_plan(cluster, observation.state, package, fresh)

@@ -10,6 +10,7 @@ from sealer.cli.options import add_clusterfile, add_output
 from sealer.cli.render import Ui
 from sealer.cli.session import (
     Progress,
+    add_break_lock,
     add_connection_options,
     confirm,
     open_run_log,
@@ -17,11 +18,15 @@ from sealer.cli.session import (
     print_plan,
     print_summary,
     run_async,
+    run_lock,
     run_log_path,
+    warn_if_locked,
 )
 from sealer.clusterfile import load as load_clusterfile
 from sealer.connect import Connections
 from sealer.engine import Executor, RunContext, RunSummary
+from sealer.lock import RunLock
+from sealer.offline_package import prepare_package
 from sealer.reconcile import graph_for, plan, target_for
 from sealer.steps.graph import apply_graph
 
@@ -40,6 +45,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--dry-run", action="store_true", help="print the steps in order and stop")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress, only the summary")
     parser.add_argument("--log", metavar="FILE", help="the run log (JSON lines)")
+    add_break_lock(parser)
     add_output(parser)
     add_connection_options(parser)
     parser.set_defaults(handler=run)
@@ -53,33 +59,44 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     log_path = run_log_path(args, loaded.cluster.metadata.name, "apply")
     log = open_run_log(log_path)
 
+    cluster = loaded.cluster
+    # Before the run lock: a download blocks the event loop, and so the lock's heartbeat.
+    package = prepare_package(cluster.spec.package, cluster.spec.version)
+
+    async def carry_out(conns: Connections, lock: RunLock | None) -> RunSummary | None:
+        planned = await plan(conns, cluster, connect_timeout=args.connect_timeout, package=package)
+        if ui.output != "json":
+            print_plan(ui, planned.plan, title=f"sealer apply: {cluster.metadata.name}")
+        if planned.plan.empty:
+            return None
+        if args.dry_run:
+            graph = apply_graph(planned.plan, target_for(conns, planned, None))
+            ui.out.print("dry run: the step graph, in the order it would run; nothing was changed")
+            ui.out.print("\n".join(graph.plan_lines()))
+            return None
+        if not confirm(ui, f"Carry out these {len(planned.plan.steps)} steps?", yes=args.yes):
+            ui.err.print("nothing done")
+            return None
+        if lock is not None and not args.yes:
+            await lock.check()  # the prompt held up the heartbeat: is the lock still ours?
+        graph = await graph_for(conns, planned)
+        with Progress(ui, quiet=args.quiet or ui.output == "json") as progress:
+            ctx = RunContext(concurrency=args.concurrency, events=progress, connections=conns)
+            executor = Executor(graph, ctx)
+            try:
+                return await executor.run()
+            except asyncio.CancelledError:
+                if executor.summary is not None:
+                    print_summary(ui, executor.summary, log_path)
+                raise
+
     async def main() -> RunSummary | None:
         async with Connections(options, recorder=log) as conns:
-            planned = await plan(conns, loaded.cluster, connect_timeout=args.connect_timeout)
-            if ui.output != "json":
-                print_plan(ui, planned.plan, title=f"sealer apply: {loaded.cluster.metadata.name}")
-            if planned.plan.empty:
-                return None
-            if args.dry_run:
-                graph = apply_graph(planned.plan, target_for(conns, planned, None))
-                ui.out.print(
-                    "dry run: the step graph, in the order it would run; nothing was changed"
-                )
-                ui.out.print("\n".join(graph.plan_lines()))
-                return None
-            if not confirm(ui, f"Carry out these {len(planned.plan.steps)} steps?", yes=args.yes):
-                ui.err.print("nothing done")
-                return None
-            graph = await graph_for(conns, planned)
-            with Progress(ui, quiet=args.quiet or ui.output == "json") as progress:
-                ctx = RunContext(concurrency=args.concurrency, events=progress, connections=conns)
-                executor = Executor(graph, ctx)
-                try:
-                    return await executor.run()
-                except asyncio.CancelledError:
-                    if executor.summary is not None:
-                        print_summary(ui, executor.summary, log_path)
-                    raise
+            if args.dry_run:  # changes nothing: only says when another run holds the lock
+                await warn_if_locked(ui, conns, cluster, args)
+                return await carry_out(conns, None)
+            async with run_lock(ui, conns, cluster, args, "apply") as lock:
+                return await carry_out(conns, lock)
 
     summary = run_async(main)
     if summary is None:

@@ -26,11 +26,13 @@ from sealer.certops import (
 from sealer.cli.options import add_clusterfile, add_output
 from sealer.cli.render import Ui
 from sealer.cli.session import (
+    add_break_lock,
     add_connection_options,
     confirm,
     open_run_log,
     pool_options,
     run_async,
+    run_lock,
     run_log_path,
 )
 from sealer.clusterfile import load as load_clusterfile
@@ -98,6 +100,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="how long one master may take to be healthy again "
         f"(default {RenewOptions.ready_timeout:.0f})",
     )
+    add_break_lock(renew)
     add_output(renew)
     add_connection_options(renew)
     renew.set_defaults(handler=run_renew)
@@ -224,7 +227,10 @@ def run_renew(args: argparse.Namespace, ui: Ui) -> int:
     quiet = ui.output == "json"
 
     async def main() -> list[MasterRenewal] | None:
-        async with Connections(options, recorder=open_run_log(log_path)) as conns:
+        async with (
+            Connections(options, recorder=open_run_log(log_path)) as conns,
+            run_lock(ui, conns, cluster, args, "certs renew") as lock,
+        ):
             masters = cluster.spec.master_addresses
             health = [await check_health(conns, cluster, address) for address in masters]
             error = refusal(health)
@@ -238,6 +244,8 @@ def run_renew(args: argparse.Namespace, ui: Ui) -> int:
             ):
                 ui.err.print("nothing done")
                 return None
+            if not args.yes:
+                await lock.check()  # the prompt held up the heartbeat: is the lock still ours?
             return await renew_masters(
                 conns,
                 cluster,

@@ -10,12 +10,14 @@ from sealer.cli.options import add_clusterfile
 from sealer.cli.render import Ui
 from sealer.cli.session import (
     Progress,
+    add_break_lock,
     add_connection_options,
     confirm,
     open_run_log,
     pool_options,
     print_summary,
     run_async,
+    run_lock,
     run_log_path,
 )
 from sealer.clusterfile import load as load_clusterfile
@@ -43,6 +45,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="also clean hosts that record another cluster's identity (another name or uid)",
     )
+    add_break_lock(parser)
     add_connection_options(parser)
     parser.set_defaults(handler=run)
 
@@ -64,6 +67,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
 
     async def main() -> RunSummary:
         async with Connections(options, recorder=log) as conns:
+            # read-only, before the lock: hosts of another cluster are not even locked
             name = loaded.cluster.metadata.name
             foreign = await foreign_hosts(
                 conns, loaded.cluster, connect_timeout=args.connect_timeout
@@ -76,9 +80,17 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
                 )
             for line in foreign:
                 ui.err.print(f"[yellow]warning[/yellow]: --force: cleaning {escape(line)}")
-            with Progress(ui, quiet=args.quiet) as progress:
-                ctx = RunContext(concurrency=args.concurrency, events=progress, connections=conns)
-                return await clean(conns, loaded.cluster, ctx, connect_timeout=args.connect_timeout)
+            # clean must work on half-broken machines: a master it cannot reach is not locked
+            # (the clean step of that host then fails and says so)
+            lock = run_lock(ui, conns, loaded.cluster, args, "clean", skip_unreachable=True)
+            async with lock:
+                with Progress(ui, quiet=args.quiet) as progress:
+                    ctx = RunContext(
+                        concurrency=args.concurrency, events=progress, connections=conns
+                    )
+                    return await clean(
+                        conns, loaded.cluster, ctx, connect_timeout=args.connect_timeout
+                    )
 
     summary = run_async(main)
     print_summary(ui, summary, log_path)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from dataclasses import asdict
 
 from sealer.cli.options import add_clusterfile, add_output
 from sealer.cli.render import Ui
-from sealer.cli.session import add_connection_options, pool_options, print_plan, run_async
+from sealer.cli.session import (
+    add_connection_options,
+    pool_options,
+    print_plan,
+    run_async,
+    warn_if_locked,
+)
 from sealer.clusterfile import load as load_clusterfile
 from sealer.connect import Connections
 from sealer.reconcile import Planned, plan
@@ -33,11 +40,16 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     loaded = load_clusterfile(args.file)
     options = pool_options(args, loaded)
 
-    async def main() -> Planned:
+    async def main() -> tuple[Planned, list[str]]:
         async with Connections(options) as conns:
-            return await plan(conns, loaded.cluster, connect_timeout=args.connect_timeout)
+            # Another run holding the run lock is worth a warning, not a failure.
+            locked, planned = await asyncio.gather(
+                warn_if_locked(ui, conns, loaded.cluster, args),
+                plan(conns, loaded.cluster, connect_timeout=args.connect_timeout),
+            )
+            return planned, locked
 
-    planned = run_async(main)
+    planned, locked = run_async(main)
     if ui.output == "json":
         ui.print_json(
             {
@@ -46,7 +58,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
                 "steps": [
                     {**asdict(s), "id": s.id, "after": list(s.after)} for s in planned.plan.steps
                 ],
-                "warnings": list(planned.plan.warnings),
+                "warnings": [*locked, *planned.plan.warnings],
             }
         )
     else:

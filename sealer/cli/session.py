@@ -16,22 +16,34 @@ from rich.markup import escape
 from rich.table import Table
 
 from sealer.cli.render import Ui
-from sealer.connect import DEFAULT_CONCURRENCY, DEFAULT_UPLOAD_CONCURRENCY, JsonlRunLog, PoolOptions
+from sealer.connect import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_UPLOAD_CONCURRENCY,
+    Connections,
+    JsonlRunLog,
+    PoolOptions,
+)
 from sealer.connect.settings import DEFAULT_SEALER_KNOWN_HOSTS
 from sealer.engine import Event, EventKind, RunSummary, Status
 from sealer.errors import UsageError
+from sealer.lock import EXPIRY_SECONDS, Holder, RunLock, lock_masters, seen_locks
 from sealer.plan.diff import Plan
 from sealer.spec import LoadedClusterfile
+from sealer.spec.model import Cluster
 
 __all__ = [
     "Progress",
+    "add_break_lock",
     "add_connection_options",
     "confirm",
     "pool_options",
     "print_plan",
     "print_summary",
     "run_async",
+    "run_lock",
     "run_log_path",
+    "warn",
+    "warn_if_locked",
 ]
 
 T = TypeVar("T")
@@ -77,6 +89,49 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--connect-timeout", type=float, default=10.0, metavar="SECONDS", help="per host"
     )
+
+
+def add_break_lock(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--break-lock",
+        action="store_true",
+        help="take over the run lock of another sealer run at once (when you know it is dead; "
+        f"a lock without heartbeat for {EXPIRY_SECONDS:.0f}s is taken over anyway)",
+    )
+
+
+def warn(ui: Ui, message: str) -> None:
+    ui.err.print(f"[yellow]warning[/yellow]: {escape(message)}")
+
+
+def run_lock(
+    ui: Ui,
+    conns: Connections,
+    cluster: Cluster,
+    args: argparse.Namespace,
+    command: str,
+    *,
+    skip_unreachable: bool = False,
+) -> RunLock:
+    """The run lock of ``cluster`` on its masters, for ``async with`` (sealer/lock/)."""
+    return RunLock(
+        conns,
+        lock_masters(cluster, connect_timeout=args.connect_timeout),
+        Holder.new(command, cluster.metadata.name),
+        warn=lambda message: warn(ui, message),
+        break_lock=args.break_lock,
+        skip_unreachable=skip_unreachable,
+    )
+
+
+async def warn_if_locked(
+    ui: Ui, conns: Connections, cluster: Cluster, args: argparse.Namespace
+) -> list[str]:
+    """Warn about run locks held on the masters (diff, apply --dry-run); never takes one."""
+    found = await seen_locks(conns, lock_masters(cluster, connect_timeout=args.connect_timeout))
+    for message in found:
+        warn(ui, message)
+    return found
 
 
 def pool_options(args: argparse.Namespace, loaded: LoadedClusterfile) -> PoolOptions:

@@ -21,6 +21,7 @@ from ruamel.yaml import YAML
 
 from sealer import lab as sealer_lab
 from sealer.lab.kube_lab import up_kubernetes_lab
+from sealer.layout import STATE_DIR
 from tests.conftest import kubernetes_lab
 from tests.sealer_cli import run_sealer as sealer
 from tests.waiting import wait_for
@@ -98,10 +99,18 @@ def _internal_ip(node: dict[str, Any]) -> str:
     return str(next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP"))
 
 
+def _is_run_lock(record: dict[str, Any]) -> bool:
+    """Taking, renewing and giving back the run lock (tests/e2e/test_lock_lab.py covers it)."""
+    items = [*(record.get("argv") or []), record.get("path") or ""]
+    return any(item == STATE_DIR or "run.lock" in item for item in items)
+
+
 def _log_records(path: Path) -> list[dict[str, Any]]:
-    """The run log's records; a last line still being written (no newline yet) is left out."""
+    """The run log's records without the run lock's; a last line still being written (no
+    newline yet) is left out."""
     complete = path.read_text().split("\n")[:-1]
-    return [json.loads(line) for line in complete if line.strip()]
+    records = [json.loads(line) for line in complete if line.strip()]
+    return [r for r in records if not _is_run_lock(r)]
 
 
 INSTALL_DIRS = (
