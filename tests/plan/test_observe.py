@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from sealer.kube.kubeadm_config import render_kubeadm_config
 from sealer.plan.observe import _kube_facts
 from sealer.plan.state import HostState
@@ -29,7 +27,6 @@ def dns_cluster() -> Cluster:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="bug: observe's _kube_facts drops the resolved IP")
 def test_a_host_named_by_dns_advertises_the_address_it_resolved_to() -> None:
     c = dns_cluster()
     state = HostState(NODE, reachable=True, hostname="n1")
