@@ -98,7 +98,7 @@ class Snapshot:
     host: str
     name: str = "snapshot"
 
-    async def run(self, ctx: RunContext) -> StepOutcome:
+    async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
         taken = await take_snapshot(
             t.conns,
