@@ -251,7 +251,7 @@ def run_renew(args: argparse.Namespace, ui: Ui) -> int:
                 cluster,
                 ca,
                 renew_options,
-                (lambda event: None) if quiet else (lambda event: _print_event(ui, event)),
+                (lambda _event: None) if quiet else (lambda event: _print_event(ui, event)),
             )
 
     done = run_async(main)

@@ -137,7 +137,7 @@ def _reboot(args: argparse.Namespace, ui: Ui) -> int:
     return 0
 
 
-def _exec(args: argparse.Namespace, ui: Ui) -> int:
+def _exec(args: argparse.Namespace, ui: Ui) -> int:  # noqa: ARG001 (a handler's signature)
     argv = list(args.argv)
     if argv and argv[0] == "--":
         argv = argv[1:]

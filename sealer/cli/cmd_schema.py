@@ -19,6 +19,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace, ui: Ui) -> int:
+def run(args: argparse.Namespace, ui: Ui) -> int:  # noqa: ARG001 (a handler's signature)
     sys.stdout.write(clusterfile_schema_text())
     return 0

@@ -12,6 +12,7 @@ from sealer.connect.record import (
     Recorder,
     Redactor,
 )
+from sealer.connect.remote import Remote
 from sealer.connect.settings import (
     DEFAULT_CHANNELS_PER_HOST,
     DEFAULT_CONCURRENCY,
@@ -37,6 +38,7 @@ __all__ = [
     "PoolOptions",
     "Recorder",
     "Redactor",
+    "Remote",
     "Result",
     "Secret",
     "TransferFailed",

@@ -73,8 +73,12 @@ class HostKeyCheck(asyncssh.SSHClient):
         self.verdict: HostKeyVerdict | None = None
         self.pinned: str | None = None
 
-    def validate_host_public_key(
-        self, host: str, addr: str, port: int, key: asyncssh.SSHKey
+    def validate_host_public_key(  # asyncssh's callback signature
+        self,
+        host: str,  # noqa: ARG002 (the name as given; addr is what was connected to)
+        addr: str,
+        port: int,
+        key: asyncssh.SSHKey,
     ) -> bool:
         match = self.db.match(self._address, addr, port if port != 22 else None)
         known = [k for k in match[0]]

@@ -19,6 +19,10 @@ class Step(Protocol):
     ("join-node@10.0.0.5"). Dependencies are not part of the step: they are edges of the
     :class:`~sealer.engine.graph.Graph`. ``run`` makes the change and says whether anything
     changed; it raises a :class:`~sealer.errors.SealerError` when it cannot.
+
+    ``ctx`` is positional-only: the executor passes it positionally, so a step that does not
+    need the run context names the parameter ``_ctx`` (ruff's ARG rule then knows it is
+    unused on purpose, and the step still satisfies this protocol).
     """
 
     @property
@@ -27,7 +31,7 @@ class Step(Protocol):
     @property
     def host(self) -> str | None: ...
 
-    async def run(self, ctx: RunContext) -> StepOutcome: ...
+    async def run(self, ctx: RunContext, /) -> StepOutcome: ...
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """A fact: one read-only command plus a pure parser of its result.
 
-Facts never change anything. :func:`collect` runs a fact on a host through
-:class:`~sealer.connect.Connections` (never raising on the exit status itself: the parser decides
-what an exit status means, e.g. "missing file -> None") and turns parser failures into
-:class:`FactError` naming the host, the fact and the command.
+Facts never change anything. :func:`collect` runs a fact on a host through a
+:class:`~sealer.connect.Remote` (``Connections`` in a run), never raising on the exit status
+itself: the parser decides what an exit status means, e.g. "missing file -> None". It turns
+parser failures into :class:`FactError` naming the host, the fact and the command.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sealer.connect import Connections, HostAccess, Result
+from sealer.connect import HostAccess, Remote, Result
 from sealer.connect.command import batch_argv, split_batch
 from sealer.errors import CommandFailed, SealerError
 
@@ -65,14 +65,14 @@ class Fact(Generic[T]):
     timeout: float | None = 120.0
 
 
-async def collect(conns: Connections, host: HostAccess, fact: Fact[T]) -> T:
+async def collect(conns: Remote, host: HostAccess, fact: Fact[T]) -> T:
     """Run ``fact`` on ``host`` and parse it (ConnectError, CommandFailed or FactError)."""
     result = await conns.run(host, fact.argv, check=False, sudo=fact.sudo, timeout=fact.timeout)
     parsed: T = _parse(host, conns, fact, result)
     return parsed
 
 
-def _parse(host: HostAccess, conns: Connections, fact: Fact[Any], result: Result) -> Any:
+def _parse(host: HostAccess, conns: Remote, fact: Fact[Any], result: Result) -> Any:
     try:
         return fact.parse(result)
     except UnexpectedExit as exc:
@@ -85,9 +85,7 @@ def _parse(host: HostAccess, conns: Connections, fact: Fact[Any], result: Result
         raise FactError(host.label, fact.name, fact.argv, str(exc) or type(exc).__name__) from None
 
 
-async def collect_many(
-    conns: Connections, host: HostAccess, facts: Sequence[Fact[Any]]
-) -> list[Any]:
+async def collect_many(conns: Remote, host: HostAccess, facts: Sequence[Fact[Any]]) -> list[Any]:
     """Run several facts on ``host`` in ONE remote command and parse each, in order.
 
     Each SSH command costs sshd a fork and a login shell; reading a host's dozen facts one

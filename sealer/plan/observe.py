@@ -168,7 +168,9 @@ def _kube_facts(
     cgroup: Literal["systemd", "cgroupfs"] = (
         "systemd" if extra is None or extra.cgroup == "systemd" else "cgroupfs"
     )
-    return KubeHostFacts(hostname=state.hostname or None, cgroup_driver=cgroup, lb_backend=backend)
+    return KubeHostFacts(
+        hostname=state.hostname or None, ip=ip, cgroup_driver=cgroup, lb_backend=backend
+    )
 
 
 async def observe(

@@ -151,7 +151,7 @@ class Init:
     reset_half_done: bool = False
     name: str = "init"
 
-    async def run(self, ctx: RunContext) -> StepOutcome:
+    async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
         if await _is_control_plane(t, self.host):
             return unchanged("the control plane already runs on master0")
@@ -188,7 +188,7 @@ class JoinMaster:
     remove_member: bool = False
     name: str = "join-master"
 
-    async def run(self, ctx: RunContext) -> StepOutcome:
+    async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
         if await _is_control_plane(t, self.host):
             return unchanged("already a control-plane member")
@@ -242,7 +242,7 @@ class JoinNode:
     host: str
     name: str = "join-node"
 
-    async def run(self, ctx: RunContext) -> StepOutcome:
+    async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
         if await _node_registered(t, self.host):
             return unchanged("already a node of the cluster")

@@ -30,7 +30,7 @@ class Distribute:
     host: str
     name: str = "distribute"
 
-    async def run(self, ctx: RunContext) -> StepOutcome:
+    async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
         access = t.access[self.host]
         pkg = t.package

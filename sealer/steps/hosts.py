@@ -34,7 +34,7 @@ class Hosts:
     entries: tuple[HostsEntry, ...]
     name: str = "hosts"
 
-    async def run(self, ctx: RunContext) -> StepOutcome:
+    async def run(self, _ctx: RunContext) -> StepOutcome:
         if await write_hosts_block(self.target, self.host, self.entries):
             return changed(f"/etc/hosts: {describe_entries(self.entries)}")
         return unchanged("/etc/hosts already right")

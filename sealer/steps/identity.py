@@ -77,7 +77,7 @@ class Identity:
     in_cluster: bool = False
     name: str = "identity"
 
-    async def run(self, ctx: RunContext) -> StepOutcome:
+    async def run(self, _ctx: RunContext) -> StepOutcome:
         if self.in_cluster:
             await record_identity_in_cluster(self.target, self.host)
         await write_host_identity(self.target, self.host)

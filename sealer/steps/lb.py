@@ -26,7 +26,7 @@ class LoadBalancer:
     host: str
     name: str = "ipvs"
 
-    async def run(self, ctx: RunContext) -> StepOutcome:
+    async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
         access = t.access[self.host]
         config = desired_lb_config(t.cluster)

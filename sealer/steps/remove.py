@@ -39,7 +39,7 @@ class Drain:
     node_name: str
     name: str = "drain"
 
-    async def run(self, ctx: RunContext) -> StepOutcome:
+    async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
         access = t.access[api_master(t)]
         # "not found" is the only answer that skips the drain; any other failure stops here
@@ -65,7 +65,7 @@ class DeleteNode:
     node_name: str
     name: str = "delete-node"
 
-    async def run(self, ctx: RunContext) -> StepOutcome:
+    async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
         access = t.access[api_master(t)]
         argv = _kubectl("delete", "node", self.node_name, "--ignore-not-found")
@@ -156,7 +156,7 @@ class Clean:
     etcd_member: bool = False
     name: str = "clean"
 
-    async def run(self, ctx: RunContext) -> StepOutcome:
+    async def run(self, _ctx: RunContext) -> StepOutcome:
         removed = 0
         if self.etcd_member:
             removed = await prepare_master_reset(self.target, self.name, self.host)
@@ -177,7 +177,7 @@ class RemoveMember:
     host: str
     name: str = "remove-member"
 
-    async def run(self, ctx: RunContext) -> StepOutcome:
+    async def run(self, _ctx: RunContext) -> StepOutcome:
         if await prepare_master_reset(self.target, self.name, self.host):
             return changed(f"etcd member of {self.host} removed")
         return unchanged(f"{self.host} has no etcd member")

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sealer.connect import Connections, HostAccess
+from sealer.connect import HostAccess, Remote
 from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed
 from sealer.errors import StepError
@@ -57,7 +57,7 @@ def _status(text: str) -> tuple[int, int, int]:
 
 
 async def take_snapshot(
-    conns: Connections, access: HostAccess, cluster_name: str, local_dir: Path, *, step: str
+    conns: Remote, access: HostAccess, cluster_name: str, local_dir: Path, *, step: str
 ) -> SnapshotTaken:
     """Save, verify, rotate and copy one snapshot (StepError naming ``step`` when it fails)."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -98,7 +98,7 @@ class Snapshot:
     host: str
     name: str = "snapshot"
 
-    async def run(self, ctx: RunContext) -> StepOutcome:
+    async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
         taken = await take_snapshot(
             t.conns,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sealer.connect import Connections
+from sealer.connect import Remote
 from sealer.connect.settings import HostAccess
 from sealer.facts.identity import ClusterIdentity
 from sealer.kube.kubeadm_config import HostFacts as KubeHostFacts
@@ -41,7 +41,8 @@ class Target:
     cluster: Cluster
     access: Mapping[str, HostAccess]
     live: ClusterState
-    conns: Connections
+    #: ``Connections`` in a run; any :class:`~sealer.connect.Remote` (a fake in the tests).
+    conns: Remote
     kube_facts: Mapping[str, KubeHostFacts] = field(default_factory=dict)
     package_or_none: LocalPackage | None = None
     ca_or_none: ClusterCA | None = None

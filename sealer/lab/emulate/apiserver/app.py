@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         stopping=app.stopping,
     )
 
-    def stop(signum: int, frame: FrameType | None) -> None:
+    def stop(_signum: int, _frame: FrameType | None) -> None:
         app.stopping.set()
 
     signal.signal(signal.SIGTERM, stop)

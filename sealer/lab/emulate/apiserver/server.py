@@ -419,7 +419,7 @@ class Handler(BaseHTTPRequestHandler):
             if not isinstance(body, dict):
                 raise bad_request("the body of the request was empty or not an object")
             if route.subresource == "eviction":
-                self._evict(who, route, body)
+                self._evict(route, body)
                 return
             check_kind(res, body)
             if route.name:
@@ -428,7 +428,7 @@ class Handler(BaseHTTPRequestHandler):
                     "MethodNotAllowed",
                     "the server does not allow this method on the requested resource",
                 )
-            self._admit(who, res, body, route.namespace)
+            self._admit(who, res, body)
             if res.plural == "certificatesigningrequests":
                 spec = body.setdefault("spec", {})
                 spec["username"] = who.user
@@ -454,7 +454,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         raise ApiError(405, "MethodNotAllowed", f"{verb} is not supported")
 
-    def _admit(self, who: Identity, res: Resource, obj: Obj, namespace: str) -> None:
+    def _admit(self, who: Identity, res: Resource, obj: Obj) -> None:
         """NodeRestriction: a node may only create/change pods bound to itself and its own Node."""
         if not who.is_node:
             return
@@ -620,10 +620,7 @@ class Handler(BaseHTTPRequestHandler):
                 check_kind(res, body)
                 new = body
             self._admit(
-                who,
-                res,
-                {**new, "metadata": {**new.get("metadata", {}), "name": route.name}},
-                route.namespace,
+                who, res, {**new, "metadata": {**new.get("metadata", {}), "name": route.name}}
             )
             if (
                 who.is_node
@@ -656,7 +653,7 @@ class Handler(BaseHTTPRequestHandler):
         """Server-side apply, simplified: create when absent, else a strategic merge (doc)."""
         res, store = route.res, self.app.store
         body.setdefault("metadata", {})["name"] = route.name
-        self._admit(who, res, body, route.namespace)
+        self._admit(who, res, body)
         try:
             current = store.get(res, route.namespace, route.name)
         except ApiError as err:
@@ -698,7 +695,7 @@ class Handler(BaseHTTPRequestHandler):
         )
         self._json(200, obj)
 
-    def _evict(self, who: Identity, route: Route, body: Obj) -> None:
+    def _evict(self, route: Route, body: Obj) -> None:
         """policy/v1 Eviction: the pod is deleted at once (no kubelet to terminate it)."""
         pods = route.res
         options = body.get("deleteOptions") or {}

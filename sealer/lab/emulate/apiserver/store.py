@@ -244,11 +244,11 @@ class Store:
             if revision is None:
                 continue
             meta["resourceVersion"] = str(revision)
-            self._cascade(res, namespace, name)
+            self._cascade(res, name)
             return obj
         raise conflict(res, name)
 
-    def _cascade(self, res: Resource, namespace: str, name: str) -> None:
+    def _cascade(self, res: Resource, name: str) -> None:
         """Garbage collection the real controllers would do shortly after a delete."""
         if res.plural == "namespaces":
             for other in RESOURCES:

@@ -235,7 +235,7 @@ def run_join(req: JoinRequest) -> int:
         if local_etcd:
             say(_join_etcd(admin, s, url))
         say(apiobjects.mark_control_plane(admin, s))
-        say(_control_plane_done(s))
+        say(_control_plane_done())
     else:
         say(_node_done())
     return 0
@@ -399,7 +399,7 @@ def _add_member(client: EtcdClient, peer: str, timeout: float = 60.0) -> list[Me
         time.sleep(1.0)
 
 
-def _control_plane_done(s: Settings) -> list[str]:
+def _control_plane_done() -> list[str]:
     return [
         "",
         "This node has joined the cluster and a new control plane instance was created:",

@@ -1,0 +1,409 @@
+"""distribute, hosts, ipvs, identity and snapshot against the fake: facts in, argv and uploads
+out; the in-shape path changes nothing; a failing command stops the step."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from sealer.connect import TransferFailed
+from sealer.engine.context import RunContext
+from sealer.errors import CommandFailed, StepError
+from sealer.facts.cluster import ETCDCTL
+from sealer.facts.hosts import render_hosts_block
+from sealer.facts.identity import cluster_identity_configmap
+from sealer.kube.pki import ClusterCA
+from sealer.layout import CLUSTER_IDENTITY, INIT_MARKER, PACKAGE_DIR, SNAPSHOT_DIR, UNPACKED_DIR
+from sealer.lb.paths import CA_PATH, CONFIG_PATH, PROGRAM_PATH, PYTHON_PATH, UNIT_NAME, UNIT_PATH
+from sealer.lb.render import install_files
+from sealer.plan.lb import desired_lb_config
+from sealer.steps.distribute import PACKAGE_TIMEOUT, Distribute
+from sealer.steps.hosts import Hosts
+from sealer.steps.identity import Identity
+from sealer.steps.lb import LoadBalancer
+from sealer.steps.snapshot import Snapshot
+from tests.steps.builders import (
+    IDENTITY,
+    OTHER,
+    VERSION,
+    M,
+    N,
+    cluster,
+    configmap,
+    fresh,
+    hosts_entries,
+    ls,
+    make_target,
+    mv,
+    package,
+    rm,
+    running,
+    sha256sum,
+)
+from tests.steps.fake_remote import Call, FakeRemote, Reply, Upload
+
+CTX = RunContext()
+HOST = N[0]
+KUBEADM_VERSION = ["kubeadm", "version", "-o", "short"]
+ETC_HOSTS = "127.0.0.1 localhost\n"
+
+
+# -- distribute -------------------------------------------------------------------------------
+
+
+def script_distribute(fake: FakeRemote, remote: str, versions: list[Reply]) -> None:
+    fake.on(["mkdir", "-p", PACKAGE_DIR])
+    fake.on(["sha256sum", remote], sha256sum, read=True)
+    fake.on(KUBEADM_VERSION, versions, read=True)
+    fake.on(["rm", "-rf", UNPACKED_DIR])
+
+    def untar(f: FakeRemote, call: Call) -> Reply:
+        f.write(call.host, f"{UNPACKED_DIR}/Metadata", json.dumps({"k8sVersion": VERSION}))
+        return Reply()
+
+    fake.on(["tar", "-xzf", remote, "-C", PACKAGE_DIR], untar)
+    fake.on(["bash", "init.sh"])
+
+
+async def test_distribute_copies_verifies_unpacks_and_installs(
+    fake: FakeRemote, tmp_path: Path
+) -> None:
+    pkg = package(tmp_path)
+    remote = f"{PACKAGE_DIR}/{pkg.name}"
+    missing = Reply(127, "", "sh: 1: kubeadm: not found\n")
+    script_distribute(fake, remote, [missing, Reply(0, f"{VERSION}\n")])
+    target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
+
+    outcome = await Distribute(target, HOST).run(CTX)
+
+    assert outcome.changed and "copied" in outcome.reason
+    assert [c.argv for c in fake.changes() if isinstance(c, Call)] == [
+        ("mkdir", "-p", PACKAGE_DIR),
+        ("rm", "-rf", UNPACKED_DIR),
+        ("tar", "-xzf", remote, "-C", PACKAGE_DIR),
+        ("bash", "init.sh"),
+    ]
+    assert fake.uploads == [Upload(HOST, remote, b"the package", 0o644)]
+    init = next(c for c in fake.calls if c.argv == ("bash", "init.sh"))
+    assert init.cwd == f"{UNPACKED_DIR}/shell" and init.timeout == PACKAGE_TIMEOUT
+
+
+async def test_distribute_in_shape_copies_and_installs_nothing(
+    fake: FakeRemote, tmp_path: Path
+) -> None:
+    pkg = package(tmp_path)
+    remote = f"{PACKAGE_DIR}/{pkg.name}"
+    fake.write(HOST, remote, b"the package")
+    script_distribute(fake, remote, [Reply(0, f"{VERSION}\n")])
+    target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
+
+    outcome = await Distribute(target, HOST).run(CTX)
+
+    assert not outcome.changed
+    # `mkdir -p` of a directory that exists is the only command that is not a read
+    assert fake.changes() == [Call(HOST, ("mkdir", "-p", PACKAGE_DIR), True, exit_status=0)]
+
+
+async def test_distribute_removes_a_copy_with_the_wrong_sha256(
+    fake: FakeRemote, tmp_path: Path
+) -> None:
+    pkg = package(tmp_path)
+    remote = f"{PACKAGE_DIR}/{pkg.name}"
+    script_distribute(fake, remote, [Reply(0, f"{VERSION}\n")])
+    fake.on(["sha256sum", remote], read=True, stdout=f"{'0' * 64}  {remote}\n")  # corrupted
+    fake.on(["rm", "-f", remote])
+    target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
+
+    with pytest.raises(StepError, match="sha256") as failed:
+        await Distribute(target, HOST).run(CTX)
+
+    assert failed.value.host == HOST
+    assert fake.commands()[-1] == ("rm", "-f", remote)
+    assert ("tar", "-xzf", remote, "-C", PACKAGE_DIR) not in fake.commands()
+
+
+async def test_distribute_stops_when_unpacking_fails(fake: FakeRemote, tmp_path: Path) -> None:
+    pkg = package(tmp_path)
+    remote = f"{PACKAGE_DIR}/{pkg.name}"
+    script_distribute(fake, remote, [Reply(127)])
+    fake.on(["tar", "-xzf", remote, "-C", PACKAGE_DIR], exit_status=2, stderr="not in gzip format")
+    target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
+
+    with pytest.raises(CommandFailed, match="not in gzip format") as failed:
+        await Distribute(target, HOST).run(CTX)
+
+    assert failed.value.host == HOST
+    assert fake.commands()[-1][0] == "tar"  # no Metadata read, no init.sh
+    assert ("read", HOST, f"{UNPACKED_DIR}/Metadata") not in fake.log
+
+
+# -- hosts ------------------------------------------------------------------------------------
+
+
+async def test_hosts_writes_the_block_and_then_is_in_shape(fake: FakeRemote) -> None:
+    fake.write(HOST, "/etc/hosts", ETC_HOSTS)
+    target = make_target(fake, cluster(), fresh(cluster()))
+    step = Hosts(target, HOST, hosts_entries(M[0]))
+
+    assert (await step.run(CTX)).changed
+    expected = ETC_HOSTS + render_hosts_block(list(hosts_entries(M[0])))
+    assert fake.uploads == [Upload(HOST, "/etc/hosts", expected.encode(), 0o644)]
+    assert fake.calls == []  # read and written over SFTP, no command
+
+    again = await step.run(CTX)
+    assert not again.changed and len(fake.uploads) == 1
+
+
+async def test_hosts_upload_failure_is_raised_and_leaves_the_file(fake: FakeRemote) -> None:
+    fake.write(HOST, "/etc/hosts", ETC_HOSTS)
+    fake.put_failures[(HOST, "/etc/hosts")] = TransferFailed(HOST, "/etc/hosts", "denied")
+    target = make_target(fake, cluster(), fresh(cluster()))
+
+    with pytest.raises(TransferFailed, match="denied"):
+        await Hosts(target, HOST, hosts_entries(M[0])).run(CTX)
+
+    assert fake.file(HOST, "/etc/hosts") == ETC_HOSTS.encode()
+
+
+# -- ipvs (the load balancer) -----------------------------------------------------------------
+
+RUN_ONCE = (PYTHON_PATH, PROGRAM_PATH, "--run-once", "--config", CONFIG_PATH)
+LB_PATHS = [PROGRAM_PATH, CA_PATH, CONFIG_PATH, UNIT_PATH]
+
+
+def script_lb(fake: FakeRemote, active: int) -> None:
+    fake.on_prefix(["mkdir", "-p"])
+    fake.on(["systemctl", "is-active", UNIT_NAME], read=True, exit_status=active)
+    fake.on(RUN_ONCE)
+    fake.on(["systemctl", "daemon-reload"])
+    fake.on(["systemctl", "enable", "--now", UNIT_NAME])
+    fake.on(["systemctl", "restart", UNIT_NAME])
+
+
+async def test_ipvs_installs_files_makes_the_rules_then_starts_the_daemon(
+    fake: FakeRemote, ca: ClusterCA
+) -> None:
+    script_lb(fake, active=3)
+    target = make_target(fake, cluster(), fresh(cluster()), ca)
+
+    outcome = await LoadBalancer(target, HOST).run(CTX)
+
+    assert outcome.changed
+    assert [(u.path, u.mode) for u in fake.uploads] == [
+        (PROGRAM_PATH, 0o755),
+        (CA_PATH, 0o644),
+        (CONFIG_PATH, 0o644),
+        (UNIT_PATH, 0o644),
+    ]
+    assert fake.file(HOST, CONFIG_PATH) == desired_lb_config(cluster()).encode()
+    assert [c.argv for c in fake.changes() if isinstance(c, Call) and c.argv[0] != "mkdir"] == [
+        RUN_ONCE,
+        ("systemctl", "daemon-reload"),
+        ("systemctl", "enable", "--now", UNIT_NAME),
+    ]
+
+
+async def test_ipvs_in_shape_changes_nothing(fake: FakeRemote, ca: ClusterCA) -> None:
+    for item in install_files(desired_lb_config(cluster()), ca.ca.cert_pem()):
+        fake.write(HOST, item.path, item.content, item.mode)
+    script_lb(fake, active=0)
+    target = make_target(fake, cluster(), running(cluster()), ca)
+
+    outcome = await LoadBalancer(target, HOST).run(CTX)
+
+    assert not outcome.changed
+    assert fake.changes() == []
+
+
+async def test_ipvs_new_masters_restart_the_running_daemon(fake: FakeRemote, ca: ClusterCA) -> None:
+    for item in install_files(desired_lb_config(cluster()), ca.ca.cert_pem()):
+        fake.write(HOST, item.path, item.content, item.mode)
+    script_lb(fake, active=0)
+    fewer = cluster(masters=M[:2])
+    target = make_target(fake, fewer, running(fewer), ca)
+
+    assert (await LoadBalancer(target, HOST).run(CTX)).changed
+
+    assert [u.path for u in fake.uploads] == [CONFIG_PATH]
+    assert RUN_ONCE not in fake.commands()  # the daemon keeps its rules across the restart
+    assert fake.commands()[-1] == ("systemctl", "restart", UNIT_NAME)
+
+
+async def test_ipvs_stops_when_the_rules_cannot_be_made(fake: FakeRemote, ca: ClusterCA) -> None:
+    script_lb(fake, active=3)
+    fake.on(RUN_ONCE, exit_status=1, stderr="ipvsadm: not found")
+    target = make_target(fake, cluster(), fresh(cluster()), ca)
+
+    with pytest.raises(CommandFailed, match="ipvsadm") as failed:
+        await LoadBalancer(target, HOST).run(CTX)
+
+    assert failed.value.host == HOST
+    assert fake.commands()[-1] == RUN_ONCE  # the daemon is not enabled
+
+
+# -- identity ---------------------------------------------------------------------------------
+
+CREATE_PREFIX = ["kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", "--namespace"]
+
+
+def script_identity(fake: FakeRemote, host: str) -> None:
+    fake.on(["mkdir", "-p", "/var/lib/sealer"], host=host)
+    fake.on(["rm", "-f", INIT_MARKER], host=host)
+
+
+async def test_identity_in_cluster_creates_the_configmap_then_writes_the_file(
+    fake: FakeRemote,
+) -> None:
+    host = M[0]
+    script_identity(fake, host)
+    configmap(fake, host, None)
+    fake.on_prefix([*CREATE_PREFIX, "kube-system", "create"], host=host)
+    target = make_target(fake, cluster(), running(cluster()))
+
+    assert (await Identity(target, host, in_cluster=True).run(CTX)).changed
+
+    create = next(c.argv for c in fake.changes() if isinstance(c, Call))
+    assert create[4:] == (
+        "kube-system", "create", "configmap", "sealer-cluster",
+        f"--from-literal=created={IDENTITY.created}",
+        "--from-literal=name=t",
+        f"--from-literal=uid={IDENTITY.uid}",
+    )  # fmt: skip
+    assert fake.uploads == [Upload(host, CLUSTER_IDENTITY, IDENTITY.to_json(), 0o644)]
+    assert fake.index(["rm", "-f", INIT_MARKER]) > fake.log.index(fake.uploads[0])
+
+
+async def test_identity_with_the_same_configmap_creates_nothing(fake: FakeRemote) -> None:
+    host = M[0]
+    script_identity(fake, host)
+    configmap(fake, host, IDENTITY)
+    target = make_target(fake, cluster(), running(cluster()))
+
+    await Identity(target, host, in_cluster=True).run(CTX)
+
+    assert not any("create" in c.argv for c in fake.calls)
+    assert [u.path for u in fake.uploads] == [CLUSTER_IDENTITY]
+
+
+async def test_identity_refuses_a_configmap_of_another_cluster(fake: FakeRemote) -> None:
+    host = M[0]
+    script_identity(fake, host)
+    configmap(fake, host, OTHER)
+    target = make_target(fake, cluster(), running(cluster()))
+
+    with pytest.raises(StepError, match=OTHER.uid) as failed:
+        await Identity(target, host, in_cluster=True).run(CTX)
+
+    assert failed.value.host == host
+    assert fake.changes() == []  # nothing created, no identity file
+
+
+async def test_identity_create_failure_fails_the_step(fake: FakeRemote) -> None:
+    host = M[0]
+    script_identity(fake, host)
+    configmap(fake, host, None)
+    fake.on_prefix(
+        [*CREATE_PREFIX, "kube-system", "create"], host=host, exit_status=1, stderr="Forbidden"
+    )
+    target = make_target(fake, cluster(), running(cluster()))
+
+    with pytest.raises(CommandFailed, match="Forbidden"):
+        await Identity(target, host, in_cluster=True).run(CTX)
+
+    assert fake.uploads == []
+    assert cluster_identity_configmap.argv in fake.commands()
+
+
+# -- snapshot ---------------------------------------------------------------------------------
+
+STATUS = {"hash": 3280519337, "revision": 1187, "totalKey": 642, "totalSize": 3997696}
+OLD = [f"etcd-t-2025010{i}T000000Z.db" for i in range(1, 7)]  # six older snapshots
+
+
+def script_snapshot(fake: FakeRemote, host: str, status: dict[str, int] = STATUS) -> None:
+    def save(f: FakeRemote, call: Call) -> Reply:
+        f.write(call.host, call.argv[-1], b"etcd snapshot bytes", 0o600)
+        return Reply()
+
+    fake.on(["mkdir", "-p", "-m", "0700", "--", SNAPSHOT_DIR], host=host)
+    fake.on_prefix([*ETCDCTL, "snapshot", "save"], save, host=host)
+    fake.on_prefix(
+        [*ETCDCTL, "snapshot", "status"], host=host, read=True, stdout=json.dumps(status)
+    )
+    fake.on_prefix(["mv", "-f", "--"], mv, host=host)
+    fake.on_prefix(["sha256sum", "--"], sha256sum, host=host, read=True)
+    fake.on(["ls", "-1", "--", SNAPSHOT_DIR], ls, host=host, read=True)
+    fake.on_prefix(["rm", "-f", "--"], rm, host=host)
+    for name in OLD:
+        fake.write(host, f"{SNAPSHOT_DIR}/{name}", b"old")
+
+
+async def test_snapshot_saves_checks_rotates_and_copies_with_its_sha256(
+    fake: FakeRemote, tmp_path: Path
+) -> None:
+    host = M[0]
+    script_snapshot(fake, host)
+    local_dir = tmp_path / "snaps"
+    target = make_target(fake, cluster(), running(cluster()), snapshot_dir_or_none=local_dir)
+
+    outcome = await Snapshot(target, host).run(CTX)
+
+    assert outcome.changed and "642 keys" in outcome.reason
+    kept = fake.listdir(host, SNAPSHOT_DIR)
+    assert len(kept) == 5 and kept[:4] == OLD[2:]  # the two oldest went, the new one is kept
+    assert ("rm", "-f", "--", *(f"{SNAPSHOT_DIR}/{n}" for n in OLD[:2])) in fake.commands()
+    new = kept[-1]
+    assert new.startswith("etcd-t-") and new.endswith(".db")
+    local = local_dir / new
+    assert local.read_bytes() == b"etcd snapshot bytes"
+    assert local.stat().st_mode & 0o777 == 0o600
+    assert os.stat(local_dir).st_mode & 0o777 == 0o700
+    sha = (local_dir / f"{new}.sha256").read_text().split()[0]
+    assert f"sha256 {sha}" in outcome.reason
+    save = next(c for c in fake.calls if "save" in c.argv)
+    assert save.argv[-1] == f"{SNAPSHOT_DIR}/.{new}.part"  # saved under a temporary name
+
+
+async def test_snapshot_without_keys_is_refused_and_not_kept(
+    fake: FakeRemote, tmp_path: Path
+) -> None:
+    host = M[0]
+    script_snapshot(fake, host, {**STATUS, "totalKey": 0})
+    target = make_target(fake, cluster(), running(cluster()), snapshot_dir_or_none=tmp_path)
+
+    with pytest.raises(StepError, match="no keys") as failed:
+        await Snapshot(target, host).run(CTX)
+
+    assert failed.value.host == host
+    assert not any(c.argv[0] in ("mv", "rm") for c in fake.calls)
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_snapshot_copy_that_differs_is_removed(fake: FakeRemote, tmp_path: Path) -> None:
+    host = M[0]
+    script_snapshot(fake, host)
+    fake.on_prefix(["sha256sum", "--"], host=host, read=True, stdout=f"{'1' * 64}  x\n")
+    target = make_target(fake, cluster(), running(cluster()), snapshot_dir_or_none=tmp_path)
+
+    with pytest.raises(StepError, match="differs"):
+        await Snapshot(target, host).run(CTX)
+
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_snapshot_save_failure_stops_the_step(fake: FakeRemote, tmp_path: Path) -> None:
+    host = M[0]
+    script_snapshot(fake, host)
+    fake.on_prefix(
+        [*ETCDCTL, "snapshot", "save"], host=host, exit_status=1, stderr="context deadline"
+    )
+    target = make_target(fake, cluster(), running(cluster()), snapshot_dir_or_none=tmp_path)
+
+    with pytest.raises(CommandFailed, match="context deadline") as failed:
+        await Snapshot(target, host).run(CTX)
+
+    assert failed.value.host == host
+    assert fake.commands()[-1][len(ETCDCTL) :][:2] == ("snapshot", "save")
