@@ -380,6 +380,10 @@ def make_plan(
             elif have is not None:
                 why = "load balancer daemon is not running"
             lb_ids[node] = add("ipvs", node, why)
+        elif init_id is not None:
+            # left by a run that stopped before init: it trusts a CA that init replaces
+            why = "the cluster's CA is created by init: the load balancer's copy is rewritten"
+            lb_ids[node] = add("ipvs", node, why)
 
     configmap = live.initialized and live.identity_in_cluster is False
 

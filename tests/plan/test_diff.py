@@ -529,3 +529,17 @@ def test_dependencies_are_listed_once() -> None:
     plan = make_plan(c, ClusterState({a: bare(a) for a in c.spec.all_addresses}), PKG)
     for step in plan.steps:
         assert len(step.after) == len(set(step.after)), step
+
+
+def test_a_load_balancer_installed_before_init_is_rewritten_with_the_new_ca() -> None:
+    """A run stopped after ipvs@node but before init left the node trusting a CA that the
+    next init does not use: its load balancer is installed again."""
+    c = cluster()
+    hosts = {a: bare(a) for a in c.spec.all_addresses}
+    hosts[N[0]] = HostState(
+        **{**bare(N[0]).__dict__, "lb_config": desired_lb_config(c), "lb_active": True}
+    )
+    plan = make_plan(c, ClusterState(hosts), PKG)
+    lb = next(s for s in plan.steps if s.id == f"ipvs@{N[0]}")
+    assert "CA" in lb.why
+    assert f"ipvs@{N[0]}" in deps(plan, f"join-node@{N[0]}")
