@@ -14,6 +14,7 @@ import datetime as dt
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cryptography import x509
 
@@ -36,7 +37,9 @@ from sealer.plan.access import host_access
 from sealer.plan.state import ClusterState
 from sealer.spec.model import Cluster
 from sealer.steps.remote_files import upload_kubernetes_files
+from sealer.steps.snapshot import take_snapshot
 from sealer.steps.target import Target
+from sealer.workstation import snapshot_dir
 
 __all__ = [
     "BACKUP_ROOT",
@@ -71,7 +74,8 @@ class RenewOptions:
 
 @dataclass(frozen=True)
 class RenewEvent:
-    """Progress of one master: ``phase`` is backup, upload, stopping, starting, ready."""
+    """Progress of one master: ``phase`` is snapshot (once, before the first master), backup,
+    upload, stopping, starting, ready."""
 
     host: str
     phase: str
@@ -340,9 +344,12 @@ async def renew_masters(
     events: EventSink,
     *,
     now: dt.datetime | None = None,
+    snapshots: Path | None = None,
 ) -> list[MasterRenewal]:
     """Renew every master in Clusterfile order; stop at the first failure (the masters after it
-    keep their old, still valid, certificates). Checks health again before each master."""
+    keep their old, still valid, certificates). Checks health again before each master; once
+    every master is healthy, and before the first is restarted, an etcd snapshot is taken on
+    the first master and copied to ``snapshots`` (default: sealer's state directory)."""
     stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
     done: list[MasterRenewal] = []
     masters = cluster.spec.master_addresses
@@ -351,5 +358,17 @@ async def renew_masters(
         error = refusal(health)
         if error is not None:
             raise StepError("certs-renew", address, f"not started: {error.message}")
+        if not done:
+            started = time.monotonic()
+            name = cluster.metadata.name
+            taken = await take_snapshot(
+                conns,
+                host_access(cluster, masters[0]),
+                name,
+                snapshots or snapshot_dir(name),
+                step="certs-renew",
+            )
+            message = taken.describe(masters[0])
+            events(RenewEvent(masters[0], "snapshot", message, time.monotonic() - started))
         done.append(await renew_master(conns, cluster, ca, address, options, stamp, events))
     return done

@@ -251,7 +251,10 @@ def run_renew(args: argparse.Namespace, ui: Ui) -> int:
                 cluster,
                 ca,
                 renew_options,
-                (lambda _event: None) if quiet else (lambda event: _print_event(ui, event)),
+                # the snapshot's path is printed even when quiet
+                lambda event: (
+                    _print_event(ui, event) if event.phase == "snapshot" or not quiet else None
+                ),
             )
 
     done = run_async(main)

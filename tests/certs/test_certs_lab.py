@@ -55,8 +55,19 @@ class Cluster:
         verb = list(args[:2]) if args[0] == "certs" else [args[0]]
         rest = args[len(verb) :]
         return sealer(
-            *verb, "-f", str(self.file), "--known-hosts", str(self.lab.known_hosts), *rest
+            *verb,
+            "-f",
+            str(self.file),
+            "--known-hosts",
+            str(self.lab.known_hosts),
+            *rest,
+            env={"XDG_STATE_HOME": str(self.state)},
         )
+
+    @property
+    def state(self) -> Path:
+        """sealer's state directory for this lab's runs (run logs, etcd snapshots)."""
+        return self.file.parent / "state"
 
     def on(self, host: str, argv: list[str], check: bool = True) -> str:
         return self.lab.run(host, argv, check=check).stdout
@@ -369,6 +380,17 @@ def test_renew_adds_a_san_one_master_at_a_time(cluster: Cluster) -> None:
     assert "PRIVATE KEY" not in result.stdout + result.stderr
     log = Path(report["log"]).read_text()
     assert "PRIVATE KEY" not in log
+    # an etcd snapshot was taken before the first master restarted, and the path was printed
+    snapshots = sorted((cluster.state / "sealer" / "snapshots").glob("*/etcd-*.db"))
+    assert len(snapshots) == 1, snapshots
+    assert f"copied to {snapshots[0]}" in result.stderr
+    status = subprocess.run(
+        ["etcdctl", "snapshot", "status", "-w", "json", str(snapshots[0])],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(status.stdout)["totalKey"] > 0
 
 
 def test_renew_through_a_sudo_user_says_when_cert_sans_already_list_the_san(
