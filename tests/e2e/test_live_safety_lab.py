@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,6 +17,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from sealer.lab.kube_lab import up_kubernetes_lab
+from tests import waiting
 from tests.conftest import kubernetes_lab
 from tests.e2e.test_apply_lab import ADMIN, READ_ONLY, Cluster, _log_records
 from tests.sealer_cli import run_sealer as sealer
@@ -33,15 +33,8 @@ T = TypeVar("T")
 
 
 def wait_for(what: str, probe: Callable[[], T | None], deadline: float = RECOVERY) -> T:
-    """Poll ``probe`` until it returns something other than None; fail after ``deadline``."""
-    end = time.monotonic() + deadline
-    while True:
-        value = probe()
-        if value is not None:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out after {deadline:.0f}s waiting for {what}")
-        time.sleep(1.0)
+    """The suite's deadline helper, polling once a second (each probe runs sealer or SSH)."""
+    return waiting.wait_for(what, probe, timeout=deadline, interval=1.0)
 
 
 @pytest.fixture(scope="module")
