@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -21,4 +22,24 @@ def run_sealer(
         stdin=subprocess.DEVNULL,
         check=False,
         env={**os.environ, **env} if env else None,
+    )
+
+
+def _interruptible() -> None:
+    """In the child before exec: Ctrl-C (SIGINT) back to its default. A shell without job
+    control starts background commands with SIGINT ignored, and that is inherited: Python
+    then keeps ignoring it, and a test that sends SIGINT would wait for nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start_sealer(*args: str) -> subprocess.Popen[str]:
+    """``python -m sealer ARGS`` started in the background (no stdin, output captured) that a
+    test can interrupt with SIGINT as a user's Ctrl-C, however the test run was started."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "sealer", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=_interruptible,
     )

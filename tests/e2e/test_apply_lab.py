@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -24,6 +23,7 @@ from sealer.lab.kube_lab import up_kubernetes_lab
 from sealer.layout import STATE_DIR
 from tests.conftest import kubernetes_lab
 from tests.sealer_cli import run_sealer as sealer
+from tests.sealer_cli import start_sealer
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
@@ -276,13 +276,7 @@ def test_ctrl_c_stops_cleanly_and_the_next_apply_converges(cluster: Cluster) -> 
     what ran and what was cancelled; the next apply finishes the job."""
     log = cluster.workdir / "interrupted.jsonl"
     args = ["apply", "-f", str(cluster.file), *cluster.ssh_flags(), "--yes", "--log", str(log)]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sealer", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
+    process = start_sealer(*args)
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and process.poll() is None:

@@ -13,7 +13,6 @@ import json
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,7 +24,7 @@ from ruamel.yaml import YAML
 from sealer import lab as sealer_lab
 from sealer.layout import RUN_LOCK, STATE_DIR
 from tests.conftest import kubernetes_lab
-from tests.sealer_cli import run_sealer
+from tests.sealer_cli import run_sealer, start_sealer
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -56,13 +55,7 @@ class Cluster:
         return run_sealer(*self.args(verb, *extra))
 
     def start(self, verb: str, *extra: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "sealer", *self.args(verb, *extra)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-        )
+        return start_sealer(*self.args(verb, *extra))
 
     def locked(self) -> list[str]:
         """The masters that have a lock file."""
