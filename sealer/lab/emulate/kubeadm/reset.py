@@ -62,8 +62,12 @@ def remove_etcd_member(cert_dir: Path) -> tuple[list[str], str]:
         cert_dir / "etcd" / "healthcheck-client.key",
         timeout=5.0,
     )
-    # etcd refuses a removal while the cluster is not healthy ("unhealthy cluster", e.g. just
-    # after a member restarted): kubeadm retries with a back-off, so does this.
+    # kubeadm's etcd client retries a failed member list or removal with a back-off: etcd
+    # answers "unhealthy cluster" just after a member restarted, "server stopped" while the
+    # local member restarts, and times out on a loaded machine. So does this. (kubeadm also
+    # asks the other members; this asks only the local one, so a local etcd that is gone for
+    # good -- connection refused -- still fails at once, as it did.)
+    transient = ("unhealthy cluster", "server stopped", "timed out", "deadline exceeded")
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -74,8 +78,8 @@ def remove_etcd_member(cert_dir: Path) -> tuple[list[str], str]:
                 return ["[reset] Removing info for node from etcd: member removed"], data_dir
             return [], data_dir
         except (EtcdError, OSError) as exc:
-            if time.monotonic() < deadline and "unhealthy cluster" in str(exc):
-                time.sleep(1.0)
+            if time.monotonic() < deadline and any(t in str(exc).lower() for t in transient):
+                time.sleep(0.5)
                 continue
             sys.stderr.write(
                 f"[reset] Failed to remove etcd member: {exc}\n"
