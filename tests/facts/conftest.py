@@ -1,34 +1,5 @@
-from __future__ import annotations
+"""A real sshd on 127.0.0.1 for the facts read over SSH (tests/sshd_fixtures.py)."""
 
-from collections.abc import Iterator
-from pathlib import Path
+from tests.sshd_fixtures import client_key, options, root, sshd
 
-import pytest
-
-from sealer.connect import HostAccess, PoolOptions
-from tests.connect.sshd import Sshd, keygen, running_sshd
-
-
-@pytest.fixture(scope="module")
-def client_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return keygen(tmp_path_factory.mktemp("facts-keys") / "client")
-
-
-@pytest.fixture(scope="module")
-def sshd(client_key: Path) -> Iterator[Sshd]:
-    with running_sshd([client_key]) as server:
-        yield server
-
-
-@pytest.fixture
-def options(tmp_path: Path, sshd: Sshd) -> PoolOptions:
-    known = tmp_path / "known_hosts"
-    known.write_text(sshd.known_hosts_line())
-    return PoolOptions(
-        known_hosts=(known,), pinned_known_hosts=tmp_path / "pinned", connect_retries=0
-    )
-
-
-@pytest.fixture
-def root(sshd: Sshd, client_key: Path) -> HostAccess:
-    return HostAccess("127.0.0.1", sshd.port, private_key=client_key, agent=False)
+__all__ = ["client_key", "options", "root", "sshd"]
