@@ -47,7 +47,9 @@ def cluster(kube: Kube) -> dict[str, str]:
             m2.address,
         ],
     )
-    kube.ssh(n1.name, argv)
+    # the worker discovers through master-1's address; kubeadm still bootstraps its kubelet
+    # against the server that cluster-info names (see test_real_processes_ports_and_certificates)
+    kube.ssh(n1.name, [*argv[:2], f"{m1.address}:6443", *argv[3:]])
     return {
         "m1": m1.name,
         "m2": m2.name,
@@ -98,6 +100,9 @@ def test_real_processes_ports_and_certificates(kube: Kube, cluster: dict[str, st
     assert re.search(r"^etcd-ca\s+.*\s+9y\s+no", exp, re.M)
     kubelet_conf = kube.ssh(cluster["n1"], ["cat", "/etc/kubernetes/kubelet.conf"]).stdout
     assert "/var/lib/kubelet/pki/kubelet-client-current.pem" in kubelet_conf
+    # the controlPlaneEndpoint from cluster-info, not the address n1 discovered through: the
+    # kubelet follows /etc/hosts (sealer points it at the VIP, or a master at itself)
+    assert "server: https://apiserver.cluster.local:6443\n" in kubelet_conf, kubelet_conf
 
 
 def test_init_on_an_initialised_host_fails_preflight(kube: Kube, cluster: dict[str, str]) -> None:

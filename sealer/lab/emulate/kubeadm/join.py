@@ -147,14 +147,17 @@ def _discover_once(req: JoinRequest, url: str, tid: str, secret: str) -> tuple[s
                 f'cluster-info ConfigMap is invalid: none of the public keys "{actual}" are '
                 "pinned",
             )
-    # Validate that the discovered server answers with the pinned CA.
-    secure = Client(server=info.server or url, ca_pem=ca_pem, timeout=10.0)
+    # Ask the discovery endpoint again, now validating TLS with the pinned CA, as kubeadm does.
+    secure = Client(server=url, ca_pem=ca_pem, timeout=10.0)
     try:
         secure.get(path)
-    except ApiError:
-        secure = Client(server=url, ca_pem=ca_pem, timeout=10.0)
+    except ApiError as exc:
+        raise _Retry(f'Get "{url}{path}?timeout=10s": {exc.message}') from None
     say("[preflight] Reading configuration from the cluster...")
-    return url, ca_pem
+    # kubeadm bootstraps the kubelet against the server that cluster-info names (the
+    # controlPlaneEndpoint), not against the discovery endpoint it was given
+    # (cmd/kubeadm/app/discovery: For -> CreateWithToken(clusterinfo.Server, ...)).
+    return info.server or url, ca_pem
 
 
 def x509_load(pem: bytes):  # type: ignore[no-untyped-def]
