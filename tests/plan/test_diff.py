@@ -22,6 +22,7 @@ from sealer.plan.payloads import (
     InitPayload,
     IpvsPayload,
     JoinMasterPayload,
+    Payload,
 )
 from sealer.plan.state import ClusterState, HostState, LiveNode
 from sealer.spec.model import Cluster
@@ -633,7 +634,7 @@ def test_diff_json_keeps_the_flags_words_of_before_the_payloads() -> None:
         "flags",
         "id",
     ]
-    flags = {
+    flags: dict[Payload, list[str]] = {
         InitPayload(reset_half_done=True): ["reset-half-done-init"],
         IdentityPayload(in_cluster=True): ["configmap"],
         CleanPayload(remove_etcd_member=True): ["remove-etcd-member"],

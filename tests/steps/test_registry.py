@@ -29,10 +29,10 @@ from sealer.plan.payloads import (
     Payload,
     RemoveMemberPayload,
     SnapshotPayload,
-    StepPayload,
 )
 from sealer.plan.state import ClusterState
-from sealer.steps.base import StepBuilder
+from sealer.steps.base import KindStep, StepBuilder
+from sealer.steps.control_plane import JoinMaster
 from sealer.steps.graph import apply_graph, executable
 from sealer.steps.hosts import Hosts
 from sealer.steps.registry import BUILDERS, builders_by_kind
@@ -53,7 +53,7 @@ from tests.steps.fake_remote import FakeRemote
 ROOT = Path(__file__).resolve().parents[2]
 
 #: One payload of every kind, with values a planner could have decided.
-SAMPLES: dict[StepKind, StepPayload] = {
+SAMPLES: dict[StepKind, Payload] = {
     StepKind.DISTRIBUTE: DistributePayload(),
     StepKind.HOSTS: HostsPayload(hosts_entries(M[0])),
     StepKind.IPVS: lb_payload(cluster()),
@@ -113,12 +113,12 @@ def test_each_kind_builds_its_step_with_the_planned_payload(
     payload = SAMPLES[kind]
     c = cluster()
     target = make_target(fake, c, running(c, gone=[GONE]))
-    planned = PlannedStep(payload, M[1], "why")  # type: ignore[arg-type]
+    planned = PlannedStep(payload, M[1], "why")
 
     step = executable(planned, target)
 
-    assert isinstance(step, BUILDERS[kind].make)  # type: ignore[arg-type]
-    assert step.payload is payload  # type: ignore[attr-defined]
+    assert isinstance(step, KindStep) and type(step) is BUILDERS[kind].make
+    assert step.payload is payload
     assert (step.name, step.host) == (kind.value, M[1])
     assert step_id(step) == planned.id == f"{kind.value}@{M[1]}"
 
@@ -154,7 +154,8 @@ async def test_a_half_joined_master_gets_the_hosts_block_the_planner_decided(
     assert isinstance(hosts, Hosts)
     assert hosts.payload.entries == (HostsEntry(M[0], (DOMAIN,)),)  # master0 until it joins
     join = graph.step(f"join-master@{M[2]}")
-    assert join.payload.hosts_after_join == (HostsEntry(M[2], (DOMAIN,)),)  # type: ignore[attr-defined]
+    assert isinstance(join, JoinMaster)
+    assert join.payload.hosts_after_join == (HostsEntry(M[2], (DOMAIN,)),)  # its own, once joined
     assert (await hosts.run(RunContext())).changed
     assert f"{M[0]} {DOMAIN}".encode() in (fake.file(M[2], "/etc/hosts") or b"")
 
@@ -168,7 +169,8 @@ def test_the_graph_keeps_the_plans_steps_and_dependencies(fake: FakeRemote) -> N
     assert sorted(graph) == sorted(s.id for s in plan.steps)
     for planned in plan.steps:
         assert set(graph.dependencies(planned.id)) == set(planned.after)
-        assert graph.step(planned.id).payload == planned.payload  # type: ignore[attr-defined]
+        step = graph.step(planned.id)
+        assert isinstance(step, KindStep) and step.payload == planned.payload
 
 
 def test_the_node_to_drain_is_the_planners_not_the_live_states(fake: FakeRemote) -> None:
