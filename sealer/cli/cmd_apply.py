@@ -81,7 +81,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             await lock.check()  # the prompt held up the heartbeat: is the lock still ours?
         graph = await graph_for(conns, planned)
         with Progress(ui, quiet=args.quiet or ui.output == "json") as progress:
-            ctx = RunContext(concurrency=args.concurrency, events=progress, connections=conns)
+            ctx = RunContext(concurrency=args.concurrency, events=progress)
             executor = Executor(graph, ctx)
             try:
                 return await executor.run()

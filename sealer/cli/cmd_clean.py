@@ -85,9 +85,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             lock = run_lock(ui, conns, loaded.cluster, args, "clean", skip_unreachable=True)
             async with lock:
                 with Progress(ui, quiet=args.quiet) as progress:
-                    ctx = RunContext(
-                        concurrency=args.concurrency, events=progress, connections=conns
-                    )
+                    ctx = RunContext(concurrency=args.concurrency, events=progress)
                     return await clean(
                         conns, loaded.cluster, ctx, connect_timeout=args.connect_timeout
                     )

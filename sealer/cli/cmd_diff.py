@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from dataclasses import asdict
 
 from sealer.cli.options import add_clusterfile, add_output
 from sealer.cli.render import Ui
@@ -55,9 +54,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             {
                 "cluster": loaded.cluster.metadata.name,
                 "pending": not planned.plan.empty,
-                "steps": [
-                    {**asdict(s), "id": s.id, "after": list(s.after)} for s in planned.plan.steps
-                ],
+                "steps": [s.to_dict() for s in planned.plan.steps],
                 "warnings": [*locked, *planned.plan.warnings],
             }
         )

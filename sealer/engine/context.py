@@ -6,10 +6,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from sealer.connect import Connections
 
 __all__ = ["DEFAULT_STEP_CONCURRENCY", "Event", "EventKind", "EventSink", "RunContext", "Status"]
 
@@ -55,18 +51,18 @@ def _ignore(event: Event) -> None:
 
 @dataclass(frozen=True)
 class RunContext:
-    """Everything a run shares, passed explicitly (no module-level state).
+    """How one run of a graph goes, passed explicitly (no module-level state): what the
+    executor and the steps read, nothing else.
 
-    ``deadline`` is a :func:`time.monotonic` value: when it passes, running steps are cancelled
-    and nothing new starts. ``connections`` is the pool steps run their commands through (None
-    for runs that need none, e.g. tests of the engine). Subclass it to carry more.
+    ``concurrency`` bounds the steps running at once; ``deadline`` is a :func:`time.monotonic`
+    value: when it passes, running steps are cancelled and nothing new starts; ``events``
+    receives the progress events. What a step acts on is not here: the run's cluster, hosts
+    and connections are its ``Target``, what the planner decided its payload.
     """
 
-    dry_run: bool = False
     concurrency: int = DEFAULT_STEP_CONCURRENCY
     deadline: float | None = None
     events: EventSink = _ignore
-    connections: Connections | None = None
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:

@@ -1,8 +1,10 @@
 """Desired (Clusterfile) against live (facts): the steps that make the hosts match the file.
 
 Pure: given the Clusterfile, the live :class:`ClusterState` and the package on the
-workstation, :func:`make_plan` returns the steps with the reason each is needed and the
-steps each must wait for. A host in shape gets no step, so an unchanged cluster gives an
+workstation, :func:`make_plan` returns the steps with the reason each is needed, the steps
+each must wait for and what was decided for it (its payload, :mod:`sealer.plan.payloads`: the
+/etc/hosts entries, the load balancer's backends, the node to drain...; the step carries that
+out and decides nothing again). A host in shape gets no step, so an unchanged cluster gives an
 empty plan. What this version cannot do safely is a :class:`PlanError` before anything runs.
 
 The dependencies (an edge means "after"):
@@ -20,20 +22,34 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sealer.errors import PlanError
 from sealer.facts.hosts import HostsEntry
 from sealer.facts.identity import ClusterIdentity
 from sealer.layout import PACKAGE_DIR
 from sealer.offline_package import LocalPackage
+from sealer.plan.kinds import StepKind
 from sealer.plan.lb import desired_lb_config
+from sealer.plan.payloads import (
+    CleanPayload,
+    DeleteNodePayload,
+    DistributePayload,
+    DrainPayload,
+    HostsPayload,
+    IdentityPayload,
+    InitPayload,
+    IpvsPayload,
+    JoinMasterPayload,
+    JoinNodePayload,
+    Payload,
+    RemoveMemberPayload,
+    SnapshotPayload,
+)
 from sealer.plan.state import ClusterState, HostState
 from sealer.spec.model import Cluster
 
 __all__ = [
-    "FLAG_IDENTITY_CONFIGMAP",
-    "FLAG_REMOVE_ETCD_MEMBER",
-    "FLAG_RESET_HALF_DONE_INIT",
     "Plan",
     "PlannedStep",
     "describe_entries",
@@ -44,25 +60,36 @@ __all__ = [
 
 @dataclass(frozen=True)
 class PlannedStep:
-    name: str
-    host: str | None
+    """One step of the plan: its payload (what the planner decided, which names the kind),
+    the host it changes, why it is needed and the ids of the steps it waits for."""
+
+    payload: Payload
+    host: str
     why: str
     after: tuple[str, ...] = ()
-    #: What the planner decided beyond the step's kind, for the step to carry out (and
-    #: re-check when it runs): see the FLAG_* constants.
-    flags: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> StepKind:
+        return self.payload.kind
+
+    @property
+    def name(self) -> str:
+        return self.kind.value
 
     @property
     def id(self) -> str:
-        return self.name if self.host is None else f"{self.name}@{self.host}"
+        return f"{self.name}@{self.host}"
 
-
-#: init: master0 holds sealer's own init that stopped half-way (marker, no identity): reset it.
-FLAG_RESET_HALF_DONE_INIT = "reset-half-done-init"
-#: join-master: a half-done join left an etcd member listed: remove it (quorum checked) first.
-FLAG_REMOVE_ETCD_MEMBER = "remove-etcd-member"
-#: identity: also record the identity in the cluster (its ConfigMap is missing).
-FLAG_IDENTITY_CONFIGMAP = "configmap"
+    def to_dict(self) -> dict[str, Any]:
+        """The step as ``sealer diff --output json`` shows it."""
+        return {
+            "name": self.name,
+            "host": self.host,
+            "why": self.why,
+            "after": list(self.after),
+            "flags": list(self.payload.flags),
+            "id": self.id,
+        }
 
 
 @dataclass(frozen=True)
@@ -77,7 +104,7 @@ class Plan:
         return not self.steps
 
     def hosts(self) -> set[str]:
-        return {s.host for s in self.steps if s.host is not None}
+        return {s.host for s in self.steps}
 
 
 def package_path(package: LocalPackage) -> str:
@@ -321,15 +348,9 @@ def make_plan(
     steps: list[PlannedStep] = []
     ids: set[str] = set()
 
-    def add(
-        name: str,
-        host: str | None,
-        why: str,
-        after: Iterable[str] = (),
-        flags: tuple[str, ...] = (),
-    ) -> str:
+    def add(payload: Payload, host: str, why: str, after: Iterable[str] = ()) -> str:
         needs = tuple(dict.fromkeys(a for a in after if a in ids))
-        step = PlannedStep(name, host, why, needs, flags)
+        step = PlannedStep(payload, host, why, needs)
         steps.append(step)
         ids.add(step.id)
         return step.id
@@ -339,11 +360,11 @@ def make_plan(
         done: list[str] = []
         reason = _distribute_reason(host, package, spec.version)
         if reason:
-            done.append(add("distribute", address, reason))
+            done.append(add(DistributePayload(), address, reason))
         want = desired_hosts_entries(cluster, address, joined=joined)
         reason = _hosts_reason(want, host)
         if reason:
-            done.append(add("hosts", address, reason))
+            done.append(add(HostsPayload(want), address, reason))
         return done
 
     initialized = live.initialized
@@ -354,14 +375,13 @@ def make_plan(
     if not initialized:
         if half_done_init:
             init_id = add(
-                "init",
+                InitPayload(reset_half_done=True),
                 m0,
                 "sealer's init stopped half-way (no cluster was recorded): reset, init again",
                 m0_ready,
-                (FLAG_RESET_HALF_DONE_INIT,),
             )
         else:
-            init_id = add("init", m0, "no control plane is running yet", m0_ready)
+            init_id = add(InitPayload(), m0, "no control plane is running yet", m0_ready)
     elif m0_host.role != "control-plane":
         raise PlanError(
             f"a cluster is running but master0 {m0} is not part of it: sealer will not "
@@ -370,8 +390,9 @@ def make_plan(
 
     lb_ids: dict[str, str] = {}
     masters_now = spec.master_addresses
+    want_config = desired_lb_config(cluster)
+    lb_payload = IpvsPayload(want_config, tuple(masters_now))
     for node in spec.node_addresses:
-        want_config = desired_lb_config(cluster)
         have = live.hosts[node].lb_config
         if have != want_config or not live.hosts[node].lb_active:
             why = "load balancer not installed" if have is None else "load balancer out of date"
@@ -379,11 +400,11 @@ def make_plan(
                 why = f"load balancer backends out of date (masters: {', '.join(masters_now)})"
             elif have is not None:
                 why = "load balancer daemon is not running"
-            lb_ids[node] = add("ipvs", node, why)
+            lb_ids[node] = add(lb_payload, node, why)
         elif init_id is not None:
             # left by a run that stopped before init: it trusts a CA that init replaces
             why = "the cluster's CA is created by init: the load balancer's copy is rewritten"
-            lb_ids[node] = add("ipvs", node, why)
+            lb_ids[node] = add(lb_payload, node, why)
 
     configmap = live.initialized and live.identity_in_cluster is False
 
@@ -394,8 +415,8 @@ def make_plan(
         in_cluster = configmap and address == live.api_host
         if live.hosts[address].identity is None or in_cluster:
             what = "the cluster's identity" + (" (host and cluster)" if in_cluster else "")
-            flags = (FLAG_IDENTITY_CONFIGMAP,) if in_cluster else ()
-            add("identity", address, f"record {what}: {identity.describe()}", after, flags)
+            payload = IdentityPayload(in_cluster=in_cluster)
+            add(payload, address, f"record {what}: {identity.describe()}", after)
             configmap = configmap and not in_cluster
 
     if initialized:
@@ -408,7 +429,7 @@ def make_plan(
         ready = prepare(master, joined=joined)
         if not joined:
             why = "not part of the control plane"
-            flags: tuple[str, ...] = ()
+            remove_member = False
             if host.role == "control-plane" and not in_etcd:
                 why = "a join stopped half-way: no etcd member for it"
             elif in_etcd:
@@ -416,15 +437,15 @@ def make_plan(
                     "a join stopped half-way: its etcd member is listed; it is removed "
                     "(quorum checked) before the host is reset and joins again"
                 )
-                flags = (FLAG_REMOVE_ETCD_MEMBER,)
+                remove_member = True
             elif host.cluster_state:
                 why = f"a join stopped half-way ({_describe_state(host.cluster_state)} left)"
+            own = desired_hosts_entries(cluster, master, joined=True)
             previous_join = add(
-                "join-master",
+                JoinMasterPayload(own, remove_etcd_member=remove_member),
                 master,
                 why,
                 [*(x for x in (init_id, previous_join) if x), *ready],
-                flags,
             )
         else:
             record_identity(master, ready)
@@ -436,18 +457,22 @@ def make_plan(
             after = [*(x for x in (init_id,) if x), *ready]
             if node in lb_ids:
                 after.append(lb_ids[node])
-            add("join-node", node, "not part of the cluster", after)
+            add(JoinNodePayload(), node, "not part of the cluster", after)
         else:
             record_identity(node, ready)
     if configmap and live.api_host is not None:
         record_identity(live.api_host)
 
-    joins = [s.id for s in steps if s.name == "join-master"]
-    member_resets = [s.id for s in steps if FLAG_REMOVE_ETCD_MEMBER in s.flags]
+    joins = [s.id for s in steps if s.kind is StepKind.JOIN_MASTER]
+    member_resets = [
+        s.id
+        for s in steps
+        if isinstance(s.payload, JoinMasterPayload) and s.payload.remove_etcd_member
+    ]
     snapshot: str | None = None
     if (member_resets or any(r[2] for r in removed)) and live.api_host is not None:
         snapshot = add(
-            "snapshot",
+            SnapshotPayload(),
             live.api_host,
             "etcd's data is saved (and copied to this workstation) before a master is removed "
             "or reset",
@@ -463,15 +488,18 @@ def make_plan(
             # one master at a time, after the joins, with every load balancer already
             # rewritten without it, and after the snapshot
             first = [*joins, *lb_ids.values(), *(x for x in (snapshot, previous_master) if x)]
-        drain = add("drain", address, f"{kind} {name} is no longer in the Clusterfile", first)
+        drain = add(
+            DrainPayload(name), address, f"{kind} {name} is no longer in the Clusterfile", first
+        )
         gone = live.extra_hosts.get(address)
-        member = (FLAG_REMOVE_ETCD_MEMBER,) if is_master else ()
         if gone is not None and gone.reachable:
             why = f"give {name} back: kubeadm reset, files"
             if is_master:
                 why = f"give {name} back: etcd checked healthy, its member removed, reset, files"
-            cleaned = add("clean", address, why, [drain], member)
-            last = add("delete-node", address, f"remove {name} from the cluster", [cleaned])
+            cleaned = add(CleanPayload(remove_etcd_member=is_master), address, why, [drain])
+            last = add(
+                DeleteNodePayload(name), address, f"remove {name} from the cluster", [cleaned]
+            )
         else:
             why = gone.error if gone is not None else "not reachable"
             warnings.append(
@@ -481,12 +509,17 @@ def make_plan(
             before_delete = drain
             if is_master:
                 before_delete = add(
-                    "remove-member",
+                    RemoveMemberPayload(),
                     address,
                     f"remove {name}'s etcd member (by its peer URL) through a healthy master",
                     [drain],
                 )
-            last = add("delete-node", address, f"remove {name} from the cluster", [before_delete])
+            last = add(
+                DeleteNodePayload(name),
+                address,
+                f"remove {name} from the cluster",
+                [before_delete],
+            )
         if is_master:
             previous_master = last
     return Plan(tuple(steps), tuple(warnings), identity)

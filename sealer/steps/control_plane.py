@@ -22,7 +22,8 @@ from sealer.kube.paths import KUBEADM_CONFIG_PATH, KUBEADM_RUN_CONFIG_PATH, SEAL
 from sealer.kube.pki import issue_master_pki
 from sealer.layout import ADMIN_CONF, ETCD_DATA, INIT_MARKER, USER_KUBECONFIG
 from sealer.lb.paths import CONFIG_PATH, PROGRAM_PATH, PYTHON_PATH
-from sealer.plan.diff import desired_hosts_entries
+from sealer.plan.payloads import InitPayload, JoinMasterPayload, JoinNodePayload
+from sealer.steps.base import KindStep, StepBuilder
 from sealer.steps.etcd_safety import prepare_master_reset
 from sealer.steps.hosts import write_hosts_block
 from sealer.steps.identity import record_identity_in_cluster, write_host_identity
@@ -30,7 +31,7 @@ from sealer.steps.kubeadm_join import join_secrets
 from sealer.steps.remote_files import upload_kubernetes_files
 from sealer.steps.target import Target
 
-__all__ = ["Init", "JoinMaster", "JoinNode", "api_master"]
+__all__ = ["BUILDERS", "Init", "JoinMaster", "JoinNode", "api_master"]
 
 #: kubeadm init/join wait for the control plane; give them room on slow machines.
 KUBEADM_TIMEOUT = 900.0
@@ -138,7 +139,7 @@ async def _put_master_pki(target: Target, host: str, *, init_master: bool) -> No
 
 
 @dataclass(frozen=True)
-class Init:
+class Init(KindStep[InitPayload]):
     """``kubeadm init --config ... --upload-certs`` on master0.
 
     Runs only on a host that holds no cluster state, or (``reset_half_done``) on master0
@@ -146,17 +147,12 @@ class Init:
     made. A marker written before `kubeadm init` and replaced by the cluster's identity once
     init is done tells the two apart on the next run."""
 
-    target: Target
-    host: str
-    reset_half_done: bool = False
-    name: str = "init"
-
     async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
         if await _is_control_plane(t, self.host):
             return unchanged("the control plane already runs on master0")
         state = await collect(t.conns, t.access[self.host], kube_state)
-        if state.cluster_state and not (self.reset_half_done and state.init_started):
+        if state.cluster_state and not (self.payload.reset_half_done and state.init_started):
             raise StepError(
                 "init",
                 self.host,
@@ -176,17 +172,13 @@ class Init:
 
 
 @dataclass(frozen=True)
-class JoinMaster:
+class JoinMaster(KindStep[JoinMasterPayload]):
     """``kubeadm join --config`` with a control-plane JoinConfiguration, via master0.
 
     A host left half-way by an earlier join is reset first, and only when that cannot cost the
     cluster its data: etcd must be healthy, and a member the host still has in etcd is removed
-    first (when what remains keeps a quorum)."""
-
-    target: Target
-    host: str
-    remove_member: bool = False
-    name: str = "join-master"
+    first (when what remains keeps a quorum). Once joined, the host's /etc/hosts block is the
+    one the planner decided for it (``hosts_after_join``: its own address)."""
 
     async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
@@ -200,8 +192,7 @@ class JoinMaster:
         await _run_kubeadm(t, self.host, ["join"], secrets)
         await _admin_kubeconfig(t, self.host)
         await _wait_ready(t, self.host)
-        own = desired_hosts_entries(t.cluster, self.host, joined=True)
-        await write_hosts_block(t, self.host, own)
+        await write_hosts_block(t, self.host, self.payload.hosts_after_join)
         await write_host_identity(t, self.host)
         return changed("joined the control plane")
 
@@ -235,12 +226,8 @@ async def _wait_for_vip(target: Target, host: str) -> None:
 
 
 @dataclass(frozen=True)
-class JoinNode:
+class JoinNode(KindStep[JoinNodePayload]):
     """``kubeadm join --config`` with a worker JoinConfiguration, through the local VIP."""
-
-    target: Target
-    host: str
-    name: str = "join-node"
 
     async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
@@ -252,3 +239,10 @@ class JoinNode:
         await _run_kubeadm(t, self.host, ["join"], secrets)
         await write_host_identity(t, self.host)
         return changed("joined the cluster")
+
+
+BUILDERS = (
+    StepBuilder(InitPayload, Init),
+    StepBuilder(JoinMasterPayload, JoinMaster),
+    StepBuilder(JoinNodePayload, JoinNode),
+)

@@ -16,20 +16,17 @@ from sealer.engine.step import StepOutcome, changed, unchanged
 from sealer.errors import StepError
 from sealer.facts.system import parse_sha256sum
 from sealer.layout import PACKAGE_DIR, UNPACKED_DIR
-from sealer.steps.target import Target
+from sealer.plan.payloads import DistributePayload
+from sealer.steps.base import KindStep, StepBuilder
 
-__all__ = ["PACKAGE_TIMEOUT", "Distribute"]
+__all__ = ["BUILDERS", "PACKAGE_TIMEOUT", "Distribute"]
 
 #: Unpacking the package and its init.sh (which may load container images) get this long.
 PACKAGE_TIMEOUT = 1800.0
 
 
 @dataclass(frozen=True)
-class Distribute:
-    target: Target
-    host: str
-    name: str = "distribute"
-
+class Distribute(KindStep[DistributePayload]):
     async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
         access = t.access[self.host]
@@ -90,3 +87,6 @@ class Distribute:
                 self.host,
                 f"the unpacked package's Metadata says {version or 'nothing'}, expected {want}",
             )
+
+
+BUILDERS = (StepBuilder(DistributePayload, Distribute),)

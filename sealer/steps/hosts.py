@@ -8,9 +8,11 @@ from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
 from sealer.facts.hosts import HostsEntry, render_hosts_block, replace_block
 from sealer.plan.diff import describe_entries
+from sealer.plan.payloads import HostsPayload
+from sealer.steps.base import KindStep, StepBuilder
 from sealer.steps.target import Target
 
-__all__ = ["HOSTS_FILE", "Hosts", "write_hosts_block"]
+__all__ = ["BUILDERS", "HOSTS_FILE", "Hosts", "write_hosts_block"]
 
 HOSTS_FILE = "/etc/hosts"
 
@@ -28,13 +30,12 @@ async def write_hosts_block(target: Target, host: str, entries: tuple[HostsEntry
 
 
 @dataclass(frozen=True)
-class Hosts:
-    target: Target
-    host: str
-    entries: tuple[HostsEntry, ...]
-    name: str = "hosts"
-
+class Hosts(KindStep[HostsPayload]):
     async def run(self, _ctx: RunContext) -> StepOutcome:
-        if await write_hosts_block(self.target, self.host, self.entries):
-            return changed(f"/etc/hosts: {describe_entries(self.entries)}")
+        entries = self.payload.entries
+        if await write_hosts_block(self.target, self.host, entries):
+            return changed(f"/etc/hosts: {describe_entries(entries)}")
         return unchanged("/etc/hosts already right")
+
+
+BUILDERS = (StepBuilder(HostsPayload, Hosts),)

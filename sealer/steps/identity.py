@@ -22,9 +22,11 @@ from sealer.facts.identity import (
     cluster_identity_configmap,
 )
 from sealer.layout import ADMIN_CONF, CLUSTER_IDENTITY, INIT_MARKER
+from sealer.plan.payloads import IdentityPayload
+from sealer.steps.base import KindStep, StepBuilder
 from sealer.steps.target import Target
 
-__all__ = ["Identity", "record_identity_in_cluster", "write_host_identity"]
+__all__ = ["BUILDERS", "Identity", "record_identity_in_cluster", "write_host_identity"]
 
 
 async def write_host_identity(target: Target, host: str, path: str = CLUSTER_IDENTITY) -> None:
@@ -69,16 +71,14 @@ def _mismatch(host: str, want: ClusterIdentity, found: ClusterIdentity | None) -
 
 
 @dataclass(frozen=True)
-class Identity:
+class Identity(KindStep[IdentityPayload]):
     """Write the identity file on the host (and the cluster's ConfigMap when asked)."""
 
-    target: Target
-    host: str
-    in_cluster: bool = False
-    name: str = "identity"
-
     async def run(self, _ctx: RunContext) -> StepOutcome:
-        if self.in_cluster:
+        if self.payload.in_cluster:
             await record_identity_in_cluster(self.target, self.host)
         await write_host_identity(self.target, self.host)
         return changed(f"cluster identity {self.target.identity.describe()} recorded")
+
+
+BUILDERS = (StepBuilder(IdentityPayload, Identity),)

@@ -14,22 +14,18 @@ from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
 from sealer.lb.paths import CONFIG_PATH, PROGRAM_PATH, PYTHON_PATH, UNIT_NAME
 from sealer.lb.render import enable_argv, install_files
-from sealer.plan.lb import desired_lb_config
-from sealer.steps.target import Target
+from sealer.plan.payloads import IpvsPayload
+from sealer.steps.base import KindStep, StepBuilder
 
-__all__ = ["LoadBalancer"]
+__all__ = ["BUILDERS", "LoadBalancer"]
 
 
 @dataclass(frozen=True)
-class LoadBalancer:
-    target: Target
-    host: str
-    name: str = "ipvs"
-
+class LoadBalancer(KindStep[IpvsPayload]):
     async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
         access = t.access[self.host]
-        config = desired_lb_config(t.cluster)
+        config = self.payload.config
         wrote: list[str] = []
         for item in install_files(config, t.ca.ca.cert_pem()):
             current = await t.conns.read_file(access, item.path)
@@ -53,5 +49,8 @@ class LoadBalancer:
         if wrote and active.ok:
             # The daemon keeps its rules across a restart, so the VIP never goes away.
             await t.conns.run(access, ["systemctl", "restart", UNIT_NAME])
-        masters = ", ".join(t.cluster.spec.master_addresses)
+        masters = ", ".join(self.payload.backends)
         return changed(f"VIP {t.cluster.spec.vip}:6443 -> {masters}")
+
+
+BUILDERS = (StepBuilder(IpvsPayload, LoadBalancer),)

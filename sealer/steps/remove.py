@@ -18,12 +18,19 @@ from sealer.engine.step import StepOutcome, changed, unchanged
 from sealer.layout import ADMIN_CONF, CLEAN_PATHS, KUBE_BINARIES, KUBELET_UNIT, WRITTEN_DIRS
 from sealer.lb.clean import clean_plan
 from sealer.lb.paths import PROGRAM_PATH
+from sealer.plan.payloads import (
+    CleanPayload,
+    DeleteNodePayload,
+    DrainPayload,
+    RemoveMemberPayload,
+)
+from sealer.steps.base import KindStep, StepBuilder
 from sealer.steps.control_plane import KUBEADM_TIMEOUT, api_master
 from sealer.steps.etcd_safety import prepare_master_reset
 from sealer.steps.hosts import write_hosts_block
 from sealer.steps.target import Target
 
-__all__ = ["Clean", "DeleteNode", "Drain", "RemoveMember", "clean_host"]
+__all__ = ["BUILDERS", "Clean", "DeleteNode", "Drain", "RemoveMember", "clean_host"]
 
 DRAIN_TIMEOUT = "300s"
 
@@ -33,46 +40,38 @@ def _kubectl(*args: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Drain:
-    target: Target
-    host: str
-    node_name: str
-    name: str = "drain"
-
+class Drain(KindStep[DrainPayload]):
     async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
+        node_name = self.payload.node_name
         access = t.access[api_master(t)]
         # "not found" is the only answer that skips the drain; any other failure stops here
-        query = _kubectl("get", "node", "-o", "name", "--ignore-not-found", "--", self.node_name)
+        query = _kubectl("get", "node", "-o", "name", "--ignore-not-found", "--", node_name)
         if not (await t.conns.run(access, query)).stdout.strip():
-            return unchanged(f"node {self.node_name} is not in the cluster")
+            return unchanged(f"node {node_name} is not in the cluster")
         argv = _kubectl(
             "drain",
-            self.node_name,
+            node_name,
             "--ignore-daemonsets",
             "--delete-emptydir-data",
             "--force",
             f"--timeout={DRAIN_TIMEOUT}",
         )
         await t.conns.run(access, argv, timeout=600.0)
-        return changed(f"drained {self.node_name}")
+        return changed(f"drained {node_name}")
 
 
 @dataclass(frozen=True)
-class DeleteNode:
-    target: Target
-    host: str
-    node_name: str
-    name: str = "delete-node"
-
+class DeleteNode(KindStep[DeleteNodePayload]):
     async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
+        node_name = self.payload.node_name
         access = t.access[api_master(t)]
-        argv = _kubectl("delete", "node", self.node_name, "--ignore-not-found")
+        argv = _kubectl("delete", "node", node_name, "--ignore-not-found")
         result = await t.conns.run(access, argv)
         if not result.stdout.strip():
-            return unchanged(f"node {self.node_name} was already gone")
-        return changed(f"deleted node {self.node_name}")
+            return unchanged(f"node {node_name} was already gone")
+        return changed(f"deleted node {node_name}")
 
 
 async def _present(target: Target, host: str, paths: Sequence[str]) -> list[str]:
@@ -147,18 +146,13 @@ async def clean_host(target: Target, host: str) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Clean:
-    """Give a host back. ``etcd_member``: it is a master leaving a cluster that stays, so etcd
-    is checked healthy with a quorum left without it, and its member removed, first."""
-
-    target: Target
-    host: str
-    etcd_member: bool = False
-    name: str = "clean"
+class Clean(KindStep[CleanPayload]):
+    """Give a host back. ``remove_etcd_member``: it is a master leaving a cluster that stays,
+    so etcd is checked healthy with a quorum left without it, and its member removed, first."""
 
     async def run(self, _ctx: RunContext) -> StepOutcome:
         removed = 0
-        if self.etcd_member:
+        if self.payload.remove_etcd_member:
             removed = await prepare_master_reset(self.target, self.name, self.host)
         done = await clean_host(self.target, self.host)
         if removed:
@@ -169,15 +163,19 @@ class Clean:
 
 
 @dataclass(frozen=True)
-class RemoveMember:
+class RemoveMember(KindStep[RemoveMemberPayload]):
     """The etcd member of a master that cannot be reached, removed by its peer URL through a
     master that serves the cluster (after the same health and quorum check as a reset)."""
-
-    target: Target
-    host: str
-    name: str = "remove-member"
 
     async def run(self, _ctx: RunContext) -> StepOutcome:
         if await prepare_master_reset(self.target, self.name, self.host):
             return changed(f"etcd member of {self.host} removed")
         return unchanged(f"{self.host} has no etcd member")
+
+
+BUILDERS = (
+    StepBuilder(DrainPayload, Drain),
+    StepBuilder(CleanPayload, Clean),
+    StepBuilder(RemoveMemberPayload, RemoveMember),
+    StepBuilder(DeleteNodePayload, DeleteNode),
+)

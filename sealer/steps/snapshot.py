@@ -22,9 +22,10 @@ from sealer.errors import StepError
 from sealer.facts.cluster import ETCDCTL
 from sealer.facts.system import parse_sha256sum
 from sealer.layout import SNAPSHOT_DIR
-from sealer.steps.target import Target
+from sealer.plan.payloads import SnapshotPayload
+from sealer.steps.base import KindStep, StepBuilder
 
-__all__ = ["KEEP", "SNAPSHOT_TIMEOUT", "Snapshot", "SnapshotTaken", "take_snapshot"]
+__all__ = ["BUILDERS", "KEEP", "SNAPSHOT_TIMEOUT", "Snapshot", "SnapshotTaken", "take_snapshot"]
 
 #: Snapshots kept on the master (older ones are removed after a new one is verified).
 KEEP = 5
@@ -93,11 +94,7 @@ async def take_snapshot(
 
 
 @dataclass(frozen=True)
-class Snapshot:
-    target: Target
-    host: str
-    name: str = "snapshot"
-
+class Snapshot(KindStep[SnapshotPayload]):
     async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
         taken = await take_snapshot(
@@ -108,3 +105,6 @@ class Snapshot:
             step=self.name,
         )
         return changed(taken.describe(self.host))
+
+
+BUILDERS = (StepBuilder(SnapshotPayload, Snapshot),)

@@ -10,8 +10,20 @@ from sealer.errors import PlanError
 from sealer.facts.hosts import HostsEntry
 from sealer.facts.identity import ClusterIdentity
 from sealer.offline_package import LocalPackage
-from sealer.plan.diff import Plan, make_plan
+from sealer.plan.diff import Plan, PlannedStep, make_plan
+from sealer.plan.kinds import StepKind
 from sealer.plan.lb import desired_lb_config
+from sealer.plan.payloads import (
+    CleanPayload,
+    DeleteNodePayload,
+    DrainPayload,
+    HostsPayload,
+    IdentityPayload,
+    InitPayload,
+    IpvsPayload,
+    JoinMasterPayload,
+    Payload,
+)
 from sealer.plan.state import ClusterState, HostState, LiveNode
 from sealer.spec.model import Cluster
 
@@ -109,7 +121,11 @@ def ids(plan: Plan) -> list[str]:
 
 
 def deps(plan: Plan, sid: str) -> set[str]:
-    return set(next(s for s in plan.steps if s.id == sid).after)
+    return set(planned(plan, sid).after)
+
+
+def planned(plan: Plan, sid: str) -> PlannedStep:
+    return next(s for s in plan.steps if s.id == sid)
 
 
 def test_fresh_cluster_plans_every_step_with_dependencies_not_phases() -> None:
@@ -132,9 +148,27 @@ def test_fresh_cluster_plans_every_step_with_dependencies_not_phases() -> None:
     # control-plane joins go one at a time
     assert f"join-master@{M[1]}" in deps(plan, f"join-master@{M[2]}")
     assert f"init@{M[0]}" in deps(plan, f"join-master@{M[1]}")
-    # a master that has not joined resolves the API domain to master0 until it joins
-    hosts_m1 = next(s for s in plan.steps if s.id == f"hosts@{M[1]}")
+    # a master that has not joined resolves the API domain to master0 until it joins, and to
+    # itself once joined; a node resolves it to the VIP
+    hosts_m1 = planned(plan, f"hosts@{M[1]}")
     assert M[0] in hosts_m1.why
+    assert hosts_m1.payload == HostsPayload((HostsEntry(M[0], (DOMAIN,)),))
+    assert planned(plan, f"join-master@{M[1]}").payload == JoinMasterPayload(
+        (HostsEntry(M[1], (DOMAIN,)),)
+    )
+    assert planned(plan, f"hosts@{M[0]}").payload == HostsPayload((HostsEntry(M[0], (DOMAIN,)),))
+    assert planned(plan, f"hosts@{N[0]}").payload == HostsPayload(
+        (HostsEntry(c.spec.vip, (DOMAIN,)),)
+    )
+    assert planned(plan, f"init@{M[0]}").payload == InitPayload(reset_half_done=False)
+    assert planned(plan, f"ipvs@{N[0]}").payload == IpvsPayload(desired_lb_config(c), tuple(M))
+    # the kind is the payload's; the id is the kind's name at the host
+    assert [s.kind for s in plan.steps if s.host == N[0]] == [
+        StepKind.IPVS,
+        StepKind.DISTRIBUTE,
+        StepKind.HOSTS,
+        StepKind.JOIN_NODE,
+    ]
     # every dependency refers to an earlier step: the order is topological
     seen: set[str] = set()
     for step in plan.steps:
@@ -170,6 +204,12 @@ def test_removing_a_node_drains_cleans_and_deletes_it() -> None:
     c = cluster()
     plan = make_plan(c, running(c, extra=["10.9.0.8"]), PKG)
     assert ids(plan) == ["drain@10.9.0.8", "clean@10.9.0.8", "delete-node@10.9.0.8"]
+    # the node names come from the cluster's Node objects; a node has no etcd member
+    assert [s.payload for s in plan.steps] == [
+        DrainPayload("h8"),
+        CleanPayload(remove_etcd_member=False),
+        DeleteNodePayload("h8"),
+    ]
     assert deps(plan, "clean@10.9.0.8") == {"drain@10.9.0.8"}
     assert deps(plan, "delete-node@10.9.0.8") == {"clean@10.9.0.8"}
 
@@ -236,9 +276,12 @@ def test_removing_master0_is_planned_through_the_masters_that_stay() -> None:
         f"delete-node@{M[0]}",
     ]
     assert deps(plan, f"drain@{M[0]}") == {f"snapshot@{M[1]}", *(f"ipvs@{n}" for n in N)}
-    clean = next(s for s in plan.steps if s.name == "clean")
-    assert clean.flags == ("remove-etcd-member",)
+    clean = next(s for s in plan.steps if s.kind is StepKind.CLEAN)
+    assert clean.payload == CleanPayload(remove_etcd_member=True)
     assert "etcd checked healthy" in clean.why
+    # the backends left are the masters that stay
+    lb = planned(plan, f"ipvs@{N[0]}").payload
+    assert isinstance(lb, IpvsPayload) and lb.backends == tuple(M[1:])
 
 
 def test_masters_are_removed_one_at_a_time_after_one_snapshot() -> None:
@@ -428,8 +471,8 @@ def test_sealers_own_init_that_stopped_half_way_is_reset_and_done_again() -> Non
         **{**m0, "cluster_state": MASTER_STATE[:2], "init_started": True, "etcd_data": True}
     )
     plan = make_plan(c, ClusterState(hosts, unread={M[0]: "refused"}), PKG)
-    init = next(s for s in plan.steps if s.name == "init")
-    assert init.flags == ("reset-half-done-init",)
+    init = next(s for s in plan.steps if s.kind is StepKind.INIT)
+    assert init.payload == InitPayload(reset_half_done=True)
     assert "stopped half-way" in init.why
     # the same marker with another master holding state: refused
     hosts[M[1]] = HostState(**{**bare(M[1]).__dict__, "cluster_state": MASTER_STATE[2:3]})
@@ -495,8 +538,9 @@ def test_a_cluster_created_before_identities_gets_them_recorded() -> None:
     old = ClusterState(**{**old.__dict__, "identity_in_cluster": False})
     plan = make_plan(c, old, PKG, IDENTITY)
     assert ids(plan) == [f"identity@{a}" for a in c.spec.all_addresses]
-    assert plan.steps[0].flags == ("configmap",)  # master0 serves the API: it writes the map
-    assert all(not s.flags for s in plan.steps[1:])
+    # master0 serves the API: it writes the map
+    assert plan.steps[0].payload == IdentityPayload(in_cluster=True)
+    assert all(s.payload == IdentityPayload(in_cluster=False) for s in plan.steps[1:])
     assert IDENTITY.uid in plan.steps[0].why
 
 
@@ -508,8 +552,10 @@ def test_a_half_done_join_with_its_etcd_member_listed_removes_the_member_first()
         live.hosts, True, M[0], nodes, etcd_members=live.etcd_members, identity=IDENTITY
     )
     plan = make_plan(c, half, PKG)
-    join = next(s for s in plan.steps if s.id == f"join-master@{M[2]}")
-    assert join.flags == ("remove-etcd-member",)
+    join = planned(plan, f"join-master@{M[2]}")
+    assert join.payload == JoinMasterPayload(
+        (HostsEntry(M[2], (DOMAIN,)),), remove_etcd_member=True
+    )
     # a member added but never started has no name: found by its peer URL
     unnamed = ClusterState(
         live.hosts,
@@ -520,8 +566,8 @@ def test_a_half_done_join_with_its_etcd_member_listed_removes_the_member_first()
         etcd_peer_urls=(f"https://{M[2]}:2380",),
         identity=IDENTITY,
     )
-    join = next(s for s in make_plan(c, unnamed, PKG).steps if s.name == "join-master")
-    assert join.flags == ("remove-etcd-member",)
+    join = next(s for s in make_plan(c, unnamed, PKG).steps if s.kind is StepKind.JOIN_MASTER)
+    assert isinstance(join.payload, JoinMasterPayload) and join.payload.remove_etcd_member
 
 
 def test_dependencies_are_listed_once() -> None:
@@ -543,3 +589,56 @@ def test_a_load_balancer_installed_before_init_is_rewritten_with_the_new_ca() ->
     lb = next(s for s in plan.steps if s.id == f"ipvs@{N[0]}")
     assert "CA" in lb.why
     assert f"ipvs@{N[0]}" in deps(plan, f"join-node@{N[0]}")
+
+
+def test_a_master_with_a_node_but_no_etcd_member_points_at_master0_until_it_joins() -> None:
+    """Half-joined: its Node object exists, its etcd member does not. The planner decides it
+    has not joined, so its /etc/hosts block goes back to master0 (and the join puts its own
+    address back once it has joined)."""
+    c = cluster()
+    live = running(c)
+    members = tuple(m for m in live.etcd_members if m != live.hosts[M[2]].hostname)
+    plan = make_plan(c, ClusterState(live.hosts, True, M[0], live.nodes, etcd_members=members), PKG)
+    assert live.node_at(M[2]) is not None
+    assert planned(plan, f"hosts@{M[2]}").payload == HostsPayload((HostsEntry(M[0], (DOMAIN,)),))
+    join = planned(plan, f"join-master@{M[2]}").payload
+    assert isinstance(join, JoinMasterPayload)
+    assert join.hosts_after_join == (HostsEntry(M[2], (DOMAIN,)),)
+    assert not join.remove_etcd_member
+
+
+def test_diff_json_keeps_the_flags_words_of_before_the_payloads() -> None:
+    """``sealer diff --output json`` shows each step as it did when steps carried flags."""
+    c = cluster()
+    live = running(c)
+    nodes = tuple(n for n in live.nodes if n.address != M[2])
+    half = ClusterState(
+        live.hosts, True, M[0], nodes, etcd_members=live.etcd_members, identity=IDENTITY
+    )
+    plan = make_plan(c, half, PKG)
+    join = planned(plan, f"join-master@{M[2]}")
+    assert join.to_dict() == {
+        "name": "join-master",
+        "host": M[2],
+        "why": join.why,
+        "after": list(join.after),
+        "flags": ["remove-etcd-member"],
+        "id": f"join-master@{M[2]}",
+    }
+    assert planned(plan, f"hosts@{M[2]}").to_dict()["flags"] == []
+    assert list(planned(plan, f"hosts@{M[2]}").to_dict()) == [
+        "name",
+        "host",
+        "why",
+        "after",
+        "flags",
+        "id",
+    ]
+    flags: dict[Payload, list[str]] = {
+        InitPayload(reset_half_done=True): ["reset-half-done-init"],
+        IdentityPayload(in_cluster=True): ["configmap"],
+        CleanPayload(remove_etcd_member=True): ["remove-etcd-member"],
+        CleanPayload(): [],
+    }
+    for payload, words in flags.items():
+        assert PlannedStep(payload, M[0], "why").to_dict()["flags"] == words

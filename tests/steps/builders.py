@@ -16,6 +16,8 @@ from sealer.facts.kube import KUBE_FILES, kube_state
 from sealer.kube.pki import ClusterCA
 from sealer.offline_package import LocalPackage
 from sealer.plan.access import host_access
+from sealer.plan.lb import desired_lb_config
+from sealer.plan.payloads import IpvsPayload, JoinMasterPayload
 from sealer.plan.state import ClusterState, HostState, LiveNode
 from sealer.spec.model import Cluster
 from sealer.steps.target import Target
@@ -193,6 +195,16 @@ def configmap(fake: FakeRemote, host: str, found: ClusterIdentity | None) -> Non
 
 def hosts_entries(address: str) -> tuple[HostsEntry, ...]:
     return (HostsEntry(address, (DOMAIN,)),)
+
+
+def joining(address: str, *, remove_etcd_member: bool = False) -> JoinMasterPayload:
+    """A master's join as the planner decides it: its own address in /etc/hosts once joined."""
+    return JoinMasterPayload(hosts_entries(address), remove_etcd_member=remove_etcd_member)
+
+
+def lb_payload(c: Cluster) -> IpvsPayload:
+    """The load balancer as the planner decides it for ``c``: every master a backend."""
+    return IpvsPayload(desired_lb_config(c), tuple(c.spec.master_addresses))
 
 
 def join_command(ca: ClusterCA) -> Callable[[FakeRemote, Call], Reply]:

@@ -15,6 +15,7 @@ from sealer.kube.paths import KUBEADM_CONFIG_PATH, KUBEADM_RUN_CONFIG_PATH
 from sealer.kube.pki import ClusterCA
 from sealer.layout import CLUSTER_IDENTITY, ETCD_DATA, INIT_MARKER, USER_KUBECONFIG
 from sealer.lb.paths import CONFIG_PATH, PROGRAM_PATH, PYTHON_PATH
+from sealer.plan.payloads import InitPayload, JoinNodePayload
 from sealer.steps.control_plane import KUBEADM_TIMEOUT, Init, JoinMaster, JoinNode
 from tests.steps.builders import (
     IDS,
@@ -26,6 +27,7 @@ from tests.steps.builders import (
     fresh,
     hostname,
     join_credentials,
+    joining,
     kube_files,
     make_target,
     member,
@@ -79,7 +81,7 @@ async def test_init_writes_the_marker_pki_and_config_then_runs_kubeadm_init(
     script_init(fake, host)
     target = make_target(fake, cluster(), fresh(cluster()), ca)
 
-    outcome = await Init(target, host).run(CTX)
+    outcome = await Init(target, host, InitPayload()).run(CTX)
 
     assert outcome.changed
     commands = changed_argv(fake)
@@ -105,7 +107,7 @@ async def test_init_on_a_running_control_plane_changes_nothing(
     readyz(fake, M[0], 0)
     target = make_target(fake, cluster(), running(cluster()), ca)
 
-    assert not (await Init(target, M[0]).run(CTX)).changed
+    assert not (await Init(target, M[0], InitPayload()).run(CTX)).changed
     assert fake.changes() == []
 
 
@@ -119,7 +121,7 @@ async def test_init_refuses_cluster_state_the_plan_did_not_expect(
     target = make_target(fake, cluster(), fresh(cluster()), ca)
 
     with pytest.raises(StepError, match="holds cluster state") as failed:
-        await Init(target, M[0], reset_half_done=reset_half_done).run(CTX)
+        await Init(target, M[0], InitPayload(reset_half_done)).run(CTX)
 
     assert failed.value.host == M[0]
     assert fake.changes() == []
@@ -132,10 +134,12 @@ async def test_init_resets_only_its_own_half_done_init_when_told_to(
     target = make_target(fake, cluster(), fresh(cluster()), ca)
 
     with pytest.raises(StepError):
-        await Init(target, M[0]).run(CTX)  # not planned: refused even with the marker
+        await Init(target, M[0], InitPayload()).run(
+            CTX
+        )  # not planned: refused even with the marker
     assert fake.changes() == []
 
-    assert (await Init(target, M[0], reset_half_done=True).run(CTX)).changed
+    assert (await Init(target, M[0], InitPayload(reset_half_done=True)).run(CTX)).changed
     assert changed_argv(fake)[:2] == [RESET, INIT]
     assert fake.index(RESET) < fake.log.index(fake.uploads[0])  # before the new marker
 
@@ -148,7 +152,7 @@ async def test_init_failure_removes_the_secret_config_and_stops(
     target = make_target(fake, cluster(), fresh(cluster()), ca)
 
     with pytest.raises(CommandFailed, match="Port 6443") as failed:
-        await Init(target, M[0]).run(CTX)
+        await Init(target, M[0], InitPayload()).run(CTX)
 
     assert failed.value.host == M[0]
     assert changed_argv(fake) == [INIT, RM_RUN_CONFIG]
@@ -181,7 +185,7 @@ async def test_join_master_joins_with_secrets_only_in_the_temporary_config(
     c = cluster()
     target = make_target(fake, c, running(c, joined=[M[0]]), ca)
 
-    assert (await JoinMaster(target, host).run(CTX)).changed
+    assert (await JoinMaster(target, host, joining(host)).run(CTX)).changed
 
     assert changed_argv(fake, host) == [
         JOIN,
@@ -208,7 +212,7 @@ async def test_join_master_resets_a_half_join_only_after_etcd_was_checked(
     c = cluster()
     target = make_target(fake, c, running(c, joined=[M[0], M[2]]), ca)
 
-    assert (await JoinMaster(target, host, remove_member=True).run(CTX)).changed
+    assert (await JoinMaster(target, host, joining(host, remove_etcd_member=True)).run(CTX)).changed
 
     listed, health = fake.index(MEMBER_LIST, M[0]), fake.index(HEALTH, M[0])
     removed = fake.index(member_remove(IDS[host]), M[0])
@@ -228,7 +232,7 @@ async def test_join_master_refuses_to_reset_when_etcd_would_lose_its_quorum(
     target = make_target(fake, c, running(c, joined=[M[0], M[2]]), ca)
 
     with pytest.raises(StepError, match="quorum") as failed:
-        await JoinMaster(target, host, remove_member=True).run(CTX)
+        await JoinMaster(target, host, joining(host, remove_etcd_member=True)).run(CTX)
 
     assert failed.value.host == host
     assert RESET not in fake.commands() and JOIN not in fake.commands()
@@ -245,7 +249,7 @@ async def test_join_master_refuses_to_reset_when_etcd_cannot_be_read(
     target = make_target(fake, c, running(c, joined=[M[0]]), ca)
 
     with pytest.raises(StepError, match="health is unknown"):
-        await JoinMaster(target, host).run(CTX)
+        await JoinMaster(target, host, joining(host)).run(CTX)
 
     assert RESET not in fake.commands()
 
@@ -259,7 +263,7 @@ async def test_join_master_without_another_master_serving_refuses_to_reset(
     target = make_target(fake, c, replace(running(c, joined=[M[0]]), api_host=None), ca)
 
     with pytest.raises(StepError, match="no other master answers"):
-        await JoinMaster(target, host).run(CTX)
+        await JoinMaster(target, host, joining(host)).run(CTX)
 
     assert RESET not in fake.commands() and MEMBER_LIST not in fake.commands()
 
@@ -270,7 +274,7 @@ async def test_join_master_already_a_member_changes_nothing(
     readyz(fake, M[1], 0)
     target = make_target(fake, cluster(), running(cluster()), ca)
 
-    assert not (await JoinMaster(target, M[1]).run(CTX)).changed
+    assert not (await JoinMaster(target, M[1], joining(M[1])).run(CTX)).changed
     assert fake.changes() == []
 
 
@@ -284,7 +288,7 @@ async def test_join_master_failure_stops_before_the_kubeconfig_and_identity(
     target = make_target(fake, c, running(c, joined=[M[0]]), ca)
 
     with pytest.raises(CommandFailed, match="unhealthy cluster") as failed:
-        await JoinMaster(target, host).run(CTX)
+        await JoinMaster(target, host, joining(host)).run(CTX)
 
     assert failed.value.host == host
     assert changed_argv(fake, host) == [JOIN, RM_RUN_CONFIG]
@@ -316,7 +320,7 @@ async def test_join_node_joins_through_the_vip(fake: FakeRemote, ca: ClusterCA) 
     c = cluster()
     target = make_target(fake, c, running(c, joined=M), ca)
 
-    assert (await JoinNode(target, host).run(CTX)).changed
+    assert (await JoinNode(target, host, JoinNodePayload()).run(CTX)).changed
 
     assert changed_argv(fake, host) == [JOIN, RM_RUN_CONFIG, ("rm", "-f", INIT_MARKER)]
     assert len(fake.secrets) == 1  # a token, no certificate key for a worker
@@ -334,7 +338,7 @@ async def test_join_node_already_registered_changes_nothing(
     fake.on(get_node(hostname(N[0])), host=M[0], read=True, stdout=f"node/{hostname(N[0])}\n")
     target = make_target(fake, cluster(), running(cluster()), ca)
 
-    assert not (await JoinNode(target, N[0]).run(CTX)).changed
+    assert not (await JoinNode(target, N[0], JoinNodePayload()).run(CTX)).changed
     assert fake.changes() == []
 
 
@@ -346,7 +350,7 @@ async def test_join_node_resets_a_half_done_worker_join_first(
     c = cluster()
     target = make_target(fake, c, running(c, joined=M), ca)
 
-    await JoinNode(target, host).run(CTX)
+    await JoinNode(target, host, JoinNodePayload()).run(CTX)
 
     assert changed_argv(fake, host)[:2] == [RESET, JOIN]
 
@@ -360,7 +364,7 @@ async def test_join_node_refuses_to_reset_a_host_with_etcd_data(
     target = make_target(fake, c, running(c, joined=M), ca)
 
     with pytest.raises(StepError, match="etcd data") as failed:
-        await JoinNode(target, host).run(CTX)
+        await JoinNode(target, host, JoinNodePayload()).run(CTX)
 
     assert failed.value.host == host
     assert changed_argv(fake, host) == []
@@ -377,7 +381,7 @@ async def test_join_node_api_error_fails_instead_of_resetting(
     target = make_target(fake, c, running(c, joined=M), ca)
 
     with pytest.raises(CommandFailed, match="refused") as failed:
-        await JoinNode(target, host).run(CTX)
+        await JoinNode(target, host, JoinNodePayload()).run(CTX)
 
     assert failed.value.host == M[0]  # asked through the API master
     assert fake.commands(host) == []  # nothing ran on the node: no reset, no join

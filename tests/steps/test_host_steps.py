@@ -20,6 +20,7 @@ from sealer.layout import CLUSTER_IDENTITY, INIT_MARKER, PACKAGE_DIR, SNAPSHOT_D
 from sealer.lb.paths import CA_PATH, CONFIG_PATH, PROGRAM_PATH, PYTHON_PATH, UNIT_NAME, UNIT_PATH
 from sealer.lb.render import install_files
 from sealer.plan.lb import desired_lb_config
+from sealer.plan.payloads import DistributePayload, HostsPayload, IdentityPayload, SnapshotPayload
 from sealer.steps.distribute import PACKAGE_TIMEOUT, Distribute
 from sealer.steps.hosts import Hosts
 from sealer.steps.identity import Identity
@@ -35,6 +36,7 @@ from tests.steps.builders import (
     configmap,
     fresh,
     hosts_entries,
+    lb_payload,
     ls,
     make_target,
     mv,
@@ -77,7 +79,7 @@ async def test_distribute_copies_verifies_unpacks_and_installs(
     script_distribute(fake, remote, [missing, Reply(0, f"{VERSION}\n")])
     target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
 
-    outcome = await Distribute(target, HOST).run(CTX)
+    outcome = await Distribute(target, HOST, DistributePayload()).run(CTX)
 
     assert outcome.changed and "copied" in outcome.reason
     assert [c.argv for c in fake.changes() if isinstance(c, Call)] == [
@@ -100,7 +102,7 @@ async def test_distribute_in_shape_copies_and_installs_nothing(
     script_distribute(fake, remote, [Reply(0, f"{VERSION}\n")])
     target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
 
-    outcome = await Distribute(target, HOST).run(CTX)
+    outcome = await Distribute(target, HOST, DistributePayload()).run(CTX)
 
     assert not outcome.changed
     # `mkdir -p` of a directory that exists is the only command that is not a read
@@ -118,7 +120,7 @@ async def test_distribute_removes_a_copy_with_the_wrong_sha256(
     target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
 
     with pytest.raises(StepError, match="sha256") as failed:
-        await Distribute(target, HOST).run(CTX)
+        await Distribute(target, HOST, DistributePayload()).run(CTX)
 
     assert failed.value.host == HOST
     assert fake.commands()[-1] == ("rm", "-f", remote)
@@ -133,7 +135,7 @@ async def test_distribute_stops_when_unpacking_fails(fake: FakeRemote, tmp_path:
     target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
 
     with pytest.raises(CommandFailed, match="not in gzip format") as failed:
-        await Distribute(target, HOST).run(CTX)
+        await Distribute(target, HOST, DistributePayload()).run(CTX)
 
     assert failed.value.host == HOST
     assert fake.commands()[-1][0] == "tar"  # no Metadata read, no init.sh
@@ -146,7 +148,7 @@ async def test_distribute_stops_when_unpacking_fails(fake: FakeRemote, tmp_path:
 async def test_hosts_writes_the_block_and_then_is_in_shape(fake: FakeRemote) -> None:
     fake.write(HOST, "/etc/hosts", ETC_HOSTS)
     target = make_target(fake, cluster(), fresh(cluster()))
-    step = Hosts(target, HOST, hosts_entries(M[0]))
+    step = Hosts(target, HOST, HostsPayload(hosts_entries(M[0])))
 
     assert (await step.run(CTX)).changed
     expected = ETC_HOSTS + render_hosts_block(list(hosts_entries(M[0])))
@@ -163,7 +165,7 @@ async def test_hosts_upload_failure_is_raised_and_leaves_the_file(fake: FakeRemo
     target = make_target(fake, cluster(), fresh(cluster()))
 
     with pytest.raises(TransferFailed, match="denied"):
-        await Hosts(target, HOST, hosts_entries(M[0])).run(CTX)
+        await Hosts(target, HOST, HostsPayload(hosts_entries(M[0]))).run(CTX)
 
     assert fake.file(HOST, "/etc/hosts") == ETC_HOSTS.encode()
 
@@ -189,7 +191,7 @@ async def test_ipvs_installs_files_makes_the_rules_then_starts_the_daemon(
     script_lb(fake, active=3)
     target = make_target(fake, cluster(), fresh(cluster()), ca)
 
-    outcome = await LoadBalancer(target, HOST).run(CTX)
+    outcome = await LoadBalancer(target, HOST, lb_payload(target.cluster)).run(CTX)
 
     assert outcome.changed
     assert [(u.path, u.mode) for u in fake.uploads] == [
@@ -212,7 +214,7 @@ async def test_ipvs_in_shape_changes_nothing(fake: FakeRemote, ca: ClusterCA) ->
     script_lb(fake, active=0)
     target = make_target(fake, cluster(), running(cluster()), ca)
 
-    outcome = await LoadBalancer(target, HOST).run(CTX)
+    outcome = await LoadBalancer(target, HOST, lb_payload(target.cluster)).run(CTX)
 
     assert not outcome.changed
     assert fake.changes() == []
@@ -225,7 +227,7 @@ async def test_ipvs_new_masters_restart_the_running_daemon(fake: FakeRemote, ca:
     fewer = cluster(masters=M[:2])
     target = make_target(fake, fewer, running(fewer), ca)
 
-    assert (await LoadBalancer(target, HOST).run(CTX)).changed
+    assert (await LoadBalancer(target, HOST, lb_payload(target.cluster)).run(CTX)).changed
 
     assert [u.path for u in fake.uploads] == [CONFIG_PATH]
     assert RUN_ONCE not in fake.commands()  # the daemon keeps its rules across the restart
@@ -238,7 +240,7 @@ async def test_ipvs_stops_when_the_rules_cannot_be_made(fake: FakeRemote, ca: Cl
     target = make_target(fake, cluster(), fresh(cluster()), ca)
 
     with pytest.raises(CommandFailed, match="ipvsadm") as failed:
-        await LoadBalancer(target, HOST).run(CTX)
+        await LoadBalancer(target, HOST, lb_payload(target.cluster)).run(CTX)
 
     assert failed.value.host == HOST
     assert fake.commands()[-1] == RUN_ONCE  # the daemon is not enabled
@@ -263,7 +265,7 @@ async def test_identity_in_cluster_creates_the_configmap_then_writes_the_file(
     fake.on_prefix([*CREATE_PREFIX, "kube-system", "create"], host=host)
     target = make_target(fake, cluster(), running(cluster()))
 
-    assert (await Identity(target, host, in_cluster=True).run(CTX)).changed
+    assert (await Identity(target, host, IdentityPayload(in_cluster=True)).run(CTX)).changed
 
     create = next(c.argv for c in fake.changes() if isinstance(c, Call))
     assert create[4:] == (
@@ -282,7 +284,7 @@ async def test_identity_with_the_same_configmap_creates_nothing(fake: FakeRemote
     configmap(fake, host, IDENTITY)
     target = make_target(fake, cluster(), running(cluster()))
 
-    await Identity(target, host, in_cluster=True).run(CTX)
+    await Identity(target, host, IdentityPayload(in_cluster=True)).run(CTX)
 
     assert not any("create" in c.argv for c in fake.calls)
     assert [u.path for u in fake.uploads] == [CLUSTER_IDENTITY]
@@ -295,7 +297,7 @@ async def test_identity_refuses_a_configmap_of_another_cluster(fake: FakeRemote)
     target = make_target(fake, cluster(), running(cluster()))
 
     with pytest.raises(StepError, match=OTHER.uid) as failed:
-        await Identity(target, host, in_cluster=True).run(CTX)
+        await Identity(target, host, IdentityPayload(in_cluster=True)).run(CTX)
 
     assert failed.value.host == host
     assert fake.changes() == []  # nothing created, no identity file
@@ -311,7 +313,7 @@ async def test_identity_create_failure_fails_the_step(fake: FakeRemote) -> None:
     target = make_target(fake, cluster(), running(cluster()))
 
     with pytest.raises(CommandFailed, match="Forbidden"):
-        await Identity(target, host, in_cluster=True).run(CTX)
+        await Identity(target, host, IdentityPayload(in_cluster=True)).run(CTX)
 
     assert fake.uploads == []
     assert cluster_identity_configmap.argv in fake.commands()
@@ -349,7 +351,7 @@ async def test_snapshot_saves_checks_rotates_and_copies_with_its_sha256(
     local_dir = tmp_path / "snaps"
     target = make_target(fake, cluster(), running(cluster()), snapshot_dir_or_none=local_dir)
 
-    outcome = await Snapshot(target, host).run(CTX)
+    outcome = await Snapshot(target, host, SnapshotPayload()).run(CTX)
 
     assert outcome.changed and "642 keys" in outcome.reason
     kept = fake.listdir(host, SNAPSHOT_DIR)
@@ -375,7 +377,7 @@ async def test_snapshot_without_keys_is_refused_and_not_kept(
     target = make_target(fake, cluster(), running(cluster()), snapshot_dir_or_none=tmp_path)
 
     with pytest.raises(StepError, match="no keys") as failed:
-        await Snapshot(target, host).run(CTX)
+        await Snapshot(target, host, SnapshotPayload()).run(CTX)
 
     assert failed.value.host == host
     assert not any(c.argv[0] in ("mv", "rm") for c in fake.calls)
@@ -389,7 +391,7 @@ async def test_snapshot_copy_that_differs_is_removed(fake: FakeRemote, tmp_path:
     target = make_target(fake, cluster(), running(cluster()), snapshot_dir_or_none=tmp_path)
 
     with pytest.raises(StepError, match="differs"):
-        await Snapshot(target, host).run(CTX)
+        await Snapshot(target, host, SnapshotPayload()).run(CTX)
 
     assert list(tmp_path.iterdir()) == []
 
@@ -403,7 +405,7 @@ async def test_snapshot_save_failure_stops_the_step(fake: FakeRemote, tmp_path: 
     target = make_target(fake, cluster(), running(cluster()), snapshot_dir_or_none=tmp_path)
 
     with pytest.raises(CommandFailed, match="context deadline") as failed:
-        await Snapshot(target, host).run(CTX)
+        await Snapshot(target, host, SnapshotPayload()).run(CTX)
 
     assert failed.value.host == host
     assert fake.commands()[-1][len(ETCDCTL) :][:2] == ("snapshot", "save")

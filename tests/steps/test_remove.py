@@ -15,6 +15,7 @@ from sealer.facts.hosts import render_hosts_block
 from sealer.layout import ADMIN_CONF, CLEAN_PATHS, KUBE_BINARIES, KUBELET_UNIT, WRITTEN_DIRS
 from sealer.lb.clean import clean_plan
 from sealer.lb.paths import PROGRAM_PATH
+from sealer.plan.payloads import CleanPayload, DeleteNodePayload, DrainPayload, RemoveMemberPayload
 from sealer.plan.state import HostState
 from sealer.steps.remove import Clean, DeleteNode, Drain, RemoveMember
 from tests.steps.builders import (
@@ -60,7 +61,7 @@ async def test_drain_drains_a_node_of_the_cluster(fake: FakeRemote) -> None:
     fake.on(drain(name), host=M[0])
     target = make_target(fake, cluster(), running(cluster()))
 
-    assert (await Drain(target, N[0], name).run(CTX)).changed
+    assert (await Drain(target, N[0], DrainPayload(name)).run(CTX)).changed
 
     assert changed_argv(fake) == [drain(name)]
     assert fake.calls[-1].timeout == 600.0
@@ -71,7 +72,7 @@ async def test_drain_skips_only_a_node_that_is_not_found(fake: FakeRemote) -> No
     fake.on(get_node(name), host=M[0], read=True, stdout="")
     target = make_target(fake, cluster(), running(cluster()))
 
-    assert not (await Drain(target, N[0], name).run(CTX)).changed
+    assert not (await Drain(target, N[0], DrainPayload(name)).run(CTX)).changed
     assert fake.changes() == []
 
 
@@ -81,7 +82,7 @@ async def test_drain_api_error_fails_the_step(fake: FakeRemote) -> None:
     target = make_target(fake, cluster(), running(cluster()))
 
     with pytest.raises(CommandFailed, match="Unauthorized") as failed:
-        await Drain(target, N[0], name).run(CTX)
+        await Drain(target, N[0], DrainPayload(name)).run(CTX)
 
     assert failed.value.host == M[0]
     assert fake.changes() == []
@@ -94,7 +95,7 @@ async def test_drain_failure_is_raised(fake: FakeRemote) -> None:
     target = make_target(fake, cluster(), running(cluster()))
 
     with pytest.raises(CommandFailed, match="PDB"):
-        await Drain(target, N[0], name).run(CTX)
+        await Drain(target, N[0], DrainPayload(name)).run(CTX)
 
 
 # -- delete-node ------------------------------------------------------------------------------
@@ -109,11 +110,11 @@ async def test_delete_node_deletes_and_an_absent_node_is_unchanged(fake: FakeRem
     fake.on(delete(name), host=M[0], stdout=f'node "{name}" deleted\n')
     target = make_target(fake, cluster(), running(cluster()))
 
-    assert (await DeleteNode(target, N[0], name).run(CTX)).changed
+    assert (await DeleteNode(target, N[0], DeleteNodePayload(name)).run(CTX)).changed
     assert changed_argv(fake) == [delete(name)]
 
     fake.on(delete(name), host=M[0], stdout="")
-    assert not (await DeleteNode(target, N[0], name).run(CTX)).changed
+    assert not (await DeleteNode(target, N[0], DeleteNodePayload(name)).run(CTX)).changed
 
 
 async def test_delete_node_api_error_fails_the_step(fake: FakeRemote) -> None:
@@ -122,7 +123,7 @@ async def test_delete_node_api_error_fails_the_step(fake: FakeRemote) -> None:
     target = make_target(fake, cluster(), running(cluster()))
 
     with pytest.raises(CommandFailed, match="connection refused") as failed:
-        await DeleteNode(target, N[0], name).run(CTX)
+        await DeleteNode(target, N[0], DeleteNodePayload(name)).run(CTX)
     assert failed.value.host == M[0]
 
 
@@ -168,7 +169,7 @@ async def test_clean_removes_every_trace_in_order(fake: FakeRemote) -> None:
     binaries = script_clean(fake, host, installed=True)
     target = make_target(fake, cluster(), running(cluster()))
 
-    outcome = await Clean(target, host).run(CTX)
+    outcome = await Clean(target, host, CleanPayload()).run(CTX)
 
     assert outcome.changed
     plan = clean_plan(program_present=True, vip=cluster().spec.vip)
@@ -189,7 +190,7 @@ async def test_clean_of_a_clean_host_removes_nothing(fake: FakeRemote) -> None:
     script_clean(fake, host, installed=False)
     target = make_target(fake, cluster(), running(cluster()))
 
-    outcome = await Clean(target, host).run(CTX)
+    outcome = await Clean(target, host, CleanPayload()).run(CTX)
 
     assert not outcome.changed
     assert fake.uploads == []
@@ -207,7 +208,7 @@ async def test_clean_stops_when_kubeadm_reset_fails(fake: FakeRemote) -> None:
     target = make_target(fake, cluster(), running(cluster()))
 
     with pytest.raises(CommandFailed, match="unmount failed") as failed:
-        await Clean(target, host).run(CTX)
+        await Clean(target, host, CleanPayload()).run(CTX)
 
     assert failed.value.host == host
     assert changed_argv(fake) == [RESET]
@@ -221,7 +222,7 @@ async def test_clean_of_a_master_removes_its_member_before_the_reset(fake: FakeR
     fake.on(member_remove(IDS[host]), host=M[0])
     target = make_target(fake, cluster(), running(cluster()))
 
-    outcome = await Clean(target, host, etcd_member=True).run(CTX)
+    outcome = await Clean(target, host, CleanPayload(remove_etcd_member=True)).run(CTX)
 
     assert outcome.reason.startswith("etcd member removed")
     health = fake.index((*ETCDCTL, "endpoint", "health", "--cluster", "-w", "json"), M[0])
@@ -237,7 +238,7 @@ async def test_clean_of_a_master_refuses_without_a_quorum_left(fake: FakeRemote)
     target = make_target(fake, cluster(), running(cluster()))
 
     with pytest.raises(StepError, match="quorum") as failed:
-        await Clean(target, host, etcd_member=True).run(CTX)
+        await Clean(target, host, CleanPayload(remove_etcd_member=True)).run(CTX)
 
     assert failed.value.host == host
     assert fake.changes() == []
@@ -254,7 +255,7 @@ async def test_remove_member_removes_an_unstarted_member_by_peer_url(fake: FakeR
     fake.on(member_remove(IDS[GONE]), host=M[0])
     target = make_target(fake, c, live)
 
-    assert (await RemoveMember(target, GONE).run(CTX)).changed
+    assert (await RemoveMember(target, GONE, RemoveMemberPayload()).run(CTX)).changed
 
     assert changed_argv(fake) == [tuple(member_remove(IDS[GONE]))]
     assert fake.commands(GONE) == []  # the host itself is never asked
@@ -266,7 +267,7 @@ async def test_remove_member_without_a_member_changes_nothing(fake: FakeRemote) 
     etcd(fake, M[0], [member(a, IDS[a]) for a in M])
     target = make_target(fake, c, live)
 
-    assert not (await RemoveMember(target, GONE).run(CTX)).changed
+    assert not (await RemoveMember(target, GONE, RemoveMemberPayload()).run(CTX)).changed
     assert fake.changes() == []
 
 
@@ -280,10 +281,10 @@ async def test_remove_member_refuses_without_a_quorum_and_reports_failures(
     target = make_target(fake, c, live)
 
     with pytest.raises(StepError, match="quorum") as refused:
-        await RemoveMember(target, GONE).run(CTX)
+        await RemoveMember(target, GONE, RemoveMemberPayload()).run(CTX)
     assert refused.value.host == GONE and fake.changes() == []
 
     etcd(fake, M[0], members)
     fake.on(member_remove(IDS[GONE]), host=M[0], exit_status=1, stderr="member not found")
     with pytest.raises(CommandFailed, match="member not found"):
-        await RemoveMember(target, GONE).run(CTX)
+        await RemoveMember(target, GONE, RemoveMemberPayload()).run(CTX)

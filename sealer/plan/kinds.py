@@ -1,0 +1,27 @@
+"""The one list of step kinds: every step sealer can plan and run, by the name users see.
+
+The name is written once, here. The planner emits steps of these kinds (with a payload of
+:mod:`sealer.plan.payloads`), ``sealer diff`` and the run log show the names, and
+:mod:`sealer.steps.registry` refuses to import unless every kind has exactly one builder.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["StepKind"]
+
+
+class StepKind(StrEnum):
+    DISTRIBUTE = "distribute"
+    HOSTS = "hosts"
+    IPVS = "ipvs"
+    INIT = "init"
+    JOIN_MASTER = "join-master"
+    JOIN_NODE = "join-node"
+    IDENTITY = "identity"
+    SNAPSHOT = "snapshot"
+    DRAIN = "drain"
+    CLEAN = "clean"
+    REMOVE_MEMBER = "remove-member"
+    DELETE_NODE = "delete-node"

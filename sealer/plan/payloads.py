@@ -1,0 +1,181 @@
+"""What the planner decided for one step: one frozen payload class per :class:`StepKind`.
+
+A payload holds the values a step carries out (the /etc/hosts entries, the load balancer's
+configuration, the node to drain, whether a member is removed first...), so nothing after the
+planner works a decision out again. A step still re-reads the live state it acts on when it
+runs (the plan may be stale), but it takes the decision from its payload.
+
+The kind belongs to the payload class (``kind``), so a planned step cannot name one kind and
+carry another kind's payload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from sealer.facts.hosts import HostsEntry
+from sealer.plan.kinds import StepKind
+
+__all__ = [
+    "CleanPayload",
+    "DeleteNodePayload",
+    "DistributePayload",
+    "DrainPayload",
+    "HostsPayload",
+    "IdentityPayload",
+    "InitPayload",
+    "IpvsPayload",
+    "JoinMasterPayload",
+    "JoinNodePayload",
+    "Payload",
+    "RemoveMemberPayload",
+    "SnapshotPayload",
+    "StepPayload",
+]
+
+#: The words ``sealer diff --output json`` shows in a step's ``flags`` (kept from before the
+#: payloads were typed, for the scripts that read them).
+RESET_HALF_DONE_INIT = "reset-half-done-init"
+REMOVE_ETCD_MEMBER = "remove-etcd-member"
+IDENTITY_CONFIGMAP = "configmap"
+
+
+class StepPayload:
+    """Base of the payloads: the kind they belong to and the flags ``sealer diff`` shows."""
+
+    kind: ClassVar[StepKind]
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class DistributePayload(StepPayload):
+    """The run's package (the workstation's) is installed: nothing more to decide."""
+
+    kind: ClassVar[StepKind] = StepKind.DISTRIBUTE
+
+
+@dataclass(frozen=True)
+class HostsPayload(StepPayload):
+    """sealer's /etc/hosts block on the host: exactly these entries."""
+
+    kind: ClassVar[StepKind] = StepKind.HOSTS
+    entries: tuple[HostsEntry, ...]
+
+
+@dataclass(frozen=True)
+class IpvsPayload(StepPayload):
+    """The care daemon's configuration text, and the masters it sends the VIP to."""
+
+    kind: ClassVar[StepKind] = StepKind.IPVS
+    config: str
+    backends: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class InitPayload(StepPayload):
+    """``reset_half_done``: master0 holds sealer's own init that stopped half-way: reset it."""
+
+    kind: ClassVar[StepKind] = StepKind.INIT
+    reset_half_done: bool = False
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return (RESET_HALF_DONE_INIT,) if self.reset_half_done else ()
+
+
+@dataclass(frozen=True)
+class JoinMasterPayload(StepPayload):
+    """``hosts_after_join``: the host's /etc/hosts block once it has joined (its own address);
+    ``remove_etcd_member``: a half-done join left its etcd member listed: remove it (quorum
+    checked) before the reset."""
+
+    kind: ClassVar[StepKind] = StepKind.JOIN_MASTER
+    hosts_after_join: tuple[HostsEntry, ...]
+    remove_etcd_member: bool = False
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return (REMOVE_ETCD_MEMBER,) if self.remove_etcd_member else ()
+
+
+@dataclass(frozen=True)
+class JoinNodePayload(StepPayload):
+    """A worker joins through its VIP: nothing more to decide."""
+
+    kind: ClassVar[StepKind] = StepKind.JOIN_NODE
+
+
+@dataclass(frozen=True)
+class IdentityPayload(StepPayload):
+    """``in_cluster``: also record the identity in the cluster (its ConfigMap is missing)."""
+
+    kind: ClassVar[StepKind] = StepKind.IDENTITY
+    in_cluster: bool = False
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return (IDENTITY_CONFIGMAP,) if self.in_cluster else ()
+
+
+@dataclass(frozen=True)
+class SnapshotPayload(StepPayload):
+    """etcd's data saved on the host (a master that serves the cluster) and copied home."""
+
+    kind: ClassVar[StepKind] = StepKind.SNAPSHOT
+
+
+@dataclass(frozen=True)
+class DrainPayload(StepPayload):
+    """The Node to drain, as the cluster names it."""
+
+    kind: ClassVar[StepKind] = StepKind.DRAIN
+    node_name: str
+
+
+@dataclass(frozen=True)
+class CleanPayload(StepPayload):
+    """``remove_etcd_member``: a master leaving a cluster that stays: etcd checked healthy with
+    a quorum left without it, and its member removed, before the reset."""
+
+    kind: ClassVar[StepKind] = StepKind.CLEAN
+    remove_etcd_member: bool = False
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return (REMOVE_ETCD_MEMBER,) if self.remove_etcd_member else ()
+
+
+@dataclass(frozen=True)
+class RemoveMemberPayload(StepPayload):
+    """The etcd member of the (unreachable) host removed through a master that serves."""
+
+    kind: ClassVar[StepKind] = StepKind.REMOVE_MEMBER
+
+
+@dataclass(frozen=True)
+class DeleteNodePayload(StepPayload):
+    """The Node object to delete, as the cluster names it."""
+
+    kind: ClassVar[StepKind] = StepKind.DELETE_NODE
+    node_name: str
+
+
+#: Every payload; a planned step carries one of them.
+Payload = (
+    DistributePayload
+    | HostsPayload
+    | IpvsPayload
+    | InitPayload
+    | JoinMasterPayload
+    | JoinNodePayload
+    | IdentityPayload
+    | SnapshotPayload
+    | DrainPayload
+    | CleanPayload
+    | RemoveMemberPayload
+    | DeleteNodePayload
+)
