@@ -9,7 +9,6 @@ healthy before the next master. Nothing starts unless every master is healthy fi
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from cryptography import x509
 
-from sealer.aio import gather_all
+from sealer.aio import gather_all, poll_until
 from sealer.certops.facts import (
     STATIC_PODS,
     Health,
@@ -213,11 +212,8 @@ async def _wait(
     timeout: float,
     interval: float,
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while not await probe():
-        if time.monotonic() >= deadline:
-            raise StepError("certs-renew", address, f"{what} after {timeout:.0f}s")
-        await asyncio.sleep(interval)
+    if not await poll_until(probe, timeout=timeout, interval=interval):
+        raise StepError("certs-renew", address, f"{what} after {timeout:.0f}s")
 
 
 async def _restart_static_pods(

@@ -9,9 +9,9 @@ just for the kubeadm run and removed after it.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
+from sealer.aio import poll_until
 from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
 from sealer.errors import StepError
@@ -50,15 +50,15 @@ READY_TIMEOUT = 300.0
 async def _wait_ready(target: Target, host: str) -> None:
     """Wait until ``host``'s API server is ready (its etcd member included): the next member
     must not join while this one is still catching up, or etcd reports an unhealthy cluster."""
-    deadline = asyncio.get_running_loop().time() + READY_TIMEOUT
-    while not await _is_control_plane(target, host):
-        if asyncio.get_running_loop().time() > deadline:
-            raise StepError(
-                "join-master",
-                host,
-                f"the API server did not become ready within {READY_TIMEOUT:.0f}s of the join",
-            )
-        await asyncio.sleep(1.0)
+    ready = await poll_until(
+        lambda: _is_control_plane(target, host), timeout=READY_TIMEOUT, interval=1.0
+    )
+    if not ready:
+        raise StepError(
+            "join-master",
+            host,
+            f"the API server did not become ready within {READY_TIMEOUT:.0f}s of the join",
+        )
 
 
 async def _is_control_plane(target: Target, host: str) -> bool:
@@ -220,18 +220,20 @@ async def _wait_for_vip(target: Target, host: str) -> None:
         "--check-vip", str(VIP_GOOD_ANSWERS),
     ]  # fmt: skip
     access = target.access[host]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + READY_TIMEOUT
-    while not (result := await target.conns.run(access, argv, check=False)).ok:
-        if loop.time() > deadline:
-            raise StepError(
-                "join-node",
-                host,
-                f"the API does not answer reliably through the VIP {spec.vip}:6443: "
-                f"{(result.stderr or result.stdout).strip()[-200:]} "
-                f"(is sealer-care running? `systemctl status sealer-care` on {host})",
-            )
-        await asyncio.sleep(1.0)
+    result = await poll_until(
+        lambda: target.conns.run(access, argv, check=False),
+        timeout=READY_TIMEOUT,
+        interval=1.0,
+        done=lambda answer: answer.ok,
+    )
+    if not result.ok:
+        raise StepError(
+            "join-node",
+            host,
+            f"the API does not answer reliably through the VIP {spec.vip}:6443: "
+            f"{(result.stderr or result.stdout).strip()[-200:]} "
+            f"(is sealer-care running? `systemctl status sealer-care` on {host})",
+        )
 
 
 @dataclass(frozen=True)
