@@ -17,8 +17,8 @@ from sealer.engine import Graph, RunContext, RunSummary, execute
 from sealer.errors import ConnectError, KubeError
 from sealer.facts.base import collect
 from sealer.facts.identity import ClusterIdentity, host_identity
-from sealer.kube.paths import KUBERNETES_DIR
 from sealer.kube.pki import CA_FILES, ClusterCA
+from sealer.layout import KUBERNETES_DIR
 from sealer.offline_package import LocalPackage, prepare_package
 from sealer.plan.access import host_access
 from sealer.plan.diff import Plan, make_plan

@@ -18,20 +18,13 @@ from pathlib import Path
 from cryptography import x509
 
 from sealer.aio import gather_all, poll_until
-from sealer.certops.facts import (
-    STATIC_PODS,
-    Health,
-    StaticPod,
-    api_ready,
-    etcd_healthy,
-    listening_ports,
-)
+from sealer.certops.facts import STATIC_PODS, StaticPod, listening_ports
 from sealer.connect import Connections, HostAccess
 from sealer.errors import PlanError, StepError
 from sealer.facts import collect, hostname
-from sealer.kube.paths import KUBERNETES_DIR
+from sealer.facts.health import Health, api_ready, etcd_healthy
 from sealer.kube.pki import CA_FILES, ClusterCA, PkiFile, renew_master_leaves
-from sealer.layout import ADMIN_CONF, USER_KUBECONFIG
+from sealer.layout import ADMIN_CONF, KUBERNETES_DIR, USER_KUBECONFIG
 from sealer.plan.access import host_access
 from sealer.plan.state import ClusterState
 from sealer.spec.model import Cluster

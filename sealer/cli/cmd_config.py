@@ -20,7 +20,7 @@ from sealer.kube.kubeadm_config import (
     check_patches,
     render_kubeadm_config,
 )
-from sealer.kube.paths import KUBEADM_CONFIG_PATH
+from sealer.layout import KUBEADM_CONFIG_PATH
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

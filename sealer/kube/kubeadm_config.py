@@ -12,7 +12,7 @@ Clusterfile field to change instead.
 
 Join secrets (bootstrap token, CA hash, certificate key) are inputs. Without them the
 rendering carries placeholders: that is what ``sealer config kubeadm`` prints and what sealer
-keeps on each host at :data:`~sealer.kube.paths.KUBEADM_CONFIG_PATH`.
+keeps on each host at :data:`~sealer.layout.KUBEADM_CONFIG_PATH`.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from sealer.kube.kubeadm_schema import (
     Struct,
 )
 from sealer.kube.merge import deep_merge
-from sealer.kube.paths import API_SERVER_PORT, CRI_SOCKET, PKI_DIR
 from sealer.kube.pki import endpoint
 from sealer.kube.validate import problems_in
 from sealer.kube.yamlout import dump_yaml
+from sealer.layout import API_SERVER_PORT, CRI_SOCKET, PKI_DIR
 from sealer.spec.model import Cluster, Taint, parse_version
 
 __all__ = [

@@ -29,7 +29,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from sealer.errors import KubeError
 from sealer.kube.kubeconfig import build_kubeconfig
-from sealer.kube.paths import API_SERVER_PORT
+from sealer.layout import API_SERVER_PORT
 from sealer.spec.model import Cluster, ClusterSpec, parse_version
 
 __all__ = [

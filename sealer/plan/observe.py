@@ -27,8 +27,7 @@ from sealer.facts.identity import ClusterIdentity
 from sealer.facts.node_setup import care_active, care_config, cgroup_driver, ipvs_available
 from sealer.facts.system import file_sha256
 from sealer.kube.kubeadm_config import HostFacts as KubeHostFacts
-from sealer.kube.paths import KUBEADM_CONFIG_PATH
-from sealer.layout import PACKAGE_DIR
+from sealer.layout import KUBEADM_CONFIG_PATH, PACKAGE_DIR
 from sealer.plan.access import host_access
 from sealer.plan.state import ClusterState, HostState, LiveNode
 from sealer.spec.addresses import is_ip

@@ -16,12 +16,25 @@ from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
 from sealer.errors import StepError
 from sealer.facts.base import collect
-from sealer.facts.kube import APISERVER_MANIFEST, ETCD_MANIFEST, KUBELET_CONF, kube_state
+from sealer.facts.health import api_ready
+from sealer.facts.kube import kube_state
 from sealer.kube.kubeadm_config import JoinSecrets, render_kubeadm_config
-from sealer.kube.paths import KUBEADM_CONFIG_PATH, KUBEADM_RUN_CONFIG_PATH, SEALER_DIR
 from sealer.kube.pki import issue_master_pki
-from sealer.layout import ADMIN_CONF, ETCD_DATA, INIT_MARKER, USER_KUBECONFIG
-from sealer.lb.paths import CONFIG_PATH, PROGRAM_PATH, PYTHON_PATH
+from sealer.layout import (
+    ADMIN_CONF,
+    APISERVER_MANIFEST,
+    CARE_CONFIG_PATH,
+    CARE_PROGRAM_PATH,
+    ETCD_DATA,
+    ETCD_MANIFEST,
+    INIT_MARKER,
+    KUBEADM_CONFIG_PATH,
+    KUBEADM_RUN_CONFIG_PATH,
+    KUBELET_CONF,
+    PYTHON_PATH,
+    SEALER_KUBE_DIR,
+    USER_KUBECONFIG,
+)
 from sealer.plan.diff import desired_hosts_entries
 from sealer.steps.etcd_safety import prepare_master_reset
 from sealer.steps.hosts import write_hosts_block
@@ -41,7 +54,6 @@ def api_master(target: Target) -> str:
     return target.live.api_host or target.cluster.spec.master0
 
 
-LOCAL_API = "https://127.0.0.1:6443"
 KUBECTL = ("kubectl", "--kubeconfig", ADMIN_CONF)
 #: How long a new control-plane member may take to serve /readyz after its join.
 READY_TIMEOUT = 300.0
@@ -62,10 +74,7 @@ async def _wait_ready(target: Target, host: str) -> None:
 
 
 async def _is_control_plane(target: Target, host: str) -> bool:
-    access = target.access[host]
-    # Ask this host's own API server, not whatever the API domain resolves to right now.
-    argv = ["kubectl", "--kubeconfig", ADMIN_CONF, "--server", LOCAL_API, "get", "--raw", "/readyz"]
-    return (await target.conns.run(access, argv, check=False)).ok
+    return (await collect(target.conns, target.access[host], api_ready)).ok
 
 
 async def _run_kubeadm(
@@ -74,7 +83,7 @@ async def _run_kubeadm(
     access = target.access[host]
     shown = render_kubeadm_config(target.cluster, host, target.kube_facts.get(host))
     real = render_kubeadm_config(target.cluster, host, target.kube_facts.get(host), secrets)
-    await target.conns.run(access, ["mkdir", "-p", SEALER_DIR])
+    await target.conns.run(access, ["mkdir", "-p", SEALER_KUBE_DIR])
     await target.conns.put(access, shown.to_yaml().encode(), KUBEADM_CONFIG_PATH, mode=0o600)
     await target.conns.put(access, real.to_yaml().encode(), KUBEADM_RUN_CONFIG_PATH, mode=0o600)
     try:
@@ -216,7 +225,7 @@ async def _wait_for_vip(target: Target, host: str) -> None:
     masters that do not answer yet), so `kubeadm join` does not meet a refused connection."""
     spec = target.cluster.spec
     argv = [
-        PYTHON_PATH, PROGRAM_PATH, "--config", CONFIG_PATH,
+        PYTHON_PATH, CARE_PROGRAM_PATH, "--config", CARE_CONFIG_PATH,
         "--check-vip", str(VIP_GOOD_ANSWERS),
     ]  # fmt: skip
     access = target.access[host]

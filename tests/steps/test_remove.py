@@ -12,9 +12,15 @@ from sealer.engine.context import RunContext
 from sealer.errors import CommandFailed, StepError
 from sealer.facts.cluster import ETCDCTL
 from sealer.facts.hosts import render_hosts_block
-from sealer.layout import ADMIN_CONF, CLEAN_PATHS, KUBE_BINARIES, KUBELET_UNIT, WRITTEN_DIRS
+from sealer.layout import (
+    ADMIN_CONF,
+    CARE_PROGRAM_PATH,
+    CLEAN_PATHS,
+    KUBE_BINARIES,
+    KUBELET_UNIT,
+    WRITTEN_DIRS,
+)
 from sealer.lb.clean import clean_plan
-from sealer.lb.paths import PROGRAM_PATH
 from sealer.plan.state import HostState
 from sealer.steps.remove import Clean, DeleteNode, Drain, RemoveMember
 from tests.steps.builders import (
@@ -140,7 +146,7 @@ def script_clean(fake: FakeRemote, host: str, *, installed: bool) -> list[str]:
         fake.on(builtin_argv("command", "-v", name), answer, host=host, read=True)
     fake.on(RESET, host=host)
     status = 0 if installed else 1
-    fake.on(["test", "-e", PROGRAM_PATH], host=host, read=True, exit_status=status)
+    fake.on(["test", "-e", CARE_PROGRAM_PATH], host=host, read=True, exit_status=status)
     fake.on(["test", "-e", KUBELET_UNIT], host=host, read=True, exit_status=status)
     plan = clean_plan(program_present=installed, vip=cluster().spec.vip)
     for command in (*plan.before, *plan.after):
