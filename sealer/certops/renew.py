@@ -22,6 +22,7 @@ from sealer.certops.facts import STATIC_PODS, StaticPod, listening_ports
 from sealer.connect import Connections, HostAccess
 from sealer.errors import PlanError, StepError
 from sealer.facts import collect, hostname
+from sealer.facts.cluster_ca import MissingCAFile, read_ca
 from sealer.facts.health import Health, api_ready, etcd_healthy
 from sealer.kube.pki import CA_FILES, ClusterCA, PkiFile, renew_master_leaves
 from sealer.layout import ADMIN_CONF, KUBERNETES_DIR, USER_KUBECONFIG
@@ -48,10 +49,6 @@ __all__ = [
 #: Where the replaced files of each run are kept (one 0700 directory per run and master);
 #: kubeadm keeps its own upgrade backups under /etc/kubernetes/tmp too.
 BACKUP_ROOT = f"{KUBERNETES_DIR}/tmp"
-_CA_PATHS = (
-    *(f"{base}.{ext}" for base in CA_FILES.values() for ext in ("crt", "key")),
-    "pki/sa.key",
-)
 
 
 @dataclass(frozen=True)
@@ -159,25 +156,17 @@ def refusal(health: Sequence[MasterHealth]) -> PlanError | None:
     )
 
 
-async def _read_ca_files(conns: Connections, access: HostAccess) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for relative in _CA_PATHS:
-        data = await conns.read_file(access, f"{KUBERNETES_DIR}/{relative}")
-        if data is None:
-            raise PlanError(
-                f"{access.label}: {KUBERNETES_DIR}/{relative} is missing; renew never makes a "
-                "new CA (every certificate in the cluster would stop being trusted)"
-            )
-        files[relative] = data
-    return files
-
-
 async def read_cluster_ca(conns: Connections, cluster: Cluster) -> ClusterCA:
     """The CAs of master0, after checking that every master holds the same CA certificates."""
     spec = cluster.spec
-    ca = ClusterCA.load(
-        await _read_ca_files(conns, host_access(cluster, spec.master0)), where=spec.master0
-    )
+    master0 = host_access(cluster, spec.master0)
+    try:
+        ca = await read_ca(conns, master0)
+    except MissingCAFile as missing:
+        raise PlanError(
+            f"{master0.label}: {missing.path} is missing; renew never makes a new CA (every "
+            "certificate in the cluster would stop being trusted)"
+        ) from None
     for address in spec.master_addresses[1:]:
         access = host_access(cluster, address)
         for name, base in CA_FILES.items():
