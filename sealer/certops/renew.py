@@ -1,10 +1,11 @@
-"""``sealer certs renew``: new leaves from the cluster's own CAs, one master at a time.
+"""``sealer certs renew`` on one master: new leaves from the cluster's own CAs.
 
-For each master, in Clusterfile order: back up the files about to be replaced, upload the new
-leaves and kubeconfigs (keys 0600), move the control-plane static pod manifests out of
-``/etc/kubernetes/manifests`` until the kubelet has stopped them (their ports close), move
-them back, and wait until the master's API server answers ``/readyz`` and its etcd member is
-healthy before the next master. Nothing starts unless every master is healthy first.
+Back up the files about to be replaced, upload the new leaves and kubeconfigs (keys 0600),
+move the control-plane static pod manifests out of ``/etc/kubernetes/manifests`` until the
+kubelet has stopped them (their ports close), move them back, and wait until the master's API
+server answers ``/readyz`` and its etcd member is healthy. :mod:`sealer.certops.renew_chain`
+runs this for every master, one at a time, as steps of the engine; :func:`check_health` and
+:func:`refusal` are its safety gate: nothing starts unless every master is healthy first.
 """
 
 from __future__ import annotations
@@ -13,29 +14,26 @@ import datetime as dt
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from cryptography import x509
 
 from sealer.aio import gather_all, poll_until
 from sealer.certops.facts import STATIC_PODS, StaticPod, listening_ports
-from sealer.connect import Connections, HostAccess
+from sealer.connect import HostAccess, Remote
 from sealer.errors import PlanError, StepError
 from sealer.facts import collect, hostname
 from sealer.facts.cluster_ca import MissingCAFile, read_ca
 from sealer.facts.health import Health, api_ready, etcd_healthy
 from sealer.kube.pki import CA_FILES, ClusterCA, PkiFile, renew_master_leaves
-from sealer.layout import ADMIN_CONF, KUBERNETES_DIR, USER_KUBECONFIG
+from sealer.layout import ADMIN_CONF, CERTS_BACKUP_ROOT, KUBERNETES_DIR, USER_KUBECONFIG
 from sealer.plan.access import host_access
 from sealer.plan.state import ClusterState
 from sealer.spec.model import Cluster
 from sealer.steps.remote_files import upload_kubernetes_files
-from sealer.steps.snapshot import take_snapshot
 from sealer.steps.target import Target
-from sealer.workstation import snapshot_dir
 
 __all__ = [
-    "BACKUP_ROOT",
+    "EventSink",
     "MasterHealth",
     "MasterRenewal",
     "RenewEvent",
@@ -43,12 +41,8 @@ __all__ = [
     "check_health",
     "read_cluster_ca",
     "refusal",
-    "renew_masters",
+    "renew_master",
 ]
-
-#: Where the replaced files of each run are kept (one 0700 directory per run and master);
-#: kubeadm keeps its own upgrade backups under /etc/kubernetes/tmp too.
-BACKUP_ROOT = f"{KUBERNETES_DIR}/tmp"
 
 
 @dataclass(frozen=True)
@@ -124,14 +118,14 @@ class MasterRenewal:
         }
 
 
-async def _present(conns: Connections, access: HostAccess, paths: Sequence[str]) -> list[str]:
+async def _present(conns: Remote, access: HostAccess, paths: Sequence[str]) -> list[str]:
     """Those of ``paths`` that exist on the host (one ``ls -d`` for all of them)."""
     result = await conns.run(access, ["ls", "-1", "-d", "--", *paths], check=False)
     listed = set(result.stdout.splitlines())
     return [path for path in paths if path in listed]
 
 
-async def check_health(conns: Connections, cluster: Cluster, address: str) -> MasterHealth:
+async def check_health(conns: Remote, cluster: Cluster, address: str) -> MasterHealth:
     access = host_access(cluster, address)
     api, etcd, present = await gather_all(
         collect(conns, access, api_ready),
@@ -156,7 +150,7 @@ def refusal(health: Sequence[MasterHealth]) -> PlanError | None:
     )
 
 
-async def read_cluster_ca(conns: Connections, cluster: Cluster) -> ClusterCA:
+async def read_cluster_ca(conns: Remote, cluster: Cluster) -> ClusterCA:
     """The CAs of master0, after checking that every master holds the same CA certificates."""
     spec = cluster.spec
     master0 = host_access(cluster, spec.master0)
@@ -199,7 +193,7 @@ async def _wait(
 
 
 async def _restart_static_pods(
-    conns: Connections,
+    conns: Remote,
     cluster: Cluster,
     address: str,
     staging: str,
@@ -254,7 +248,7 @@ async def _restart_static_pods(
 
 
 async def renew_master(
-    conns: Connections,
+    conns: Remote,
     cluster: Cluster,
     ca: ClusterCA,
     address: str,
@@ -278,9 +272,9 @@ async def renew_master(
         extra_sans=options.extra_sans,
         init_master=bool(super_admin),
     )
-    backup = f"{BACKUP_ROOT}/sealer-certs-renew-{stamp}"
+    backup = f"{CERTS_BACKUP_ROOT}/sealer-certs-renew-{stamp}"
     existing = await _present(conns, access, [f"{KUBERNETES_DIR}/{p}" for p in sorted(files)])
-    await conns.run(access, ["mkdir", "-p", "-m", "0700", "--", BACKUP_ROOT, backup])
+    await conns.run(access, ["mkdir", "-p", "-m", "0700", "--", CERTS_BACKUP_ROOT, backup])
     if existing:
         relative = [path.removeprefix(f"{KUBERNETES_DIR}/") for path in existing]
         await conns.run(
@@ -312,41 +306,3 @@ async def renew_master(
         not_after=cert.not_valid_after_utc,
         apiserver_sans=tuple(names),
     )
-
-
-async def renew_masters(
-    conns: Connections,
-    cluster: Cluster,
-    ca: ClusterCA,
-    options: RenewOptions,
-    events: EventSink,
-    *,
-    now: dt.datetime | None = None,
-    snapshots: Path | None = None,
-) -> list[MasterRenewal]:
-    """Renew every master in Clusterfile order; stop at the first failure (the masters after it
-    keep their old, still valid, certificates). Checks health again before each master; once
-    every master is healthy, and before the first is restarted, an etcd snapshot is taken on
-    the first master and copied to ``snapshots`` (default: sealer's state directory)."""
-    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
-    done: list[MasterRenewal] = []
-    masters = cluster.spec.master_addresses
-    for address in masters:
-        health = await gather_all(*(check_health(conns, cluster, a) for a in masters))
-        error = refusal(health)
-        if error is not None:
-            raise StepError("certs-renew", address, f"not started: {error.message}")
-        if not done:
-            started = time.monotonic()
-            name = cluster.metadata.name
-            taken = await take_snapshot(
-                conns,
-                host_access(cluster, masters[0]),
-                name,
-                snapshots or snapshot_dir(name),
-                step="certs-renew",
-            )
-            message = taken.describe(masters[0])
-            events(RenewEvent(masters[0], "snapshot", message, time.monotonic() - started))
-        done.append(await renew_master(conns, cluster, ca, address, options, stamp, events))
-    return done
