@@ -15,7 +15,7 @@ from sealer.cli.render import Ui
 from sealer.clusterfile import load as load_clusterfile
 from sealer.errors import UsageError
 from sealer.kube.kubeadm_config import (
-    HostFacts,
+    KubeadmHostFacts,
     LbBackend,
     check_patches,
     render_kubeadm_config,
@@ -76,7 +76,7 @@ def run_kubeadm(args: argparse.Namespace, ui: Ui) -> int:
     check_patches(cluster, source=args.file)
     configured = spec.load_balancer.backend
     backend: LbBackend = args.lb_backend or ("ipvs" if configured == "auto" else configured)
-    facts = HostFacts(
+    facts = KubeadmHostFacts(
         hostname=args.hostname,
         ip=args.ip,
         cgroup_driver=args.cgroup_driver,

@@ -13,8 +13,8 @@ from __future__ import annotations
 from sealer.kube.certcheck import FILES_TO_READ, CertRow, check_certificates
 from sealer.kube.joinparse import JoinCommand, parse_certificate_key, parse_join_command
 from sealer.kube.kubeadm_config import (
-    HostFacts,
     JoinSecrets,
+    KubeadmHostFacts,
     RenderedConfig,
     check_patches,
     kubeadm_api_version,
@@ -39,9 +39,9 @@ __all__ = [
     "KUBEADM_RUN_CONFIG_PATH",
     "CertRow",
     "ClusterCA",
-    "HostFacts",
     "JoinCommand",
     "JoinSecrets",
+    "KubeadmHostFacts",
     "PkiFile",
     "RenderedConfig",
     "ca_cert_hash",

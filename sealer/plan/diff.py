@@ -27,7 +27,7 @@ from sealer.facts.identity import ClusterIdentity
 from sealer.layout import PACKAGE_DIR
 from sealer.offline_package import LocalPackage
 from sealer.plan.lb import desired_lb_config
-from sealer.plan.state import ClusterState, HostState
+from sealer.plan.state import ClusterState, LiveHost
 from sealer.spec.model import Cluster
 
 __all__ = [
@@ -101,7 +101,7 @@ def desired_hosts_entries(
     return (HostsEntry(spec.master0, (domain,)),)
 
 
-def _distribute_reason(host: HostState, package: LocalPackage, version: str) -> str | None:
+def _distribute_reason(host: LiveHost, package: LocalPackage, version: str) -> str | None:
     if host.package_sha256 is None:
         return f"package {package.name} is not on the host"
     if host.package_sha256 != package.sha256:
@@ -117,7 +117,7 @@ def describe_entries(entries: tuple[HostsEntry, ...]) -> str:
     return ", ".join(f"{' '.join(e.names)} -> {e.address}" for e in entries) or "nothing"
 
 
-def _hosts_reason(want: tuple[HostsEntry, ...], host: HostState) -> str | None:
+def _hosts_reason(want: tuple[HostsEntry, ...], host: LiveHost) -> str | None:
     if host.hosts_entries is None:
         return f"no sealer block in /etc/hosts; want {describe_entries(want)}"
     if tuple(host.hosts_entries) != want:

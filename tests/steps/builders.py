@@ -16,7 +16,7 @@ from sealer.facts.kube import KUBE_FILES, kube_state
 from sealer.kube.pki import ClusterCA
 from sealer.offline_package import LocalPackage
 from sealer.plan.access import host_access
-from sealer.plan.state import ClusterState, HostState, LiveNode
+from sealer.plan.state import ClusterState, LiveHost, LiveNode
 from sealer.spec.model import Cluster
 from sealer.steps.target import Target
 from tests.steps.fake_remote import Call, FakeRemote, Reply
@@ -53,8 +53,8 @@ def hostname(address: str) -> str:
     return f"h{address.rsplit('.', 1)[1]}"
 
 
-def bare(address: str) -> HostState:
-    return HostState(address, reachable=True, hostname=hostname(address))
+def bare(address: str) -> LiveHost:
+    return LiveHost(address, reachable=True, hostname=hostname(address))
 
 
 def node(address: str, master: bool) -> LiveNode:

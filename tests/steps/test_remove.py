@@ -21,7 +21,7 @@ from sealer.layout import (
     WRITTEN_DIRS,
 )
 from sealer.lb.clean import clean_plan
-from sealer.plan.state import HostState
+from sealer.plan.state import LiveHost
 from sealer.steps.remove import Clean, DeleteNode, Drain, RemoveMember
 from tests.steps.builders import (
     GONE,
@@ -254,7 +254,7 @@ async def test_clean_of_a_master_refuses_without_a_quorum_left(fake: FakeRemote)
 
 async def test_remove_member_removes_an_unstarted_member_by_peer_url(fake: FakeRemote) -> None:
     c = cluster()
-    live = replace(running(c), extra_hosts={GONE: HostState(GONE, reachable=False)})
+    live = replace(running(c), extra_hosts={GONE: LiveHost(GONE, reachable=False)})
     members = [*(member(a, IDS[a]) for a in M), member(GONE, IDS[GONE], named=False)]
     etcd(fake, M[0], members)
     fake.on(member_remove(IDS[GONE]), host=M[0])
@@ -268,7 +268,7 @@ async def test_remove_member_removes_an_unstarted_member_by_peer_url(fake: FakeR
 
 async def test_remove_member_without_a_member_changes_nothing(fake: FakeRemote) -> None:
     c = cluster()
-    live = replace(running(c), extra_hosts={GONE: HostState(GONE, reachable=False)})
+    live = replace(running(c), extra_hosts={GONE: LiveHost(GONE, reachable=False)})
     etcd(fake, M[0], [member(a, IDS[a]) for a in M])
     target = make_target(fake, c, live)
 
@@ -280,7 +280,7 @@ async def test_remove_member_refuses_without_a_quorum_and_reports_failures(
     fake: FakeRemote,
 ) -> None:
     c = cluster(masters=M[:2])
-    live = replace(running(c), extra_hosts={GONE: HostState(GONE, reachable=False)})
+    live = replace(running(c), extra_hosts={GONE: LiveHost(GONE, reachable=False)})
     members = [*(member(a, IDS[a]) for a in M[:2]), member(GONE, IDS[GONE])]
     etcd(fake, M[0], members, unhealthy=[f"https://{M[1]}:2379"])
     target = make_target(fake, c, live)
