@@ -3,6 +3,32 @@
 Every layer raises a subclass of :class:`SealerError`; the CLI renders all of them in one place
 (``sealer.cli.render``). Messages are one paragraph, name the file/line or host, and never contain
 secrets. Anything that is not a ``SealerError`` reaching the CLI is a bug and is reported as such.
+
+The tree (a layer that adds a class defines it next to its code, always under one of these)::
+
+    SealerError                     exit status 1; rendered as "error: MESSAGE" (+ "hint: ...")
+    ├── UsageError                  a flag or argument is wrong
+    ├── SpecError                   the Clusterfile is invalid: every Problem, each rendered
+    ├── ConnectError                a host cannot be reached or authenticated over SSH
+    ├── CommandFailed               a remote command exited non-zero (argv, status, output)
+    │   └── CommandTimedOut         ... or did not finish in time    (sealer/connect/errors.py)
+    ├── TransferFailed              an SFTP upload or download failed (sealer/connect/errors.py)
+    ├── FactError                   a fact's output could not be understood (sealer/facts/base.py)
+    ├── PackageError                the offline package is missing or broken
+    │                                                                (sealer/offline_package.py)
+    ├── PlanError                   the change cannot be planned, or is refused as unsafe
+    ├── StepError                   a step of the plan could not be carried out ("STEP on HOST")
+    ├── KubeError                   the kubeadm configuration or the PKI could not be made
+    │   └── MissingCAFile           a CA file is not on the master   (sealer/facts/cluster_ca.py)
+    ├── LbError                     the load balancer's rules or settings   (sealer/lb/errors.py)
+    ├── LockHeld                    another run holds the cluster's run lock
+    ├── LockLost                    this run's lock was taken over while it ran
+    └── LabError                    the lab could not be built or torn down
+
+Not in the tree, on purpose: ``facts.base.UnexpectedExit`` (a parser's signal, turned into
+CommandFailed before it leaves :func:`~sealer.facts.base.collect`), and the care daemon's
+``CareError`` (``sealer/lb/care.py`` is a stand-alone program on the nodes; sealer turns its
+errors into LbError). The engine turns a step's error into a failed step of the run summary.
 """
 
 from __future__ import annotations

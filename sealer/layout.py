@@ -1,4 +1,9 @@
-"""Where sealer puts things on the hosts. One place, so that facts, steps and clean agree."""
+"""Where sealer, kubeadm and the care daemon keep their files on the hosts (constants only).
+
+The one module of remote paths: facts, steps, certs renew, clean and the lock all name a
+host's files from here, so that what one writes is what the others read and remove. It
+imports nothing, so that every layer can use it.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,89 @@ from typing import Final
 
 __all__ = [
     "ADMIN_CONF",
+    "APISERVER_MANIFEST",
+    "API_SERVER_PORT",
+    "CARE_CA_PATH",
+    "CARE_CONFIG_PATH",
+    "CARE_PROGRAM_PATH",
+    "CARE_UNIT_NAME",
+    "CARE_UNIT_PATH",
+    "CERTS_BACKUP_ROOT",
     "CLEAN_PATHS",
     "CLUSTER_IDENTITY",
+    "CRI_SOCKET",
     "ETCD_DATA",
+    "ETCD_MANIFEST",
+    "ETCD_PKI_DIR",
+    "HOSTS_FILE",
     "INIT_MARKER",
+    "KUBEADM_CONFIG_PATH",
+    "KUBEADM_RUN_CONFIG_PATH",
+    "KUBELET_CLIENT_CERT_PATH",
+    "KUBELET_CONF",
+    "KUBELET_CONFIG",
     "KUBELET_UNIT",
+    "KUBERNETES_DIR",
     "KUBE_BINARIES",
+    "MANIFESTS_DIR",
     "PACKAGE_DIR",
+    "PKI_DIR",
+    "PYTHON_PATH",
     "RUN_LOCK",
+    "SEALER_KUBE_DIR",
     "SNAPSHOT_DIR",
     "STATE_DIR",
     "UNPACKED_DIR",
     "USER_KUBECONFIG",
     "WRITTEN_DIRS",
 ]
+
+HOSTS_FILE: Final = "/etc/hosts"
+
+# -- kubeadm's files, and sealer's next to them -----------------------------------------------
+
+#: Root of every path in a PKI file map (``pki/ca.crt`` is ``/etc/kubernetes/pki/ca.crt``).
+KUBERNETES_DIR: Final = "/etc/kubernetes"
+PKI_DIR: Final = f"{KUBERNETES_DIR}/pki"
+ETCD_PKI_DIR: Final = f"{PKI_DIR}/etcd"
+MANIFESTS_DIR: Final = f"{KUBERNETES_DIR}/manifests"
+APISERVER_MANIFEST: Final = f"{MANIFESTS_DIR}/kube-apiserver.yaml"
+ETCD_MANIFEST: Final = f"{MANIFESTS_DIR}/etcd.yaml"
+ADMIN_CONF: Final = f"{KUBERNETES_DIR}/admin.conf"
+KUBELET_CONF: Final = f"{KUBERNETES_DIR}/kubelet.conf"
+KUBELET_CONFIG: Final = "/var/lib/kubelet/config.yaml"
+#: The kubelet's rotated client certificate (kubelet.conf points at it after TLS bootstrap).
+KUBELET_CLIENT_CERT_PATH: Final = "/var/lib/kubelet/pki/kubelet-client-current.pem"
+#: Where `sealer certs renew` keeps the files it replaced (a 0700 directory per run);
+#: kubeadm keeps its own upgrade backups under /etc/kubernetes/tmp too.
+CERTS_BACKUP_ROOT: Final = f"{KUBERNETES_DIR}/tmp"
+
+SEALER_KUBE_DIR: Final = f"{KUBERNETES_DIR}/sealer"
+#: The rendered kubeadm configuration sealer keeps on each host, secrets replaced by
+#: placeholders (so it can be shown and compared; tokens change on every run).
+KUBEADM_CONFIG_PATH: Final = f"{SEALER_KUBE_DIR}/kubeadm.yaml"
+#: The same file with the real token and certificate key, mode 0600, written just before
+#: ``kubeadm init/join --config`` and removed right after.
+KUBEADM_RUN_CONFIG_PATH: Final = f"{SEALER_KUBE_DIR}/kubeadm-run.yaml"
+
+#: Where a master's API server listens (and the VIP's port on the nodes).
+API_SERVER_PORT: Final = 6443
+CRI_SOCKET: Final = "unix:///run/containerd/containerd.sock"
+
+# -- the care daemon (sealer/lb/care.py) on every node ----------------------------------------
+
+#: The care daemon's own defaults (``care.DEFAULT_CONFIG_PATH``, ``care.DEFAULT_CA_FILE``) are
+#: these paths; it is one stdlib-only file and cannot import them (tests/lb checks they agree).
+CARE_PROGRAM_PATH: Final = "/usr/local/bin/sealer-care"
+CARE_UNIT_NAME: Final = "sealer-care.service"
+CARE_UNIT_PATH: Final = f"/etc/systemd/system/{CARE_UNIT_NAME}"
+CARE_CONFIG_PATH: Final = "/etc/sealer/care.json"
+#: sealer's own copy of the cluster CA: /etc/kubernetes/pki/ca.crt must not exist before
+#: `kubeadm join` on a worker (its preflight refuses an existing file), but the probes need it.
+CARE_CA_PATH: Final = "/etc/sealer/ca.crt"
+PYTHON_PATH: Final = "/usr/bin/python3"
+
+# -- sealer's own ---------------------------------------------------------------------------
 
 #: sealer's own directory on a host.
 STATE_DIR: Final = "/var/lib/sealer"
@@ -30,7 +104,6 @@ UNPACKED_DIR: Final = f"{PACKAGE_DIR}/kube"
 #: The run lock (sealer/lock/): on every master, held while apply, clean or certs renew run.
 #: `clean` leaves it to the run that holds it, which removes it (and STATE_DIR when empty).
 RUN_LOCK: Final = f"{STATE_DIR}/run.lock"
-ADMIN_CONF: Final = "/etc/kubernetes/admin.conf"
 USER_KUBECONFIG: Final = "/root/.kube/config"
 #: Installed by the package's init.sh; /usr/bin on a real host, /usr/local/bin in the lab.
 KUBE_BINARIES: Final = ("kubeadm", "kubelet", "kubectl")
@@ -62,7 +135,7 @@ WRITTEN_DIRS: Final = (
 
 #: Everything an install puts on a host that `clean` removes after `kubeadm reset -f`.
 CLEAN_PATHS: Final = (
-    "/etc/kubernetes",
+    KUBERNETES_DIR,
     "/var/lib/kubelet",
     "/var/lib/etcd",
     "/etc/cni",

@@ -16,9 +16,9 @@ from sealer.connect import Connections, HostAccess
 from sealer.engine import Graph, RunContext, RunSummary, execute
 from sealer.errors import ConnectError, KubeError
 from sealer.facts.base import collect
+from sealer.facts.cluster_ca import MissingCAFile, read_ca
 from sealer.facts.identity import ClusterIdentity, host_identity
-from sealer.kube.paths import KUBERNETES_DIR
-from sealer.kube.pki import CA_FILES, ClusterCA
+from sealer.kube.pki import ClusterCA
 from sealer.offline_package import LocalPackage, prepare_package
 from sealer.plan.access import host_access
 from sealer.plan.diff import Plan, make_plan
@@ -67,22 +67,6 @@ async def plan(
     return Planned(cluster, package, observation, decided)
 
 
-_CA_PATHS = (
-    *(f"{base}.{ext}" for base in CA_FILES.values() for ext in ("crt", "key")),
-    "pki/sa.key",
-)
-
-
-async def _read_ca(conns: Connections, access: HostAccess) -> ClusterCA | None:
-    files: dict[str, bytes] = {}
-    for relative in _CA_PATHS:
-        data = await conns.read_file(access, f"{KUBERNETES_DIR}/{relative}")
-        if data is None:
-            return None
-        files[relative] = data
-    return ClusterCA.load(files, where=access.label)
-
-
 async def cluster_ca(conns: Connections, planned: Planned) -> ClusterCA:
     """The cluster's CAs: those of the running cluster (or of a half-done init on master0),
     else new ones. Keys are read over SSH and stay in memory."""
@@ -90,8 +74,11 @@ async def cluster_ca(conns: Connections, planned: Planned) -> ClusterCA:
     spec = planned.cluster.spec
     source = state.api_host or spec.master0
     access = planned.observation.access[source]
+    found: ClusterCA | None
     try:
-        found = await _read_ca(conns, access)
+        found = await read_ca(conns, access)
+    except MissingCAFile:
+        found = None
     except KubeError:
         if state.initialized:
             raise

@@ -13,8 +13,8 @@ from sealer.certops.renew import (
     check_health,
     read_cluster_ca,
     refusal,
-    renew_masters,
 )
+from sealer.certops.renew_chain import renew_masters
 from sealer.certops.sans import missing_from_cert_sans, normalise_san, parse_extra_sans
 
 __all__ = [

@@ -1,48 +1,39 @@
-"""``sealer certs renew``: new leaves from the cluster's own CAs, one master at a time.
+"""``sealer certs renew`` on one master: new leaves from the cluster's own CAs.
 
-For each master, in Clusterfile order: back up the files about to be replaced, upload the new
-leaves and kubeconfigs (keys 0600), move the control-plane static pod manifests out of
-``/etc/kubernetes/manifests`` until the kubelet has stopped them (their ports close), move
-them back, and wait until the master's API server answers ``/readyz`` and its etcd member is
-healthy before the next master. Nothing starts unless every master is healthy first.
+Back up the files about to be replaced, upload the new leaves and kubeconfigs (keys 0600),
+move the control-plane static pod manifests out of ``/etc/kubernetes/manifests`` until the
+kubelet has stopped them (their ports close), move them back, and wait until the master's API
+server answers ``/readyz`` and its etcd member is healthy. :mod:`sealer.certops.renew_chain`
+runs this for every master, one at a time, as steps of the engine; :func:`check_health` and
+:func:`refusal` are its safety gate: nothing starts unless every master is healthy first.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from cryptography import x509
 
-from sealer.aio import gather_all
-from sealer.certops.facts import (
-    STATIC_PODS,
-    Health,
-    StaticPod,
-    api_ready,
-    etcd_healthy,
-    listening_ports,
-)
-from sealer.connect import Connections, HostAccess
+from sealer.aio import gather_all, poll_until
+from sealer.certops.facts import STATIC_PODS, StaticPod, listening_ports
+from sealer.connect import HostAccess, Remote
 from sealer.errors import PlanError, StepError
 from sealer.facts import collect, hostname
-from sealer.kube.paths import KUBERNETES_DIR
+from sealer.facts.cluster_ca import MissingCAFile, read_ca
+from sealer.facts.health import Health, api_ready, etcd_healthy
 from sealer.kube.pki import CA_FILES, ClusterCA, PkiFile, renew_master_leaves
-from sealer.layout import ADMIN_CONF, USER_KUBECONFIG
+from sealer.layout import ADMIN_CONF, CERTS_BACKUP_ROOT, KUBERNETES_DIR, USER_KUBECONFIG
 from sealer.plan.access import host_access
 from sealer.plan.state import ClusterState
 from sealer.spec.model import Cluster
 from sealer.steps.remote_files import upload_kubernetes_files
-from sealer.steps.snapshot import take_snapshot
 from sealer.steps.target import Target
-from sealer.workstation import snapshot_dir
 
 __all__ = [
-    "BACKUP_ROOT",
+    "EventSink",
     "MasterHealth",
     "MasterRenewal",
     "RenewEvent",
@@ -50,16 +41,8 @@ __all__ = [
     "check_health",
     "read_cluster_ca",
     "refusal",
-    "renew_masters",
+    "renew_master",
 ]
-
-#: Where the replaced files of each run are kept (one 0700 directory per run and master);
-#: kubeadm keeps its own upgrade backups under /etc/kubernetes/tmp too.
-BACKUP_ROOT = f"{KUBERNETES_DIR}/tmp"
-_CA_PATHS = (
-    *(f"{base}.{ext}" for base in CA_FILES.values() for ext in ("crt", "key")),
-    "pki/sa.key",
-)
 
 
 @dataclass(frozen=True)
@@ -135,14 +118,14 @@ class MasterRenewal:
         }
 
 
-async def _present(conns: Connections, access: HostAccess, paths: Sequence[str]) -> list[str]:
+async def _present(conns: Remote, access: HostAccess, paths: Sequence[str]) -> list[str]:
     """Those of ``paths`` that exist on the host (one ``ls -d`` for all of them)."""
     result = await conns.run(access, ["ls", "-1", "-d", "--", *paths], check=False)
     listed = set(result.stdout.splitlines())
     return [path for path in paths if path in listed]
 
 
-async def check_health(conns: Connections, cluster: Cluster, address: str) -> MasterHealth:
+async def check_health(conns: Remote, cluster: Cluster, address: str) -> MasterHealth:
     access = host_access(cluster, address)
     api, etcd, present = await gather_all(
         collect(conns, access, api_ready),
@@ -167,25 +150,17 @@ def refusal(health: Sequence[MasterHealth]) -> PlanError | None:
     )
 
 
-async def _read_ca_files(conns: Connections, access: HostAccess) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for relative in _CA_PATHS:
-        data = await conns.read_file(access, f"{KUBERNETES_DIR}/{relative}")
-        if data is None:
-            raise PlanError(
-                f"{access.label}: {KUBERNETES_DIR}/{relative} is missing; renew never makes a "
-                "new CA (every certificate in the cluster would stop being trusted)"
-            )
-        files[relative] = data
-    return files
-
-
-async def read_cluster_ca(conns: Connections, cluster: Cluster) -> ClusterCA:
+async def read_cluster_ca(conns: Remote, cluster: Cluster) -> ClusterCA:
     """The CAs of master0, after checking that every master holds the same CA certificates."""
     spec = cluster.spec
-    ca = ClusterCA.load(
-        await _read_ca_files(conns, host_access(cluster, spec.master0)), where=spec.master0
-    )
+    master0 = host_access(cluster, spec.master0)
+    try:
+        ca = await read_ca(conns, master0)
+    except MissingCAFile as missing:
+        raise PlanError(
+            f"{master0.label}: {missing.path} is missing; renew never makes a new CA (every "
+            "certificate in the cluster would stop being trusted)"
+        ) from None
     for address in spec.master_addresses[1:]:
         access = host_access(cluster, address)
         for name, base in CA_FILES.items():
@@ -213,15 +188,12 @@ async def _wait(
     timeout: float,
     interval: float,
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while not await probe():
-        if time.monotonic() >= deadline:
-            raise StepError("certs-renew", address, f"{what} after {timeout:.0f}s")
-        await asyncio.sleep(interval)
+    if not await poll_until(probe, timeout=timeout, interval=interval):
+        raise StepError("certs-renew", address, f"{what} after {timeout:.0f}s")
 
 
 async def _restart_static_pods(
-    conns: Connections,
+    conns: Remote,
     cluster: Cluster,
     address: str,
     staging: str,
@@ -276,7 +248,7 @@ async def _restart_static_pods(
 
 
 async def renew_master(
-    conns: Connections,
+    conns: Remote,
     cluster: Cluster,
     ca: ClusterCA,
     address: str,
@@ -300,9 +272,9 @@ async def renew_master(
         extra_sans=options.extra_sans,
         init_master=bool(super_admin),
     )
-    backup = f"{BACKUP_ROOT}/sealer-certs-renew-{stamp}"
+    backup = f"{CERTS_BACKUP_ROOT}/sealer-certs-renew-{stamp}"
     existing = await _present(conns, access, [f"{KUBERNETES_DIR}/{p}" for p in sorted(files)])
-    await conns.run(access, ["mkdir", "-p", "-m", "0700", "--", BACKUP_ROOT, backup])
+    await conns.run(access, ["mkdir", "-p", "-m", "0700", "--", CERTS_BACKUP_ROOT, backup])
     if existing:
         relative = [path.removeprefix(f"{KUBERNETES_DIR}/") for path in existing]
         await conns.run(
@@ -334,41 +306,3 @@ async def renew_master(
         not_after=cert.not_valid_after_utc,
         apiserver_sans=tuple(names),
     )
-
-
-async def renew_masters(
-    conns: Connections,
-    cluster: Cluster,
-    ca: ClusterCA,
-    options: RenewOptions,
-    events: EventSink,
-    *,
-    now: dt.datetime | None = None,
-    snapshots: Path | None = None,
-) -> list[MasterRenewal]:
-    """Renew every master in Clusterfile order; stop at the first failure (the masters after it
-    keep their old, still valid, certificates). Checks health again before each master; once
-    every master is healthy, and before the first is restarted, an etcd snapshot is taken on
-    the first master and copied to ``snapshots`` (default: sealer's state directory)."""
-    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
-    done: list[MasterRenewal] = []
-    masters = cluster.spec.master_addresses
-    for address in masters:
-        health = await gather_all(*(check_health(conns, cluster, a) for a in masters))
-        error = refusal(health)
-        if error is not None:
-            raise StepError("certs-renew", address, f"not started: {error.message}")
-        if not done:
-            started = time.monotonic()
-            name = cluster.metadata.name
-            taken = await take_snapshot(
-                conns,
-                host_access(cluster, masters[0]),
-                name,
-                snapshots or snapshot_dir(name),
-                step="certs-renew",
-            )
-            message = taken.describe(masters[0])
-            events(RenewEvent(masters[0], "snapshot", message, time.monotonic() - started))
-        done.append(await renew_master(conns, cluster, ca, address, options, stamp, events))
-    return done

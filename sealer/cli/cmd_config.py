@@ -15,12 +15,12 @@ from sealer.cli.render import Ui
 from sealer.clusterfile import load as load_clusterfile
 from sealer.errors import UsageError
 from sealer.kube.kubeadm_config import (
-    HostFacts,
+    KubeadmHostFacts,
     LbBackend,
     check_patches,
     render_kubeadm_config,
 )
-from sealer.kube.paths import KUBEADM_CONFIG_PATH
+from sealer.layout import KUBEADM_CONFIG_PATH
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,7 +76,7 @@ def run_kubeadm(args: argparse.Namespace, ui: Ui) -> int:
     check_patches(cluster, source=args.file)
     configured = spec.load_balancer.backend
     backend: LbBackend = args.lb_backend or ("ipvs" if configured == "auto" else configured)
-    facts = HostFacts(
+    facts = KubeadmHostFacts(
         hostname=args.hostname,
         ip=args.ip,
         cgroup_driver=args.cgroup_driver,

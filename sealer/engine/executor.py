@@ -78,7 +78,8 @@ class ErrorInfo:
 @dataclass(frozen=True)
 class StepResult:
     """How one step ended. ``reason``: the step's own reason (ok/changed), why it was skipped
-    or cancelled; ``error`` for failed steps."""
+    or cancelled; ``error`` for failed steps, and ``cause``, the exception itself, for a
+    runner that reports a failure as the step raised it (``certs renew``)."""
 
     id: str
     name: str
@@ -87,6 +88,7 @@ class StepResult:
     elapsed: float = 0.0
     reason: str = ""
     error: ErrorInfo | None = None
+    cause: Exception | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -198,6 +200,7 @@ class Executor:
                 Status.FAILED,
                 time.monotonic() - started,
                 error=ErrorInfo.from_exception(exc),
+                cause=exc,
             )
         status = Status.CHANGED if outcome.changed else Status.OK
         return StepResult(

@@ -14,7 +14,6 @@ from sealer.facts.gather import ClusterFacts, HostFacts, gather_cluster_facts, g
 from sealer.facts.hosts import (
     BEGIN_MARKER,
     END_MARKER,
-    HOSTS_FILE,
     HostsEntry,
     hosts_block,
     parse_hosts_block,
@@ -23,10 +22,6 @@ from sealer.facts.hosts import (
     replace_block,
 )
 from sealer.facts.kube import (
-    ADMIN_CONF,
-    APISERVER_MANIFEST,
-    KUBELET_CONF,
-    KUBELET_CONFIG,
     KubeState,
     kube_state,
     kubeadm_version,
@@ -46,13 +41,8 @@ from sealer.facts.system import (
 )
 
 __all__ = [
-    "ADMIN_CONF",
-    "APISERVER_MANIFEST",
     "BEGIN_MARKER",
     "END_MARKER",
-    "HOSTS_FILE",
-    "KUBELET_CONF",
-    "KUBELET_CONFIG",
     "Arch",
     "CertInfo",
     "ClusterFacts",

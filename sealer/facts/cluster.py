@@ -8,10 +8,9 @@ from typing import Any
 
 from sealer.connect import Result
 from sealer.facts.base import Fact, UnexpectedExit, require_ok
-from sealer.facts.kube import ADMIN_CONF
+from sealer.layout import ADMIN_CONF, ETCD_PKI_DIR
 
 __all__ = [
-    "ETCD_PKI",
     "EndpointHealth",
     "EtcdMember",
     "NodeInfo",
@@ -24,7 +23,6 @@ __all__ = [
 ]
 
 ROLE_LABEL = "node-role.kubernetes.io/"
-ETCD_PKI = "/etc/kubernetes/pki/etcd"
 
 
 @dataclass(frozen=True)
@@ -143,11 +141,11 @@ ETCDCTL = (
     "--endpoints",
     "https://127.0.0.1:2379",
     "--cacert",
-    f"{ETCD_PKI}/ca.crt",
+    f"{ETCD_PKI_DIR}/ca.crt",
     "--cert",
-    f"{ETCD_PKI}/healthcheck-client.crt",
+    f"{ETCD_PKI_DIR}/healthcheck-client.crt",
     "--key",
-    f"{ETCD_PKI}/healthcheck-client.key",
+    f"{ETCD_PKI_DIR}/healthcheck-client.key",
 )
 
 etcd_members: Fact[list[EtcdMember]] = Fact(

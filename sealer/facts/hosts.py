@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sealer.facts.base import Fact, require_ok
+from sealer.layout import HOSTS_FILE
 
 __all__ = [
     "BEGIN_MARKER",
     "END_MARKER",
-    "HOSTS_FILE",
     "HostsEntry",
     "hosts_block",
     "parse_hosts_block",
@@ -28,7 +28,6 @@ __all__ = [
     "replace_block",
 ]
 
-HOSTS_FILE = "/etc/hosts"
 BEGIN_MARKER = "# BEGIN sealer managed block"
 END_MARKER = "# END sealer managed block"
 

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 from sealer.connect import Result
 from sealer.facts.base import Fact, UnexpectedExit
-from sealer.facts.kube import ADMIN_CONF
-from sealer.layout import CLUSTER_IDENTITY
+from sealer.layout import ADMIN_CONF, CLUSTER_IDENTITY
 
 __all__ = [
     "CONFIGMAP_NAME",

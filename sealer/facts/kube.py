@@ -8,15 +8,19 @@ from dataclasses import dataclass
 
 from sealer.connect import Result
 from sealer.facts.base import Fact, UnexpectedExit, command_missing, require_ok
-from sealer.layout import CLUSTER_IDENTITY, ETCD_DATA, INIT_MARKER
+from sealer.layout import (
+    ADMIN_CONF,
+    APISERVER_MANIFEST,
+    CLUSTER_IDENTITY,
+    ETCD_DATA,
+    ETCD_MANIFEST,
+    INIT_MARKER,
+    KUBELET_CONF,
+    KUBELET_CONFIG,
+)
 
 __all__ = [
-    "ADMIN_CONF",
-    "APISERVER_MANIFEST",
     "CLUSTER_STATE_FILES",
-    "ETCD_MANIFEST",
-    "KUBELET_CONF",
-    "KUBELET_CONFIG",
     "KUBE_FILES",
     "KubeState",
     "kube_state",
@@ -30,11 +34,6 @@ __all__ = [
     "version_tuple",
 ]
 
-KUBELET_CONF = "/etc/kubernetes/kubelet.conf"
-KUBELET_CONFIG = "/var/lib/kubelet/config.yaml"
-APISERVER_MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
-ETCD_MANIFEST = "/etc/kubernetes/manifests/etcd.yaml"
-ADMIN_CONF = "/etc/kubernetes/admin.conf"
 KUBE_FILES = (
     KUBELET_CONF,
     KUBELET_CONFIG,

@@ -9,7 +9,7 @@ from typing import Literal
 
 from sealer.connect import Result
 from sealer.facts.base import Fact, UnexpectedExit
-from sealer.lb.paths import CONFIG_PATH, UNIT_NAME
+from sealer.layout import CARE_CONFIG_PATH, CARE_UNIT_NAME
 
 __all__ = [
     "care_active",
@@ -33,7 +33,7 @@ def parse_care_config(result: Result) -> str | None:
 
 
 care_config: Fact[str | None] = Fact(
-    "load-balancer configuration", ("cat", "--", CONFIG_PATH), parse_care_config
+    "load-balancer configuration", ("cat", "--", CARE_CONFIG_PATH), parse_care_config
 )
 
 
@@ -48,7 +48,7 @@ def parse_care_active(result: Result) -> bool:
 
 
 care_active: Fact[bool] = Fact(
-    "load-balancer daemon state", ("systemctl", "is-active", UNIT_NAME), parse_care_active
+    "load-balancer daemon state", ("systemctl", "is-active", CARE_UNIT_NAME), parse_care_active
 )
 
 

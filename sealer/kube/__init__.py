@@ -5,7 +5,7 @@
 * :mod:`sealer.kube.kubeadm_config` - per-host kubeadm documents from the Clusterfile;
 * :mod:`sealer.kube.kubeadm_schema` / :mod:`sealer.kube.validate` - the API types as data;
 * :mod:`sealer.kube.joinparse` - parsers for kubeadm's join-command and certificate-key output;
-* :mod:`sealer.kube.paths` - where kubeadm and sealer keep files on a host.
+* :mod:`sealer.layout` (not in this package) - where kubeadm and sealer keep files on a host.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 from sealer.kube.certcheck import FILES_TO_READ, CertRow, check_certificates
 from sealer.kube.joinparse import JoinCommand, parse_certificate_key, parse_join_command
 from sealer.kube.kubeadm_config import (
-    HostFacts,
     JoinSecrets,
+    KubeadmHostFacts,
     RenderedConfig,
     check_patches,
     kubeadm_api_version,
@@ -23,7 +23,6 @@ from sealer.kube.kubeadm_config import (
     upgrade_apply_argv,
     upgrade_node_argv,
 )
-from sealer.kube.paths import KUBEADM_CONFIG_PATH, KUBEADM_RUN_CONFIG_PATH
 from sealer.kube.pki import (
     ClusterCA,
     PkiFile,
@@ -32,6 +31,7 @@ from sealer.kube.pki import (
     renew_master_leaves,
     write_files,
 )
+from sealer.layout import KUBEADM_CONFIG_PATH, KUBEADM_RUN_CONFIG_PATH
 
 __all__ = [
     "FILES_TO_READ",
@@ -39,9 +39,9 @@ __all__ = [
     "KUBEADM_RUN_CONFIG_PATH",
     "CertRow",
     "ClusterCA",
-    "HostFacts",
     "JoinCommand",
     "JoinSecrets",
+    "KubeadmHostFacts",
     "PkiFile",
     "RenderedConfig",
     "ca_cert_hash",

@@ -18,7 +18,7 @@ from cryptography.exceptions import InvalidSignature
 
 from sealer.errors import KubeError
 from sealer.kube.kubeconfig import parse_kubeconfig
-from sealer.kube.paths import KUBELET_CLIENT_CERT_PATH, KUBERNETES_DIR
+from sealer.layout import KUBELET_CLIENT_CERT_PATH, KUBERNETES_DIR
 
 __all__ = ["FILES_TO_READ", "CertRow", "check_certificates"]
 

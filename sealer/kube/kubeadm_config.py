@@ -12,7 +12,7 @@ Clusterfile field to change instead.
 
 Join secrets (bootstrap token, CA hash, certificate key) are inputs. Without them the
 rendering carries placeholders: that is what ``sealer config kubeadm`` prints and what sealer
-keeps on each host at :data:`~sealer.kube.paths.KUBEADM_CONFIG_PATH`.
+keeps on each host at :data:`~sealer.layout.KUBEADM_CONFIG_PATH`.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from sealer.kube.kubeadm_schema import (
     Struct,
 )
 from sealer.kube.merge import deep_merge
-from sealer.kube.paths import API_SERVER_PORT, CRI_SOCKET, PKI_DIR
 from sealer.kube.pki import endpoint
 from sealer.kube.validate import problems_in
 from sealer.kube.yamlout import dump_yaml
+from sealer.layout import API_SERVER_PORT, CRI_SOCKET, PKI_DIR
 from sealer.spec.model import Cluster, Taint, parse_version
 
 __all__ = [
@@ -45,8 +45,8 @@ __all__ = [
     "PLACEHOLDER_CA_CERT_HASH",
     "PLACEHOLDER_TOKEN",
     "CgroupDriver",
-    "HostFacts",
     "JoinSecrets",
+    "KubeadmHostFacts",
     "LbBackend",
     "RenderedConfig",
     "check_patches",
@@ -74,8 +74,8 @@ Role = Literal["init", "join-master", "join-node"]
 
 
 @dataclass(frozen=True)
-class HostFacts:
-    """What sealer learnt about the host (facts gathered over SSH).
+class KubeadmHostFacts:
+    """What the kubeadm configuration of a host takes from its facts (gathered over SSH).
 
     ``hostname`` becomes ``nodeRegistration.name`` (kubeadm's default when omitted is the
     hostname too); ``ip`` is the address to advertise when the Clusterfile names the host by
@@ -252,7 +252,12 @@ def _taint(taint: Taint) -> dict[str, str]:
 
 
 def _node_registration(
-    cluster: Cluster, address: str, node_ip: str, facts: HostFacts, cri_socket: str, master: bool
+    cluster: Cluster,
+    address: str,
+    node_ip: str,
+    facts: KubeadmHostFacts,
+    cri_socket: str,
+    master: bool,
 ) -> dict[str, Any]:
     v1beta4 = kubeadm_api_version(cluster.spec.version) == KUBEADM_V1BETA4_API
     registration: dict[str, Any] = {}
@@ -268,7 +273,7 @@ def _node_registration(
     return registration
 
 
-def _node_ip(address: str, facts: HostFacts) -> str:
+def _node_ip(address: str, facts: KubeadmHostFacts) -> str:
     if facts.ip:
         return facts.ip
     if _is_ip(address):
@@ -321,7 +326,7 @@ def _init_documents(
     cluster: Cluster,
     address: str,
     node_ip: str,
-    facts: HostFacts,
+    facts: KubeadmHostFacts,
     cri_socket: str,
     image_repository: str | None,
 ) -> list[dict[str, Any]]:
@@ -355,7 +360,7 @@ def _join_document(
     cluster: Cluster,
     address: str,
     node_ip: str,
-    facts: HostFacts,
+    facts: KubeadmHostFacts,
     secrets: JoinSecrets | None,
     cri_socket: str,
     master: bool,
@@ -433,7 +438,7 @@ def _check_rendered(address: str, api: str, documents: list[dict[str, Any]]) -> 
 def render_kubeadm_config(
     cluster: Cluster,
     address: str,
-    facts: HostFacts | None = None,
+    facts: KubeadmHostFacts | None = None,
     secrets: JoinSecrets | None = None,
     *,
     cri_socket: str = CRI_SOCKET,
@@ -450,7 +455,7 @@ def render_kubeadm_config(
             f"{address} is neither a master nor a node of cluster {cluster.metadata.name}"
         )
     check_patches(cluster)
-    facts = facts or HostFacts()
+    facts = facts or KubeadmHostFacts()
     api = kubeadm_api_version(spec.version)
     node_ip = _node_ip(address, facts)
     role: Role

@@ -29,12 +29,13 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from sealer.errors import KubeError
 from sealer.kube.kubeconfig import build_kubeconfig
-from sealer.kube.paths import API_SERVER_PORT
+from sealer.layout import API_SERVER_PORT
 from sealer.spec.model import Cluster, ClusterSpec, parse_version
 
 __all__ = [
     "BACKDATE",
     "CA_FILES",
+    "CA_SOURCE_FILES",
     "CaName",
     "ClusterCA",
     "KeyAlgorithm",
@@ -69,6 +70,12 @@ CA_FILES: dict[CaName, str] = {
     "front-proxy-ca": "pki/front-proxy-ca",
     "etcd-ca": "pki/etcd/ca",
 }
+#: Every file :meth:`ClusterCA.load` reads, relative to /etc/kubernetes: each CA's certificate
+#: and key, and the service-account key.
+CA_SOURCE_FILES: tuple[str, ...] = (
+    *(f"{base}.{ext}" for base in CA_FILES.values() for ext in ("crt", "key")),
+    "pki/sa.key",
+)
 _CA_COMMON_NAMES: dict[CaName, str] = {
     "ca": "kubernetes",
     "front-proxy-ca": "front-proxy-ca",

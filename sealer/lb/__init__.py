@@ -1,11 +1,13 @@
 """Node-local API load balancer: the sealer-care daemon and what the reconciler needs for it.
 
 ``care`` is the daemon itself (one stdlib-only file, Python >= 3.8, installed on every node);
-the other modules are pure helpers for the reconciler: paths, renderers, facts, clean list.
+the other modules are pure helpers for the reconciler: renderers, facts, clean list (the
+daemon's paths on the nodes are in :mod:`sealer.layout`).
 """
 
 from __future__ import annotations
 
+from sealer.lb.care import NFT_TABLE, VIP_LINK
 from sealer.lb.clean import CleanCommand, CleanPlan, clean_plan
 from sealer.lb.errors import LbError
 from sealer.lb.facts import (
@@ -15,16 +17,6 @@ from sealer.lb.facts import (
     IpvsService,
     parse_ipvsadm,
     parse_nft_ruleset,
-)
-from sealer.lb.paths import (
-    CA_PATH,
-    CONFIG_PATH,
-    NFT_TABLE,
-    PROGRAM_PATH,
-    PYTHON_PATH,
-    UNIT_NAME,
-    UNIT_PATH,
-    VIP_LINK,
 )
 from sealer.lb.render import (
     InstallFile,
@@ -36,15 +28,9 @@ from sealer.lb.render import (
 )
 
 __all__ = [
-    "CA_PATH",
-    "CONFIG_PATH",
     "IPVSADM_LIST_ARGV",
     "NFT_LIST_ARGV",
     "NFT_TABLE",
-    "PROGRAM_PATH",
-    "PYTHON_PATH",
-    "UNIT_NAME",
-    "UNIT_PATH",
     "VIP_LINK",
     "CleanCommand",
     "CleanPlan",

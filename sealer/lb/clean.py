@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sealer.lb.paths import (
-    CA_PATH,
-    CONFIG_PATH,
-    NFT_TABLE,
-    PROGRAM_PATH,
+from sealer.layout import (
+    CARE_CA_PATH,
+    CARE_CONFIG_PATH,
+    CARE_PROGRAM_PATH,
+    CARE_UNIT_NAME,
+    CARE_UNIT_PATH,
     PYTHON_PATH,
-    UNIT_NAME,
-    UNIT_PATH,
-    VIP_LINK,
 )
+from sealer.lb.care import NFT_TABLE, VIP_LINK
 
 __all__ = ["CleanCommand", "CleanPlan", "clean_plan"]
 
@@ -44,15 +43,17 @@ def clean_plan(
 ) -> CleanPlan:
     """The daemon is stopped first (or it would re-create the rules), then its rules go.
 
-    With the program on the node (the fact: PROGRAM_PATH exists), ``sealer-care --clean``
+    With the program on the node (the fact: CARE_PROGRAM_PATH exists), ``sealer-care --clean``
     deletes the nftables table, the IPVS service and the sealer-vip link and exits 0 when they
     are already gone. Without it (an earlier clean stopped half-way) the same is done with
     plain argv, each allowed to fail; check the rule facts afterwards.
     """
-    stop = CleanCommand(("systemctl", "disable", "--now", UNIT_NAME), may_fail=True)
+    stop = CleanCommand(("systemctl", "disable", "--now", CARE_UNIT_NAME), may_fail=True)
     if program_present:
         rules: tuple[CleanCommand, ...] = (
-            CleanCommand((python, PROGRAM_PATH, "--clean", "--config", CONFIG_PATH), False),
+            CleanCommand(
+                (python, CARE_PROGRAM_PATH, "--clean", "--config", CARE_CONFIG_PATH), False
+            ),
         )
     else:
         plain: list[tuple[str, ...]] = [("nft", "delete", "table", "ip", NFT_TABLE)]
@@ -62,9 +63,9 @@ def clean_plan(
         rules = tuple(CleanCommand(argv, may_fail=True) for argv in plain)
     return CleanPlan(
         before=(stop, *rules),
-        paths=(UNIT_PATH, PROGRAM_PATH, CONFIG_PATH, CA_PATH),
+        paths=(CARE_UNIT_PATH, CARE_PROGRAM_PATH, CARE_CONFIG_PATH, CARE_CA_PATH),
         after=(
             CleanCommand(("systemctl", "daemon-reload"), may_fail=True),
-            CleanCommand(("systemctl", "reset-failed", UNIT_NAME), may_fail=True),
+            CleanCommand(("systemctl", "reset-failed", CARE_UNIT_NAME), may_fail=True),
         ),
     )

@@ -7,16 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
+from sealer.layout import (
+    CARE_CA_PATH,
+    CARE_CONFIG_PATH,
+    CARE_PROGRAM_PATH,
+    CARE_UNIT_NAME,
+    CARE_UNIT_PATH,
+    PYTHON_PATH,
+)
 from sealer.lb import care
 from sealer.lb.errors import LbError
-from sealer.lb.paths import (
-    CA_PATH,
-    CONFIG_PATH,
-    PROGRAM_PATH,
-    PYTHON_PATH,
-    UNIT_NAME,
-    UNIT_PATH,
-)
 
 __all__ = [
     "InstallFile",
@@ -38,7 +38,7 @@ def render_config(
     masters: Sequence[str],
     *,
     port: int = 6443,
-    ca_file: str = CA_PATH,
+    ca_file: str = CARE_CA_PATH,
     interval: float = 5.0,
     timeout: float = 2.0,
     fall: int = 3,
@@ -72,8 +72,8 @@ def render_config(
 def render_unit(
     *,
     python: str = PYTHON_PATH,
-    program: str = PROGRAM_PATH,
-    config: str = CONFIG_PATH,
+    program: str = CARE_PROGRAM_PATH,
+    config: str = CARE_CONFIG_PATH,
 ) -> str:
     """The systemd unit. Why each line is there: docs/load-balancer.md, "The unit"."""
     for what, path in (("python", python), ("program", program), ("config", config)):
@@ -124,10 +124,10 @@ def install_files(
 ) -> list[InstallFile]:
     """Every file of a node's installation, in upload order (the unit last)."""
     return [
-        InstallFile(PROGRAM_PATH, care_script_source(), 0o755),
-        InstallFile(CA_PATH, ca_pem, 0o644),
-        InstallFile(CONFIG_PATH, config_text.encode("utf-8"), 0o644),
-        InstallFile(UNIT_PATH, (unit_text or render_unit()).encode("utf-8"), 0o644),
+        InstallFile(CARE_PROGRAM_PATH, care_script_source(), 0o755),
+        InstallFile(CARE_CA_PATH, ca_pem, 0o644),
+        InstallFile(CARE_CONFIG_PATH, config_text.encode("utf-8"), 0o644),
+        InstallFile(CARE_UNIT_PATH, (unit_text or render_unit()).encode("utf-8"), 0o644),
     ]
 
 
@@ -135,5 +135,5 @@ def enable_argv() -> list[list[str]]:
     """After the files: make systemd read the unit, enable it for boot and start it now."""
     return [
         ["systemctl", "daemon-reload"],
-        ["systemctl", "enable", "--now", UNIT_NAME],
+        ["systemctl", "enable", "--now", CARE_UNIT_NAME],
     ]

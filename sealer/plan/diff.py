@@ -46,7 +46,7 @@ from sealer.plan.payloads import (
     RemoveMemberPayload,
     SnapshotPayload,
 )
-from sealer.plan.state import ClusterState, HostState
+from sealer.plan.state import ClusterState, LiveHost
 from sealer.spec.model import Cluster
 
 __all__ = [
@@ -128,7 +128,7 @@ def desired_hosts_entries(
     return (HostsEntry(spec.master0, (domain,)),)
 
 
-def _distribute_reason(host: HostState, package: LocalPackage, version: str) -> str | None:
+def _distribute_reason(host: LiveHost, package: LocalPackage, version: str) -> str | None:
     if host.package_sha256 is None:
         return f"package {package.name} is not on the host"
     if host.package_sha256 != package.sha256:
@@ -144,7 +144,7 @@ def describe_entries(entries: tuple[HostsEntry, ...]) -> str:
     return ", ".join(f"{' '.join(e.names)} -> {e.address}" for e in entries) or "nothing"
 
 
-def _hosts_reason(want: tuple[HostsEntry, ...], host: HostState) -> str | None:
+def _hosts_reason(want: tuple[HostsEntry, ...], host: LiveHost) -> str | None:
     if host.hosts_entries is None:
         return f"no sealer block in /etc/hosts; want {describe_entries(want)}"
     if tuple(host.hosts_entries) != want:

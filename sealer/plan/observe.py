@@ -26,11 +26,10 @@ from sealer.facts.gather import HostFacts, gather_cluster_facts, gather_host_fac
 from sealer.facts.identity import ClusterIdentity
 from sealer.facts.node_setup import care_active, care_config, cgroup_driver, ipvs_available
 from sealer.facts.system import file_sha256
-from sealer.kube.kubeadm_config import HostFacts as KubeHostFacts
-from sealer.kube.paths import KUBEADM_CONFIG_PATH
-from sealer.layout import PACKAGE_DIR
+from sealer.kube.kubeadm_config import KubeadmHostFacts
+from sealer.layout import KUBEADM_CONFIG_PATH, PACKAGE_DIR
 from sealer.plan.access import host_access
-from sealer.plan.state import ClusterState, HostState, LiveNode
+from sealer.plan.state import ClusterState, LiveHost, LiveNode
 from sealer.spec.addresses import is_ip
 from sealer.spec.model import Cluster
 
@@ -40,7 +39,7 @@ __all__ = ["Observation", "observe"]
 @dataclass(frozen=True)
 class Observation:
     state: ClusterState
-    kube_facts: Mapping[str, KubeHostFacts]
+    kube_facts: Mapping[str, KubeadmHostFacts]
     access: Mapping[str, HostAccess]
 
 
@@ -65,12 +64,12 @@ async def _extra(conns: Connections, access: HostAccess, package_name: str) -> _
     return _Extra(sha, config, active, cgroup, ipvs)
 
 
-def _host_state(address: str, facts: HostFacts, extra: _Extra | None) -> HostState:
+def _host_state(address: str, facts: HostFacts, extra: _Extra | None) -> LiveHost:
     if not facts.reachable or extra is None:
-        return HostState(address, reachable=False, error=str(facts.error or "unreachable"))
+        return LiveHost(address, reachable=False, error=str(facts.error or "unreachable"))
     kube = facts.kube
     role = kube.role if kube is not None else None
-    return HostState(
+    return LiveHost(
         address=address,
         reachable=True,
         hostname=facts.hostname or "",
@@ -111,7 +110,7 @@ def _live_node(info: NodeInfo) -> LiveNode:
 
 async def _read_hosts(
     conns: Connections, accesses: Sequence[HostAccess], package_name: str
-) -> dict[str, tuple[HostState, _Extra | None]]:
+) -> dict[str, tuple[LiveHost, _Extra | None]]:
     facts = await gather_host_facts(conns, accesses)
 
     async def extra(access: HostAccess) -> _Extra | None:
@@ -158,8 +157,8 @@ async def _resolve(address: str) -> str | None:
 
 
 def _kube_facts(
-    cluster: Cluster, state: HostState, extra: _Extra | None, ip: str | None
-) -> KubeHostFacts:
+    cluster: Cluster, state: LiveHost, extra: _Extra | None, ip: str | None
+) -> KubeadmHostFacts:
     wanted = cluster.spec.load_balancer.backend
     ipvs = extra is not None and extra.ipvs
     backend: Literal["ipvs", "nftables"] = (
@@ -168,7 +167,7 @@ def _kube_facts(
     cgroup: Literal["systemd", "cgroupfs"] = (
         "systemd" if extra is None or extra.cgroup == "systemd" else "cgroupfs"
     )
-    return KubeHostFacts(
+    return KubeadmHostFacts(
         hostname=state.hostname or None, ip=ip, cgroup_driver=cgroup, lb_backend=backend
     )
 

@@ -8,14 +8,15 @@ from typing import Any, Literal
 from sealer.facts.hosts import HostsEntry
 from sealer.facts.identity import ClusterIdentity
 
-__all__ = ["ClusterState", "HostState", "LiveNode"]
+__all__ = ["ClusterState", "LiveHost", "LiveNode"]
 
 Role = Literal["control-plane", "worker"]
 
 
 @dataclass(frozen=True)
-class HostState:
-    """What one host looks like now."""
+class LiveHost:
+    """What one host of the Clusterfile looks like now, as the planner reads it (from the
+    gathered :class:`~sealer.facts.gather.HostFacts`); :class:`LiveNode` is its Node object."""
 
     address: str
     reachable: bool
@@ -52,13 +53,13 @@ class LiveNode:
 class ClusterState:
     """The whole live picture: every host of the file plus the cluster's own view."""
 
-    hosts: dict[str, HostState]
+    hosts: dict[str, LiveHost]
     initialized: bool = False  # some master serves a cluster
     api_host: str | None = None  # the master the cluster facts were read from
     nodes: tuple[LiveNode, ...] = ()
     etcd_members: tuple[str, ...] = ()  # member names
     etcd_peer_urls: tuple[str, ...] = ()  # every member's peer URLs (unstarted ones have no name)
-    extra_hosts: dict[str, HostState] = field(default_factory=dict)  # removed from the file
+    extra_hosts: dict[str, LiveHost] = field(default_factory=dict)  # removed from the file
     #: The ClusterConfiguration the cluster was created with (kept by sealer on master0 at
     #: /etc/kubernetes/sealer/kubeadm.yaml), None when unknown.
     created_with: dict[str, Any] | None = None

@@ -9,19 +9,32 @@ just for the kubeadm run and removed after it.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
+from sealer.aio import poll_until
 from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
 from sealer.errors import StepError
 from sealer.facts.base import collect
-from sealer.facts.kube import APISERVER_MANIFEST, ETCD_MANIFEST, KUBELET_CONF, kube_state
+from sealer.facts.health import api_ready
+from sealer.facts.kube import kube_state
 from sealer.kube.kubeadm_config import JoinSecrets, render_kubeadm_config
-from sealer.kube.paths import KUBEADM_CONFIG_PATH, KUBEADM_RUN_CONFIG_PATH, SEALER_DIR
 from sealer.kube.pki import issue_master_pki
-from sealer.layout import ADMIN_CONF, ETCD_DATA, INIT_MARKER, USER_KUBECONFIG
-from sealer.lb.paths import CONFIG_PATH, PROGRAM_PATH, PYTHON_PATH
+from sealer.layout import (
+    ADMIN_CONF,
+    APISERVER_MANIFEST,
+    CARE_CONFIG_PATH,
+    CARE_PROGRAM_PATH,
+    ETCD_DATA,
+    ETCD_MANIFEST,
+    INIT_MARKER,
+    KUBEADM_CONFIG_PATH,
+    KUBEADM_RUN_CONFIG_PATH,
+    KUBELET_CONF,
+    PYTHON_PATH,
+    SEALER_KUBE_DIR,
+    USER_KUBECONFIG,
+)
 from sealer.plan.payloads import InitPayload, JoinMasterPayload, JoinNodePayload
 from sealer.steps.base import KindStep, StepBuilder
 from sealer.steps.etcd_safety import prepare_master_reset
@@ -42,7 +55,6 @@ def api_master(target: Target) -> str:
     return target.live.api_host or target.cluster.spec.master0
 
 
-LOCAL_API = "https://127.0.0.1:6443"
 KUBECTL = ("kubectl", "--kubeconfig", ADMIN_CONF)
 #: How long a new control-plane member may take to serve /readyz after its join.
 READY_TIMEOUT = 300.0
@@ -51,22 +63,19 @@ READY_TIMEOUT = 300.0
 async def _wait_ready(target: Target, host: str) -> None:
     """Wait until ``host``'s API server is ready (its etcd member included): the next member
     must not join while this one is still catching up, or etcd reports an unhealthy cluster."""
-    deadline = asyncio.get_running_loop().time() + READY_TIMEOUT
-    while not await _is_control_plane(target, host):
-        if asyncio.get_running_loop().time() > deadline:
-            raise StepError(
-                "join-master",
-                host,
-                f"the API server did not become ready within {READY_TIMEOUT:.0f}s of the join",
-            )
-        await asyncio.sleep(1.0)
+    ready = await poll_until(
+        lambda: _is_control_plane(target, host), timeout=READY_TIMEOUT, interval=1.0
+    )
+    if not ready:
+        raise StepError(
+            "join-master",
+            host,
+            f"the API server did not become ready within {READY_TIMEOUT:.0f}s of the join",
+        )
 
 
 async def _is_control_plane(target: Target, host: str) -> bool:
-    access = target.access[host]
-    # Ask this host's own API server, not whatever the API domain resolves to right now.
-    argv = ["kubectl", "--kubeconfig", ADMIN_CONF, "--server", LOCAL_API, "get", "--raw", "/readyz"]
-    return (await target.conns.run(access, argv, check=False)).ok
+    return (await collect(target.conns, target.access[host], api_ready)).ok
 
 
 async def _run_kubeadm(
@@ -75,7 +84,7 @@ async def _run_kubeadm(
     access = target.access[host]
     shown = render_kubeadm_config(target.cluster, host, target.kube_facts.get(host))
     real = render_kubeadm_config(target.cluster, host, target.kube_facts.get(host), secrets)
-    await target.conns.run(access, ["mkdir", "-p", SEALER_DIR])
+    await target.conns.run(access, ["mkdir", "-p", SEALER_KUBE_DIR])
     await target.conns.put(access, shown.to_yaml().encode(), KUBEADM_CONFIG_PATH, mode=0o600)
     await target.conns.put(access, real.to_yaml().encode(), KUBEADM_RUN_CONFIG_PATH, mode=0o600)
     try:
@@ -207,22 +216,24 @@ async def _wait_for_vip(target: Target, host: str) -> None:
     masters that do not answer yet), so `kubeadm join` does not meet a refused connection."""
     spec = target.cluster.spec
     argv = [
-        PYTHON_PATH, PROGRAM_PATH, "--config", CONFIG_PATH,
+        PYTHON_PATH, CARE_PROGRAM_PATH, "--config", CARE_CONFIG_PATH,
         "--check-vip", str(VIP_GOOD_ANSWERS),
     ]  # fmt: skip
     access = target.access[host]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + READY_TIMEOUT
-    while not (result := await target.conns.run(access, argv, check=False)).ok:
-        if loop.time() > deadline:
-            raise StepError(
-                "join-node",
-                host,
-                f"the API does not answer reliably through the VIP {spec.vip}:6443: "
-                f"{(result.stderr or result.stdout).strip()[-200:]} "
-                f"(is sealer-care running? `systemctl status sealer-care` on {host})",
-            )
-        await asyncio.sleep(1.0)
+    result = await poll_until(
+        lambda: target.conns.run(access, argv, check=False),
+        timeout=READY_TIMEOUT,
+        interval=1.0,
+        done=lambda answer: answer.ok,
+    )
+    if not result.ok:
+        raise StepError(
+            "join-node",
+            host,
+            f"the API does not answer reliably through the VIP {spec.vip}:6443: "
+            f"{(result.stderr or result.stdout).strip()[-200:]} "
+            f"(is sealer-care running? `systemctl status sealer-care` on {host})",
+        )
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,13 @@ from dataclasses import dataclass
 from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
 from sealer.facts.hosts import HostsEntry, render_hosts_block, replace_block
+from sealer.layout import HOSTS_FILE
 from sealer.plan.diff import describe_entries
 from sealer.plan.payloads import HostsPayload
 from sealer.steps.base import KindStep, StepBuilder
 from sealer.steps.target import Target
 
-__all__ = ["BUILDERS", "HOSTS_FILE", "Hosts", "write_hosts_block"]
-
-HOSTS_FILE = "/etc/hosts"
+__all__ = ["BUILDERS", "Hosts", "write_hosts_block"]
 
 
 async def write_hosts_block(target: Target, host: str, entries: tuple[HostsEntry, ...]) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
-from sealer.lb.paths import CONFIG_PATH, PROGRAM_PATH, PYTHON_PATH, UNIT_NAME
+from sealer.layout import CARE_CONFIG_PATH, CARE_PROGRAM_PATH, CARE_UNIT_NAME, PYTHON_PATH
 from sealer.lb.render import enable_argv, install_files
 from sealer.plan.payloads import IpvsPayload
 from sealer.steps.base import KindStep, StepBuilder
@@ -35,20 +35,20 @@ class LoadBalancer(KindStep[IpvsPayload]):
             await t.conns.run(access, ["mkdir", "-p", parent])
             await t.conns.put(access, item.content, item.path, mode=item.mode)
             wrote.append(item.path)
-        active = await t.conns.run(access, ["systemctl", "is-active", UNIT_NAME], check=False)
+        active = await t.conns.run(access, ["systemctl", "is-active", CARE_UNIT_NAME], check=False)
         if not wrote and active.ok:
             return unchanged("load balancer installed and running")
         # Rules first (--run-once: every configured master, idempotent), so the VIP exists
         # whatever the init system does with Type=notify; then the daemon, whose first probes
         # take out the masters that do not answer yet.
-        run_once = [PYTHON_PATH, PROGRAM_PATH, "--run-once", "--config", CONFIG_PATH]
+        run_once = [PYTHON_PATH, CARE_PROGRAM_PATH, "--run-once", "--config", CARE_CONFIG_PATH]
         if not active.ok:
             await t.conns.run(access, run_once)
         for argv in enable_argv():
             await t.conns.run(access, argv)
         if wrote and active.ok:
             # The daemon keeps its rules across a restart, so the VIP never goes away.
-            await t.conns.run(access, ["systemctl", "restart", UNIT_NAME])
+            await t.conns.run(access, ["systemctl", "restart", CARE_UNIT_NAME])
         masters = ", ".join(self.payload.backends)
         return changed(f"VIP {t.cluster.spec.vip}:6443 -> {masters}")
 

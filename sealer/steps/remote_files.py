@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sealer.kube.paths import KUBERNETES_DIR
 from sealer.kube.pki import PkiFile
+from sealer.layout import KUBERNETES_DIR
 from sealer.steps.target import Target
 
 __all__ = ["upload_kubernetes_files"]

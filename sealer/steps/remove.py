@@ -15,9 +15,15 @@ from sealer.connect.command import builtin_argv
 from sealer.connect.pool import HOME_STAGED_PATTERN, STAGED_PATTERN
 from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
-from sealer.layout import ADMIN_CONF, CLEAN_PATHS, KUBE_BINARIES, KUBELET_UNIT, WRITTEN_DIRS
+from sealer.layout import (
+    ADMIN_CONF,
+    CARE_PROGRAM_PATH,
+    CLEAN_PATHS,
+    KUBE_BINARIES,
+    KUBELET_UNIT,
+    WRITTEN_DIRS,
+)
 from sealer.lb.clean import clean_plan
-from sealer.lb.paths import PROGRAM_PATH
 from sealer.plan.payloads import (
     CleanPayload,
     DeleteNodePayload,
@@ -106,7 +112,7 @@ async def clean_host(target: Target, host: str) -> list[str]:
     if has_kubeadm.ok:
         await conns.run(access, ["kubeadm", "reset", "-f"], timeout=KUBEADM_TIMEOUT)
         done.append("kubeadm reset")
-    program = await conns.run(access, ["test", "-e", PROGRAM_PATH], check=False)
+    program = await conns.run(access, ["test", "-e", CARE_PROGRAM_PATH], check=False)
     lb = clean_plan(program_present=program.ok, vip=target.cluster.spec.vip)
     removed_rules = False
     for command in lb.before:

@@ -14,7 +14,7 @@ from pathlib import Path
 from sealer.connect import Remote
 from sealer.connect.settings import HostAccess
 from sealer.facts.identity import ClusterIdentity
-from sealer.kube.kubeadm_config import HostFacts as KubeHostFacts
+from sealer.kube.kubeadm_config import KubeadmHostFacts
 from sealer.kube.pki import ClusterCA
 from sealer.offline_package import LocalPackage
 from sealer.plan.state import ClusterState
@@ -43,7 +43,7 @@ class Target:
     live: ClusterState
     #: ``Connections`` in a run; any :class:`~sealer.connect.Remote` (a fake in the tests).
     conns: Remote
-    kube_facts: Mapping[str, KubeHostFacts] = field(default_factory=dict)
+    kube_facts: Mapping[str, KubeadmHostFacts] = field(default_factory=dict)
     package_or_none: LocalPackage | None = None
     ca_or_none: ClusterCA | None = None
     identity_or_none: ClusterIdentity | None = None

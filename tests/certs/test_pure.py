@@ -15,9 +15,10 @@ from sealer.certops import (
     problems,
     refusal,
 )
-from sealer.certops.facts import STATIC_PODS, Health, parse_listening_ports, parse_probe
+from sealer.certops.facts import STATIC_PODS, parse_listening_ports
 from sealer.connect import Result
 from sealer.errors import PlanError, UsageError
+from sealer.facts.health import Health, parse_probe
 from sealer.kube.certcheck import check_certificates
 from sealer.kube.pki import ClusterCA, renew_master_leaves
 from sealer.spec.model import Cluster

@@ -6,10 +6,6 @@ import pytest
 
 from sealer.connect import Result
 from sealer.facts import (
-    ADMIN_CONF,
-    APISERVER_MANIFEST,
-    KUBELET_CONF,
-    KUBELET_CONFIG,
     UnexpectedExit,
     arch,
     file_sha256,
@@ -24,6 +20,7 @@ from sealer.facts import (
     python3,
     version_tuple,
 )
+from sealer.layout import ADMIN_CONF, APISERVER_MANIFEST, KUBELET_CONF, KUBELET_CONFIG
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -11,8 +11,8 @@ import pytest
 from sealer.errors import KubeError
 from sealer.kube.certcheck import FILES_TO_READ, check_certificates
 from sealer.kube.kubeconfig import build_kubeconfig
-from sealer.kube.paths import KUBELET_CLIENT_CERT_PATH
 from sealer.kube.pki import ClusterCA
+from sealer.layout import KUBELET_CLIENT_CERT_PATH
 from tests.kube.conftest import Issued, MakeCluster
 
 

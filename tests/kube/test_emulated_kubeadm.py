@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from sealer.kube.kubeadm_config import HostFacts, JoinSecrets, render_kubeadm_config
+from sealer.kube.kubeadm_config import JoinSecrets, KubeadmHostFacts, render_kubeadm_config
 from sealer.lab.emulate.kubeadm.certs import ensure_certs
 from sealer.lab.emulate.kubeadm.config import decode_documents
 from sealer.lab.emulate.kubeadm.settings import Settings
@@ -31,7 +31,7 @@ def test_emulated_kubeadm_decodes_every_host_config_without_warnings(
     kubeadm = parse_version(version)
     assert kubeadm is not None
     for address in (MASTERS[0], MASTERS[1], NODES[0]):
-        rendered = render_kubeadm_config(cluster, address, HostFacts(hostname="h1"), SECRETS)
+        rendered = render_kubeadm_config(cluster, address, KubeadmHostFacts(hostname="h1"), SECRETS)
         config = decode_documents(rendered.to_yaml(), kubeadm)
         assert config.kinds == [d["kind"] for d in rendered.documents]
         assert config.api_version == rendered.api_version

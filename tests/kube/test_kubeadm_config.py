@@ -10,8 +10,8 @@ from sealer.errors import KubeError
 from sealer.kube.kubeadm_config import (
     PLACEHOLDER_CA_CERT_HASH,
     PLACEHOLDER_TOKEN,
-    HostFacts,
     JoinSecrets,
+    KubeadmHostFacts,
     check_patches,
     kubeadm_api_version,
     render_kubeadm_config,
@@ -35,7 +35,7 @@ SECRETS = JoinSecrets(
 
 
 def docs(cluster: Any, address: str, **facts: Any) -> dict[str, dict[str, Any]]:
-    rendered = render_kubeadm_config(cluster, address, HostFacts(**facts), None)
+    rendered = render_kubeadm_config(cluster, address, KubeadmHostFacts(**facts), None)
     return {d["kind"]: d for d in rendered.documents}
 
 
@@ -55,7 +55,7 @@ def test_api_version_follows_kubernetes(version: str, api: str) -> None:
 
 def test_v1beta3_init_documents(make_cluster: MakeCluster) -> None:
     cluster = make_cluster("v1.29.3")
-    rendered = render_kubeadm_config(cluster, MASTERS[0], HostFacts(hostname="Master-1"))
+    rendered = render_kubeadm_config(cluster, MASTERS[0], KubeadmHostFacts(hostname="Master-1"))
     assert rendered.role == "init"
     assert [d["kind"] for d in rendered.documents] == [
         "InitConfiguration",
@@ -113,7 +113,7 @@ def test_v1beta4_init_documents(make_cluster: MakeCluster) -> None:
 
 def test_join_master(make_cluster: MakeCluster) -> None:
     cluster = make_cluster("v1.31.2")
-    rendered = render_kubeadm_config(cluster, MASTERS[2], HostFacts(hostname="m3"), SECRETS)
+    rendered = render_kubeadm_config(cluster, MASTERS[2], KubeadmHostFacts(hostname="m3"), SECRETS)
     assert rendered.role == "join-master"
     (join,) = rendered.documents
     assert join["kind"] == "JoinConfiguration"
@@ -377,7 +377,7 @@ def test_our_own_output_is_valid_for_its_api_version(
             rendered = render_kubeadm_config(
                 cluster,
                 address,
-                HostFacts(hostname="h", lb_backend=backend),
+                KubeadmHostFacts(hostname="h", lb_backend=backend),
                 secrets,  # type: ignore[arg-type]
             )
             for doc in rendered.documents:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sealer.kube.kubeadm_config import HostFacts, render_kubeadm_config
+from sealer.kube.kubeadm_config import KubeadmHostFacts, render_kubeadm_config
 from sealer.kube.kubeadm_schema import (
     KUBE_PROXY_CONFIGURATION,
     KUBEADM_V1BETA3,
@@ -169,7 +169,7 @@ def test_yaml_reads_back_as_written_under_yaml_1_1(make_cluster: MakeCluster) ->
             "kubeletConfiguration": {"maxPods": 200, "failSwapOn": False},
         },
     )
-    rendered = render_kubeadm_config(cluster, MASTERS[0], HostFacts(hostname="m1"))
+    rendered = render_kubeadm_config(cluster, MASTERS[0], KubeadmHostFacts(hostname="m1"))
     loaded = list(yaml.safe_load_all(rendered.to_yaml()))
     assert loaded == [dict(d) for d in rendered.documents]
     assert loaded[1]["apiServer"]["extraArgs"] == {

@@ -12,13 +12,16 @@ from pathlib import Path
 import pytest
 
 import sealer.lb
+from sealer.layout import (
+    CARE_CA_PATH,
+    CARE_CONFIG_PATH,
+    CARE_PROGRAM_PATH,
+    CARE_UNIT_NAME,
+    CARE_UNIT_PATH,
+)
 from sealer.lb import (
-    CA_PATH,
-    CONFIG_PATH,
-    PROGRAM_PATH,
-    UNIT_NAME,
-    UNIT_PATH,
     LbError,
+    care,
     care_script_source,
     clean_plan,
     enable_argv,
@@ -68,7 +71,7 @@ def test_script_runs_on_python_38(tmp_path: Path) -> None:
 def test_config_round_trip_and_defaults() -> None:
     text = render_config("10.103.97.2", ["10.0.0.11", "10.0.0.12"])
     data = json.loads(text)
-    assert data["ca_file"] == CA_PATH == "/etc/sealer/ca.crt"
+    assert data["ca_file"] == CARE_CA_PATH == "/etc/sealer/ca.crt"
     assert config_from_mapping(data) == Config(
         vip="10.103.97.2", masters=("10.0.0.11", "10.0.0.12")
     )
@@ -110,7 +113,7 @@ def test_unit() -> None:
         "Restart=always",
         "Type=notify",
         "StartLimitIntervalSec=0",
-        f"ExecStart=/usr/bin/python3 {PROGRAM_PATH} --config {CONFIG_PATH}",
+        f"ExecStart=/usr/bin/python3 {CARE_PROGRAM_PATH} --config {CARE_CONFIG_PATH}",
         "ExecReload=/bin/kill -HUP $MAINPID",
     ):
         assert line in lines, line
@@ -125,7 +128,7 @@ def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     program = tmp_path / "sealer-care"
     program.write_bytes(care_script_source())
     program.chmod(0o755)
-    unit = tmp_path / UNIT_NAME
+    unit = tmp_path / CARE_UNIT_NAME
     unit.write_text(render_unit(python=sys.executable, program=str(program)))
     done = subprocess.run(
         ["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, check=False
@@ -136,10 +139,10 @@ def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
 def test_install_files_and_enable() -> None:
     files = install_files(render_config("10.103.97.2", ["10.0.0.11"]), b"PEM")
     assert [(f.path, f.mode) for f in files] == [
-        (PROGRAM_PATH, 0o755),
-        (CA_PATH, 0o644),
-        (CONFIG_PATH, 0o644),
-        (UNIT_PATH, 0o644),
+        (CARE_PROGRAM_PATH, 0o755),
+        (CARE_CA_PATH, 0o644),
+        (CARE_CONFIG_PATH, 0o644),
+        (CARE_UNIT_PATH, 0o644),
     ]
     assert files[0].content == care_script_source()
     assert enable_argv() == [
@@ -151,17 +154,17 @@ def test_install_files_and_enable() -> None:
 def test_clean_plan_stops_before_cleaning_and_removes_every_file() -> None:
     plan = clean_plan()
     assert [c.argv for c in plan.before] == [
-        ("systemctl", "disable", "--now", UNIT_NAME),
-        ("/usr/bin/python3", PROGRAM_PATH, "--clean", "--config", CONFIG_PATH),
+        ("systemctl", "disable", "--now", CARE_UNIT_NAME),
+        ("/usr/bin/python3", CARE_PROGRAM_PATH, "--clean", "--config", CARE_CONFIG_PATH),
     ]
-    assert set(plan.paths) == {UNIT_PATH, PROGRAM_PATH, CONFIG_PATH, CA_PATH}
+    assert set(plan.paths) == {CARE_UNIT_PATH, CARE_PROGRAM_PATH, CARE_CONFIG_PATH, CARE_CA_PATH}
     assert plan.after[0].argv == ("systemctl", "daemon-reload")
 
 
 def test_clean_plan_without_the_program_uses_plain_argv() -> None:
     plan = clean_plan(program_present=False, vip="10.103.97.2")
     assert [(c.argv, c.may_fail) for c in plan.before] == [
-        (("systemctl", "disable", "--now", UNIT_NAME), True),
+        (("systemctl", "disable", "--now", CARE_UNIT_NAME), True),
         (("nft", "delete", "table", "ip", "sealer_care"), True),
         (("ipvsadm", "-D", "-t", "10.103.97.2:6443"), True),
         (("ip", "link", "del", "sealer-vip"), True),
@@ -191,3 +194,10 @@ def test_probe_timeout_on_python_38(tmp_path: Path, pki: Pki) -> None:
         check=False,
     )
     assert done.stdout.strip() == "timed out after 0.3s", done
+
+
+def test_the_daemons_own_defaults_are_the_paths_sealer_installs_it_with() -> None:
+    """care.py is one stdlib-only file and cannot import sealer.layout: its defaults must
+    stay the paths sealer writes (and a host's `sealer-care` run by hand finds them)."""
+    assert care.DEFAULT_CONFIG_PATH == CARE_CONFIG_PATH
+    assert care.DEFAULT_CA_FILE == CARE_CA_PATH

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 from ruamel.yaml import YAML
 
 from sealer import lab as sealer_lab
+from sealer.layout import CARE_CONFIG_PATH
 from sealer.lb.facts import NFT_LIST_ARGV, parse_nft_ruleset
-from sealer.lb.paths import CONFIG_PATH
 from tests import waiting
 from tests.sealer_cli import run_sealer
 
@@ -99,7 +99,7 @@ class Cluster:
         return parse_nft_ruleset(result.stdout)
 
     def care_masters(self, node: str) -> list[str]:
-        masters: list[str] = json.loads(self.on(node, ["cat", CONFIG_PATH]))["masters"]
+        masters: list[str] = json.loads(self.on(node, ["cat", CARE_CONFIG_PATH]))["masters"]
         return masters
 
     def unit(self, host: str, unit: str, prop: str) -> str:

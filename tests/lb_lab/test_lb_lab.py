@@ -18,8 +18,8 @@ import pytest
 
 from sealer import lab as sealer_lab
 from sealer.lab.kube_lab import up_kubernetes_lab
+from sealer.layout import CARE_UNIT_NAME
 from sealer.lb.facts import parse_nft_ruleset
-from sealer.lb.paths import UNIT_NAME
 from tests.conftest import kubernetes_lab
 from tests.lb_lab.labcluster import (
     APISERVER,
@@ -142,20 +142,20 @@ def test_a_killed_apiserver_is_restarted_by_the_kubelet(cluster: Cluster) -> Non
 def test_a_killed_daemon_is_restarted_and_the_rules_stay(cluster: Cluster) -> None:
     node = cluster.node
     masters = masters_of(cluster)
-    pid = cluster.unit(node, UNIT_NAME, "MainPID")
-    restarts = int(cluster.unit(node, UNIT_NAME, "NRestarts"))
+    pid = cluster.unit(node, CARE_UNIT_NAME, "MainPID")
+    restarts = int(cluster.unit(node, CARE_UNIT_NAME, "NRestarts"))
     assert pid != "0"
     cluster.on(node, ["kill", "-KILL", pid])
     assert sorted(cluster.backends(node)) == sorted(masters)  # rules stay while it is down
 
     def new_main() -> str | None:
-        now = cluster.unit(node, UNIT_NAME, "MainPID")
-        active = cluster.lab.run(node, ["systemctl", "is-active", UNIT_NAME], check=False)
+        now = cluster.unit(node, CARE_UNIT_NAME, "MainPID")
+        active = cluster.lab.run(node, ["systemctl", "is-active", CARE_UNIT_NAME], check=False)
         return now if now not in ("0", pid) and active.returncode == 0 else None
 
     new_pid, seconds = wait_for("systemd to restart sealer-care", new_main)
     figure("daemon kill: restarted after", f"{seconds:.1f} s (RestartSec=2)")
-    assert int(cluster.unit(node, UNIT_NAME, "NRestarts")) == restarts + 1
+    assert int(cluster.unit(node, CARE_UNIT_NAME, "NRestarts")) == restarts + 1
     assert "python3" in cluster.on(node, ["cat", f"/proc/{new_pid}/comm"])
     assert sorted(cluster.backends(node)) == sorted(masters)
     url = f"https://{DOMAIN}:6443/healthz"
@@ -187,7 +187,7 @@ def test_after_a_reboot_the_rules_are_back_before_kubelet(cluster: Cluster) -> N
         # A lab reboot keeps the host's network namespace, so its nftables rules survive it;
         # a real reboot loses them. Stop the daemon (which leaves its rules) and delete them,
         # so the boot starts from an empty kernel table as a real one does.
-        cluster.on(node, ["systemctl", "stop", UNIT_NAME])
+        cluster.on(node, ["systemctl", "stop", CARE_UNIT_NAME])
         cluster.on(node, ["nft", "delete", "table", "ip", "sealer_care"])
         assert cluster.backends(node) == []
         sealer_lab.reboot(cluster.lab.name, host.name)
@@ -203,7 +203,7 @@ def test_after_a_reboot_the_rules_are_back_before_kubelet(cluster: Cluster) -> N
             lambda: cluster.on(node, ["cat", "/run/lab-boot.status"], check=False).strip() or None,
         )
         assert boot_status == "0"
-        care_pid = cluster.unit(node, UNIT_NAME, "MainPID")
+        care_pid = cluster.unit(node, CARE_UNIT_NAME, "MainPID")
         assert care_pid != "0"
         care_start = cluster.start_ticks(node, care_pid)
         kubelet_start = cluster.start_ticks(node, kubelet_pid)
@@ -253,7 +253,7 @@ def test_scaling_masters_3_5_3_moves_every_nodes_backends(cluster: Cluster) -> N
     records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     # Every node's daemon had the new configuration before a removed master was drained.
     runs = [r["argv"] for r in records if r["kind"] == "run"]
-    restarted = [i for i, a in enumerate(runs) if a == ["systemctl", "restart", UNIT_NAME]]
+    restarted = [i for i, a in enumerate(runs) if a == ["systemctl", "restart", CARE_UNIT_NAME]]
     drained = [i for i, a in enumerate(runs) if "drain" in a]
     assert len(restarted) == len(cluster.lab.nodes) and len(drained) == 2, runs
     assert max(restarted) < min(drained)

@@ -24,7 +24,7 @@ from sealer.plan.payloads import (
     JoinMasterPayload,
     Payload,
 )
-from sealer.plan.state import ClusterState, HostState, LiveNode
+from sealer.plan.state import ClusterState, LiveHost, LiveNode
 from sealer.spec.model import Cluster
 
 SHA = "a" * 64
@@ -60,11 +60,11 @@ def cluster(masters: list[str] = M, nodes: list[str] = N) -> Cluster:
     )
 
 
-def bare(address: str) -> HostState:
-    return HostState(address, reachable=True, hostname=f"h{address.rsplit('.', 1)[1]}")
+def bare(address: str) -> LiveHost:
+    return LiveHost(address, reachable=True, hostname=f"h{address.rsplit('.', 1)[1]}")
 
 
-def installed(c: Cluster, address: str) -> HostState:
+def installed(c: Cluster, address: str) -> LiveHost:
     """A host fully in shape for cluster ``c``."""
     spec = c.spec
     if address in spec.node_addresses:
@@ -75,7 +75,7 @@ def installed(c: Cluster, address: str) -> HostState:
         entries = (HostsEntry(address, (DOMAIN,)),)
         role = "control-plane"
         state = MASTER_STATE
-    return HostState(
+    return LiveHost(
         address,
         reachable=True,
         hostname=f"h{address.rsplit('.', 1)[1]}",
@@ -217,7 +217,7 @@ def test_removing_a_node_drains_cleans_and_deletes_it() -> None:
 def test_removing_an_unreachable_node_deletes_it_and_warns() -> None:
     c = cluster()
     live = running(c, extra=["10.9.0.8"])
-    gone = {"10.9.0.8": HostState("10.9.0.8", reachable=False, error="connection refused")}
+    gone = {"10.9.0.8": LiveHost("10.9.0.8", reachable=False, error="connection refused")}
     live = ClusterState(
         live.hosts, True, M[0], live.nodes, etcd_members=live.etcd_members, extra_hosts=gone
     )
@@ -310,7 +310,7 @@ def test_an_unreachable_master_leaving_the_file_has_its_etcd_member_removed() ->
     live = running(c)
     smaller = cluster(masters=M[:2])
     hosts = {a: h for a, h in live.hosts.items() if a != M[2]}
-    down = HostState(M[2], reachable=False, error=f"{M[2]}: no route to host")
+    down = LiveHost(M[2], reachable=False, error=f"{M[2]}: no route to host")
     state = ClusterState(
         hosts,
         True,
@@ -357,7 +357,7 @@ def test_an_unreachable_host_of_the_file_stops_the_plan() -> None:
     c = cluster()
     live = running(c)
     hosts = dict(live.hosts)
-    hosts[N[0]] = HostState(N[0], reachable=False, error="10.9.0.5: connection refused")
+    hosts[N[0]] = LiveHost(N[0], reachable=False, error="10.9.0.5: connection refused")
     with pytest.raises(PlanError, match="connection refused"):
         make_plan(
             c, ClusterState(hosts, True, M[0], live.nodes, etcd_members=live.etcd_members), PKG
@@ -369,9 +369,9 @@ def test_hosts_drift_and_a_changed_package_are_fixed_on_that_host_only() -> None
     live = running(c)
     hosts = dict(live.hosts)
     h = hosts[N[1]]
-    hosts[N[1]] = HostState(**{**h.__dict__, "hosts_entries": (HostsEntry("1.2.3.4", (DOMAIN,)),)})
+    hosts[N[1]] = LiveHost(**{**h.__dict__, "hosts_entries": (HostsEntry("1.2.3.4", (DOMAIN,)),)})
     m = hosts[M[1]]
-    hosts[M[1]] = HostState(**{**m.__dict__, "package_sha256": "b" * 64})
+    hosts[M[1]] = LiveHost(**{**m.__dict__, "package_sha256": "b" * 64})
     plan = make_plan(
         c, ClusterState(hosts, True, M[0], live.nodes, etcd_members=live.etcd_members), PKG
     )
@@ -458,7 +458,7 @@ def test_a_cluster_whose_control_plane_is_down_is_refused_not_re_initialised() -
 def test_one_master_with_etcd_data_is_enough_to_refuse() -> None:
     c = cluster()
     hosts = {a: bare(a) for a in c.spec.all_addresses}
-    hosts[M[2]] = HostState(**{**bare(M[2]).__dict__, "cluster_state": ("/var/lib/etcd/member",)})
+    hosts[M[2]] = LiveHost(**{**bare(M[2]).__dict__, "cluster_state": ("/var/lib/etcd/member",)})
     with pytest.raises(PlanError, match=f"{M[2]} hold etcd data"):
         make_plan(c, ClusterState(hosts), PKG)
 
@@ -467,7 +467,7 @@ def test_sealers_own_init_that_stopped_half_way_is_reset_and_done_again() -> Non
     c = cluster()
     hosts = {a: bare(a) for a in c.spec.all_addresses}
     m0 = bare(M[0]).__dict__
-    hosts[M[0]] = HostState(
+    hosts[M[0]] = LiveHost(
         **{**m0, "cluster_state": MASTER_STATE[:2], "init_started": True, "etcd_data": True}
     )
     plan = make_plan(c, ClusterState(hosts, unread={M[0]: "refused"}), PKG)
@@ -475,7 +475,7 @@ def test_sealers_own_init_that_stopped_half_way_is_reset_and_done_again() -> Non
     assert init.payload == InitPayload(reset_half_done=True)
     assert "stopped half-way" in init.why
     # the same marker with another master holding state: refused
-    hosts[M[1]] = HostState(**{**bare(M[1]).__dict__, "cluster_state": MASTER_STATE[2:3]})
+    hosts[M[1]] = LiveHost(**{**bare(M[1]).__dict__, "cluster_state": MASTER_STATE[2:3]})
     with pytest.raises(PlanError, match="a cluster exists"):
         make_plan(c, ClusterState(hosts), PKG)
 
@@ -512,12 +512,12 @@ def test_a_host_of_another_cluster_is_refused() -> None:
     live = running(c)
     hosts = dict(live.hosts)
     other = ClusterIdentity("other", "11111111-2222-4333-8444-555555555555")
-    hosts[N[0]] = HostState(**{**hosts[N[0]].__dict__, "identity": other})
+    hosts[N[0]] = LiveHost(**{**hosts[N[0]].__dict__, "identity": other})
     with pytest.raises(PlanError, match=r"10\.9\.0\.5 belongs to another cluster, 'other'"):
         make_plan(c, ClusterState(hosts, True, M[0], live.nodes, identity=IDENTITY), PKG)
     # same name, another uid: another cluster too
     twin = ClusterIdentity("t", "11111111-2222-4333-8444-555555555555")
-    hosts[N[0]] = HostState(**{**hosts[N[0]].__dict__, "identity": twin})
+    hosts[N[0]] = LiveHost(**{**hosts[N[0]].__dict__, "identity": twin})
     with pytest.raises(PlanError, match="another cluster"):
         make_plan(c, ClusterState(hosts, True, M[0], live.nodes, identity=IDENTITY), PKG)
 
@@ -533,7 +533,7 @@ def test_a_renamed_clusterfile_is_refused() -> None:
 def test_a_cluster_created_before_identities_gets_them_recorded() -> None:
     c = cluster()
     live = running(c)
-    hosts = {a: HostState(**{**h.__dict__, "identity": None}) for a, h in live.hosts.items()}
+    hosts = {a: LiveHost(**{**h.__dict__, "identity": None}) for a, h in live.hosts.items()}
     old = ClusterState(hosts, True, M[0], live.nodes, etcd_members=live.etcd_members)
     old = ClusterState(**{**old.__dict__, "identity_in_cluster": False})
     plan = make_plan(c, old, PKG, IDENTITY)
@@ -582,7 +582,7 @@ def test_a_load_balancer_installed_before_init_is_rewritten_with_the_new_ca() ->
     next init does not use: its load balancer is installed again."""
     c = cluster()
     hosts = {a: bare(a) for a in c.spec.all_addresses}
-    hosts[N[0]] = HostState(
+    hosts[N[0]] = LiveHost(
         **{**bare(N[0]).__dict__, "lb_config": desired_lb_config(c), "lb_active": True}
     )
     plan = make_plan(c, ClusterState(hosts), PKG)

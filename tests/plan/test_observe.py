@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sealer.kube.kubeadm_config import render_kubeadm_config
 from sealer.plan.observe import _kube_facts
-from sealer.plan.state import HostState
+from sealer.plan.state import LiveHost
 from sealer.spec.model import Cluster
 
 NODE = "n1.example.com"
@@ -29,7 +29,7 @@ def dns_cluster() -> Cluster:
 
 def test_a_host_named_by_dns_advertises_the_address_it_resolved_to() -> None:
     c = dns_cluster()
-    state = HostState(NODE, reachable=True, hostname="n1")
+    state = LiveHost(NODE, reachable=True, hostname="n1")
     facts = _kube_facts(c, state, None, "10.9.0.7")  # what observe passes after resolving
 
     rendered = render_kubeadm_config(c, NODE, facts)

@@ -18,7 +18,7 @@ from sealer.offline_package import LocalPackage
 from sealer.plan.access import host_access
 from sealer.plan.lb import desired_lb_config
 from sealer.plan.payloads import IpvsPayload, JoinMasterPayload
-from sealer.plan.state import ClusterState, HostState, LiveNode
+from sealer.plan.state import ClusterState, LiveHost, LiveNode
 from sealer.spec.model import Cluster
 from sealer.steps.target import Target
 from tests.steps.fake_remote import Call, FakeRemote, Reply
@@ -55,8 +55,8 @@ def hostname(address: str) -> str:
     return f"h{address.rsplit('.', 1)[1]}"
 
 
-def bare(address: str) -> HostState:
-    return HostState(address, reachable=True, hostname=hostname(address))
+def bare(address: str) -> LiveHost:
+    return LiveHost(address, reachable=True, hostname=hostname(address))
 
 
 def node(address: str, master: bool) -> LiveNode:

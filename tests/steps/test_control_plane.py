@@ -10,11 +10,22 @@ import pytest
 from sealer.engine.context import RunContext
 from sealer.errors import CommandFailed, StepError
 from sealer.facts.cluster import ETCDCTL
-from sealer.facts.kube import ADMIN_CONF, APISERVER_MANIFEST, ETCD_MANIFEST, KUBELET_CONF
-from sealer.kube.paths import KUBEADM_CONFIG_PATH, KUBEADM_RUN_CONFIG_PATH
 from sealer.kube.pki import ClusterCA
-from sealer.layout import CLUSTER_IDENTITY, ETCD_DATA, INIT_MARKER, USER_KUBECONFIG
-from sealer.lb.paths import CONFIG_PATH, PROGRAM_PATH, PYTHON_PATH
+from sealer.layout import (
+    ADMIN_CONF,
+    APISERVER_MANIFEST,
+    CARE_CONFIG_PATH,
+    CARE_PROGRAM_PATH,
+    CLUSTER_IDENTITY,
+    ETCD_DATA,
+    ETCD_MANIFEST,
+    INIT_MARKER,
+    KUBEADM_CONFIG_PATH,
+    KUBEADM_RUN_CONFIG_PATH,
+    KUBELET_CONF,
+    PYTHON_PATH,
+    USER_KUBECONFIG,
+)
 from sealer.plan.payloads import InitPayload, JoinNodePayload
 from sealer.steps.control_plane import KUBEADM_TIMEOUT, Init, JoinMaster, JoinNode
 from tests.steps.builders import (
@@ -297,7 +308,7 @@ async def test_join_master_failure_stops_before_the_kubeconfig_and_identity(
 
 # -- join-node --------------------------------------------------------------------------------
 
-CHECK_VIP = (PYTHON_PATH, PROGRAM_PATH, "--config", CONFIG_PATH, "--check-vip", "6")
+CHECK_VIP = (PYTHON_PATH, CARE_PROGRAM_PATH, "--config", CARE_CONFIG_PATH, "--check-vip", "6")
 
 
 def get_node(name: str) -> tuple[str, ...]:

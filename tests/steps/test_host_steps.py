@@ -16,8 +16,19 @@ from sealer.facts.cluster import ETCDCTL
 from sealer.facts.hosts import render_hosts_block
 from sealer.facts.identity import cluster_identity_configmap
 from sealer.kube.pki import ClusterCA
-from sealer.layout import CLUSTER_IDENTITY, INIT_MARKER, PACKAGE_DIR, SNAPSHOT_DIR, UNPACKED_DIR
-from sealer.lb.paths import CA_PATH, CONFIG_PATH, PROGRAM_PATH, PYTHON_PATH, UNIT_NAME, UNIT_PATH
+from sealer.layout import (
+    CARE_CA_PATH,
+    CARE_CONFIG_PATH,
+    CARE_PROGRAM_PATH,
+    CARE_UNIT_NAME,
+    CARE_UNIT_PATH,
+    CLUSTER_IDENTITY,
+    INIT_MARKER,
+    PACKAGE_DIR,
+    PYTHON_PATH,
+    SNAPSHOT_DIR,
+    UNPACKED_DIR,
+)
 from sealer.lb.render import install_files
 from sealer.plan.lb import desired_lb_config
 from sealer.plan.payloads import DistributePayload, HostsPayload, IdentityPayload, SnapshotPayload
@@ -172,17 +183,17 @@ async def test_hosts_upload_failure_is_raised_and_leaves_the_file(fake: FakeRemo
 
 # -- ipvs (the load balancer) -----------------------------------------------------------------
 
-RUN_ONCE = (PYTHON_PATH, PROGRAM_PATH, "--run-once", "--config", CONFIG_PATH)
-LB_PATHS = [PROGRAM_PATH, CA_PATH, CONFIG_PATH, UNIT_PATH]
+RUN_ONCE = (PYTHON_PATH, CARE_PROGRAM_PATH, "--run-once", "--config", CARE_CONFIG_PATH)
+LB_PATHS = [CARE_PROGRAM_PATH, CARE_CA_PATH, CARE_CONFIG_PATH, CARE_UNIT_PATH]
 
 
 def script_lb(fake: FakeRemote, active: int) -> None:
     fake.on_prefix(["mkdir", "-p"])
-    fake.on(["systemctl", "is-active", UNIT_NAME], read=True, exit_status=active)
+    fake.on(["systemctl", "is-active", CARE_UNIT_NAME], read=True, exit_status=active)
     fake.on(RUN_ONCE)
     fake.on(["systemctl", "daemon-reload"])
-    fake.on(["systemctl", "enable", "--now", UNIT_NAME])
-    fake.on(["systemctl", "restart", UNIT_NAME])
+    fake.on(["systemctl", "enable", "--now", CARE_UNIT_NAME])
+    fake.on(["systemctl", "restart", CARE_UNIT_NAME])
 
 
 async def test_ipvs_installs_files_makes_the_rules_then_starts_the_daemon(
@@ -195,16 +206,16 @@ async def test_ipvs_installs_files_makes_the_rules_then_starts_the_daemon(
 
     assert outcome.changed
     assert [(u.path, u.mode) for u in fake.uploads] == [
-        (PROGRAM_PATH, 0o755),
-        (CA_PATH, 0o644),
-        (CONFIG_PATH, 0o644),
-        (UNIT_PATH, 0o644),
+        (CARE_PROGRAM_PATH, 0o755),
+        (CARE_CA_PATH, 0o644),
+        (CARE_CONFIG_PATH, 0o644),
+        (CARE_UNIT_PATH, 0o644),
     ]
-    assert fake.file(HOST, CONFIG_PATH) == desired_lb_config(cluster()).encode()
+    assert fake.file(HOST, CARE_CONFIG_PATH) == desired_lb_config(cluster()).encode()
     assert [c.argv for c in fake.changes() if isinstance(c, Call) and c.argv[0] != "mkdir"] == [
         RUN_ONCE,
         ("systemctl", "daemon-reload"),
-        ("systemctl", "enable", "--now", UNIT_NAME),
+        ("systemctl", "enable", "--now", CARE_UNIT_NAME),
     ]
 
 
@@ -229,9 +240,9 @@ async def test_ipvs_new_masters_restart_the_running_daemon(fake: FakeRemote, ca:
 
     assert (await LoadBalancer(target, HOST, lb_payload(target.cluster)).run(CTX)).changed
 
-    assert [u.path for u in fake.uploads] == [CONFIG_PATH]
+    assert [u.path for u in fake.uploads] == [CARE_CONFIG_PATH]
     assert RUN_ONCE not in fake.commands()  # the daemon keeps its rules across the restart
-    assert fake.commands()[-1] == ("systemctl", "restart", UNIT_NAME)
+    assert fake.commands()[-1] == ("systemctl", "restart", CARE_UNIT_NAME)
 
 
 async def test_ipvs_stops_when_the_rules_cannot_be_made(fake: FakeRemote, ca: ClusterCA) -> None:

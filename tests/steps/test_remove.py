@@ -12,11 +12,17 @@ from sealer.engine.context import RunContext
 from sealer.errors import CommandFailed, StepError
 from sealer.facts.cluster import ETCDCTL
 from sealer.facts.hosts import render_hosts_block
-from sealer.layout import ADMIN_CONF, CLEAN_PATHS, KUBE_BINARIES, KUBELET_UNIT, WRITTEN_DIRS
+from sealer.layout import (
+    ADMIN_CONF,
+    CARE_PROGRAM_PATH,
+    CLEAN_PATHS,
+    KUBE_BINARIES,
+    KUBELET_UNIT,
+    WRITTEN_DIRS,
+)
 from sealer.lb.clean import clean_plan
-from sealer.lb.paths import PROGRAM_PATH
 from sealer.plan.payloads import CleanPayload, DeleteNodePayload, DrainPayload, RemoveMemberPayload
-from sealer.plan.state import HostState
+from sealer.plan.state import LiveHost
 from sealer.steps.remove import Clean, DeleteNode, Drain, RemoveMember
 from tests.steps.builders import (
     GONE,
@@ -141,7 +147,7 @@ def script_clean(fake: FakeRemote, host: str, *, installed: bool) -> list[str]:
         fake.on(builtin_argv("command", "-v", name), answer, host=host, read=True)
     fake.on(RESET, host=host)
     status = 0 if installed else 1
-    fake.on(["test", "-e", PROGRAM_PATH], host=host, read=True, exit_status=status)
+    fake.on(["test", "-e", CARE_PROGRAM_PATH], host=host, read=True, exit_status=status)
     fake.on(["test", "-e", KUBELET_UNIT], host=host, read=True, exit_status=status)
     plan = clean_plan(program_present=installed, vip=cluster().spec.vip)
     for command in (*plan.before, *plan.after):
@@ -249,7 +255,7 @@ async def test_clean_of_a_master_refuses_without_a_quorum_left(fake: FakeRemote)
 
 async def test_remove_member_removes_an_unstarted_member_by_peer_url(fake: FakeRemote) -> None:
     c = cluster()
-    live = replace(running(c), extra_hosts={GONE: HostState(GONE, reachable=False)})
+    live = replace(running(c), extra_hosts={GONE: LiveHost(GONE, reachable=False)})
     members = [*(member(a, IDS[a]) for a in M), member(GONE, IDS[GONE], named=False)]
     etcd(fake, M[0], members)
     fake.on(member_remove(IDS[GONE]), host=M[0])
@@ -263,7 +269,7 @@ async def test_remove_member_removes_an_unstarted_member_by_peer_url(fake: FakeR
 
 async def test_remove_member_without_a_member_changes_nothing(fake: FakeRemote) -> None:
     c = cluster()
-    live = replace(running(c), extra_hosts={GONE: HostState(GONE, reachable=False)})
+    live = replace(running(c), extra_hosts={GONE: LiveHost(GONE, reachable=False)})
     etcd(fake, M[0], [member(a, IDS[a]) for a in M])
     target = make_target(fake, c, live)
 
@@ -275,7 +281,7 @@ async def test_remove_member_refuses_without_a_quorum_and_reports_failures(
     fake: FakeRemote,
 ) -> None:
     c = cluster(masters=M[:2])
-    live = replace(running(c), extra_hosts={GONE: HostState(GONE, reachable=False)})
+    live = replace(running(c), extra_hosts={GONE: LiveHost(GONE, reachable=False)})
     members = [*(member(a, IDS[a]) for a in M[:2]), member(GONE, IDS[GONE])]
     etcd(fake, M[0], members, unhealthy=[f"https://{M[1]}:2379"])
     target = make_target(fake, c, live)
