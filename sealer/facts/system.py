@@ -21,6 +21,7 @@ __all__ = [
     "parse_os_release",
     "parse_python3",
     "parse_sha256sum",
+    "parse_sha256sums",
     "python3",
 ]
 
@@ -143,6 +144,18 @@ def parse_sha256sum(result: Result) -> str | None:
     if match is None:
         raise ValueError(f"unexpected sha256sum output: {result.stdout[:100]!r}")
     return match.group(1)
+
+
+def parse_sha256sums(stdout: str) -> dict[str, str]:
+    """``sha256sum -- A B ...`` -> {path: digest} for the files it read (missing files only
+    print to stderr). Escaped names (a leading backslash) are left out: sealer's paths have
+    none."""
+    digests: dict[str, str] = {}
+    for line in stdout.splitlines():
+        digest, sep, path = line.partition("  ")
+        if sep and _SHA256.match(line) and not line.startswith("\\"):
+            digests[path] = digest
+    return digests
 
 
 def file_sha256(path: str) -> Fact[str | None]:

@@ -15,12 +15,14 @@ from sealer.connect.command import builtin_argv
 from sealer.connect.pool import HOME_STAGED_PATTERN, STAGED_PATTERN
 from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
+from sealer.facts.system import parse_sha256sums
 from sealer.layout import (
     ADMIN_CONF,
     CARE_PROGRAM_PATH,
     CLEAN_PATHS,
     KUBE_BINARIES,
     KUBELET_UNIT,
+    UNPACKED_DIR,
     WRITTEN_DIRS,
 )
 from sealer.lb.clean import clean_plan
@@ -128,11 +130,7 @@ async def clean_host(target: Target, host: str) -> list[str]:
     has_kubelet = await conns.run(access, ["test", "-e", KUBELET_UNIT], check=False)
     if has_kubelet.ok:
         await conns.run(access, ["systemctl", "disable", "--now", "kubelet"], check=False)
-    binaries = []
-    for name in KUBE_BINARIES:  # `command -v a b c` reports only the first in dash
-        found = await conns.run(access, builtin_argv("command", "-v", name), check=False)
-        if found.ok and found.stdout.strip().startswith("/"):
-            binaries.append(found.stdout.strip())
+    binaries = await _package_binaries(target, host)
     paths = await _present(target, host, CLEAN_PATHS)
     if binaries or paths:
         removed = await conns.run(access, ["rm", "-rf", "--", *paths, *binaries], check=False)
@@ -149,6 +147,31 @@ async def clean_host(target: Target, host: str) -> list[str]:
     if await write_hosts_block(target, host, ()):
         done.append("/etc/hosts block removed")
     return done
+
+
+async def _package_binaries(target: Target, host: str) -> list[str]:
+    """The Kubernetes binaries on the host's PATH that sealer's package installed: the same
+    bytes as the package's own copy. A kubectl the host had before (a distribution's, the
+    administrator's) is not sealer's to remove, and neither is one once the package is gone."""
+    conns, access = target.conns, target.access[host]
+    found: dict[str, str] = {}
+    for name in KUBE_BINARIES:  # `command -v a b c` reports only the first in dash
+        result = await conns.run(access, builtin_argv("command", "-v", name), check=False)
+        path = result.stdout.strip()
+        if result.ok and path.startswith("/"):
+            found[name] = path
+    if not found:
+        return []
+    packaged = {name: f"{UNPACKED_DIR}/bin/{name}" for name in found}
+    sums = await conns.run(
+        access, ["sha256sum", "--", *found.values(), *packaged.values()], check=False
+    )
+    digests = parse_sha256sums(sums.stdout)
+    return [
+        path
+        for name, path in found.items()
+        if digests.get(path) is not None and digests.get(path) == digests.get(packaged[name])
+    ]
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,12 @@ def test_output_cannot_forge_a_frame_without_the_marker() -> None:
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(
-        st.lists(st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=12), max_size=3),
+        st.lists(
+            st.text(
+                st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=12
+            ),
+            max_size=3,
+        ),
         min_size=1,
         max_size=4,
     )

@@ -269,6 +269,13 @@ def test_clean_gives_every_host_back(cluster: Cluster) -> None:
         assert procs <= {"tini", "sleep", "sshd", "sh", "ps"}, procs
         rules = cluster.on(host.address, ["nft", "list", "ruleset"])
         assert "sealer" not in rules
+    # Cleaned again, every host now finds this machine's own kubectl on its PATH (/usr/bin is
+    # shared in the lab, as a distribution's kubectl is on a real host): it is not sealer's.
+    kubectl = Path("/usr/bin/kubectl")
+    had = kubectl.exists()
+    again = cluster.run("clean", "--yes", "--quiet")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert kubectl.exists() == had
 
 
 def test_ctrl_c_stops_cleanly_and_the_next_apply_converges(cluster: Cluster) -> None:

@@ -20,6 +20,7 @@ from sealer.facts import (
     python3,
     version_tuple,
 )
+from sealer.facts.system import parse_sha256sums
 from sealer.layout import ADMIN_CONF, APISERVER_MANIFEST, KUBELET_CONF, KUBELET_CONFIG
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -90,6 +91,16 @@ def test_sha256() -> None:
         fact.parse(Result(1, "", "sha256sum: /root/x: Permission denied\n"))
     with pytest.raises(ValueError):
         fact.parse(ok("garbage\n"))
+
+
+def test_sha256_of_several_files() -> None:
+    a, b = "1" * 64, "2" * 64
+    out = f"{a}  /usr/bin/kubectl\n{b}  /var/lib/sealer/package/kube/bin/kubectl\n\\{a}  /x\\ny\n"
+    assert parse_sha256sums(out) == {
+        "/usr/bin/kubectl": a,
+        "/var/lib/sealer/package/kube/bin/kubectl": b,
+    }
+    assert parse_sha256sums("") == {}
 
 
 def test_kube_versions() -> None:

@@ -18,6 +18,7 @@ from sealer.layout import (
     CLEAN_PATHS,
     KUBE_BINARIES,
     KUBELET_UNIT,
+    UNPACKED_DIR,
     WRITTEN_DIRS,
 )
 from sealer.lb.clean import clean_plan
@@ -139,12 +140,27 @@ FIND = ("find", *WRITTEN_DIRS, ".", "-maxdepth", "1", "-type", "f", "(",
         "-name", STAGED_PATTERN, "-o", "-name", HOME_STAGED_PATTERN, ")")  # fmt: skip
 
 
+PACKAGED = [f"{UNPACKED_DIR}/bin/{b}" for b in KUBE_BINARIES]
+OURS, THEIRS = "1" * 64, "2" * 64
+
+
+def script_binaries(fake: FakeRemote, host: str, found: dict[str, str]) -> None:
+    """``command -v`` finds ``found``'s paths; the package's copies hash to OURS, and each
+    found binary to its digest in ``found`` (path -> digest)."""
+    paths = list(found)
+    for name, path in zip(KUBE_BINARIES, paths or [""] * len(KUBE_BINARIES), strict=True):
+        answer = Reply(0, f"{path}\n") if path else Reply(127, "", "")
+        fake.on(builtin_argv("command", "-v", name), answer, host=host, read=True)
+    if paths:
+        sums = "".join(f"{d}  {p}\n" for p, d in found.items())
+        sums += "".join(f"{OURS}  {p}\n" for p in PACKAGED)
+        fake.on(["sha256sum", "--", *paths, *PACKAGED], host=host, read=True, stdout=sums)
+
+
 def script_clean(fake: FakeRemote, host: str, *, installed: bool) -> list[str]:
     """A host with everything installed, or with nothing left; returns its binaries."""
     binaries = [f"/usr/bin/{b}" for b in KUBE_BINARIES]
-    for name, path in zip(KUBE_BINARIES, binaries, strict=True):
-        answer = Reply(0, f"{path}\n") if installed else Reply(127, "", "")
-        fake.on(builtin_argv("command", "-v", name), answer, host=host, read=True)
+    script_binaries(fake, host, dict.fromkeys(binaries, OURS) if installed else {})
     fake.on(RESET, host=host)
     status = 0 if installed else 1
     fake.on(["test", "-e", CARE_PROGRAM_PATH], host=host, read=True, exit_status=status)
@@ -205,6 +221,44 @@ async def test_clean_of_a_clean_host_removes_nothing(fake: FakeRemote) -> None:
     best_effort = clean_plan(program_present=False, vip=cluster().spec.vip).before
     assert changed_argv(fake) == [c.argv for c in best_effort]
     assert all(c.exit_status != 0 for c in fake.changes() if isinstance(c, Call))
+
+
+async def test_clean_leaves_a_kubectl_the_package_did_not_install(fake: FakeRemote) -> None:
+    host = N[0]
+    binaries = script_clean(fake, host, installed=True)
+    # the host's kubectl is a distribution's (other bytes than the package's copy)
+    script_binaries(fake, host, {**dict.fromkeys(binaries[:2], OURS), binaries[2]: THEIRS})
+    target = make_target(fake, cluster(), running(cluster()))
+
+    await Clean(target, host, CleanPayload()).run(CTX)
+
+    removed = [a for a in changed_argv(fake) if a[:2] == ("rm", "-rf")]
+    assert removed == [("rm", "-rf", "--", *CLEAN_PATHS, *binaries[:2])]
+
+
+async def test_clean_of_a_host_with_its_own_kubectl_only_removes_nothing(
+    fake: FakeRemote,
+) -> None:
+    host = N[0]
+    script_clean(fake, host, installed=False)
+    # a workstation-like host: kubectl in /usr/bin, no package (its copies are missing)
+    fake.on(
+        builtin_argv("command", "-v", "kubectl"), host=host, read=True, stdout="/usr/bin/kubectl\n"
+    )
+    fake.on(
+        ["sha256sum", "--", "/usr/bin/kubectl", f"{UNPACKED_DIR}/bin/kubectl"],
+        host=host,
+        read=True,
+        stdout=f"{THEIRS}  /usr/bin/kubectl\n",
+        stderr=f"sha256sum: {UNPACKED_DIR}/bin/kubectl: No such file or directory\n",
+        exit_status=1,
+    )
+    target = make_target(fake, cluster(), running(cluster()))
+
+    outcome = await Clean(target, host, CleanPayload()).run(CTX)
+
+    assert not outcome.changed
+    assert not any(a[0] == "rm" for a in changed_argv(fake))
 
 
 async def test_clean_stops_when_kubeadm_reset_fails(fake: FakeRemote) -> None:
