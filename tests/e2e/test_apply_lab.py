@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from sealer import lab as sealer_lab
-from sealer.lab.kube_lab import up_kubernetes_lab
+import sealer_lab
 from sealer.layout import STATE_DIR
+from sealer_lab.kube_lab import up_kubernetes_lab
 from tests.conftest import kubernetes_lab
 from tests.sealer_cli import run_sealer as sealer
 from tests.sealer_cli import start_sealer

@@ -1,0 +1,25 @@
+"""The lab: several real SSH hosts on one machine, made of Linux namespaces.
+
+Each host is a network namespace on a bridge of its own lab, with its own PID (tini as PID 1),
+mount, UTS and IPC namespaces, private /etc, /root, /var/lib/kubelet..., and the system's sshd.
+See docs/lab.md. This package knows nothing about Kubernetes (the emulation lives elsewhere).
+"""
+
+from __future__ import annotations
+
+from sealer_lab.hosts import HostStatus, Lab, down, get, reboot, status, up
+from sealer_lab.state import HostState, LabState, lab_dir, lab_root
+
+__all__ = [
+    "HostState",
+    "HostStatus",
+    "Lab",
+    "LabState",
+    "down",
+    "get",
+    "lab_dir",
+    "lab_root",
+    "reboot",
+    "status",
+    "up",
+]
