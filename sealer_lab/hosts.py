@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sealer.errors import LabError
-from sealer_lab import hostinit, netns
+from sealer_lab import etc_hosts, hostinit, netns
 from sealer_lab.clusterfile import render_clusterfile
 from sealer_lab.hostfs import PRIVATE_DIRS, HostFiles, interpreter_paths, prepare_host
 from sealer_lab.local import describe, run
@@ -302,9 +302,26 @@ def _write_known_hosts(directory: Path, state: LabState) -> None:
     for h in state.hosts:
         pub = directory / "hosts" / h.name / "upper/etc/ssh/ssh_host_ed25519_key.pub"
         kind, key = pub.read_text().split()[:2]
-        where = h.address if h.ssh_port == 22 else f"[{h.address}]:{h.ssh_port}"
+        names = (h.address, h.name)  # the name too: /etc/hosts resolves it (etc_hosts.py)
+        where = ",".join(n if h.ssh_port == 22 else f"[{n}]:{h.ssh_port}" for n in names)
         lines.append(f"{where} {kind} {key}")
     (directory / "known_hosts").write_text("\n".join(lines) + "\n")
+
+
+def _write_hosts_blocks(state: LabState) -> None:
+    """The lab's block (every host's name and address) in the machine's /etc/hosts and in each
+    host's own /etc/hosts (through its init's root: the host's mount namespace)."""
+    entries = [(h.address, h.name) for h in state.hosts]
+
+    def edit(text: str) -> str:
+        return etc_hosts.set_block(text, state.name, entries)
+
+    etc_hosts.update_file(etc_hosts.WORKSTATION_HOSTS, edit)
+    for h in state.hosts:
+        pid = netns.host_init_pid(h.netns)
+        if pid is None:
+            raise LabError(f"host {h.name} stopped while its /etc/hosts was being written")
+        etc_hosts.update_file(Path(f"/proc/{pid}/root/etc/hosts"), edit)
 
 
 def _new_state(name: str, version: str) -> LabState:
@@ -481,6 +498,7 @@ def up(
             _spawn_host(directory, h)
         _wait_for_sshd(directory, state.hosts)
         _write_known_hosts(directory, state)
+        _write_hosts_blocks(state)
         if clusterfile is not None:
             text = render_clusterfile(state, directory)
             clusterfile.write_text(text)
@@ -585,4 +603,7 @@ def _down(name: str, directory: Path) -> list[str]:
     if directory.exists():
         shutil.rmtree(directory)
         removed.append(f"dir {directory}")
+    hosts_file = etc_hosts.WORKSTATION_HOSTS
+    if etc_hosts.update_file(hosts_file, lambda text: etc_hosts.remove_block(text, name)):
+        removed.append(f"block {etc_hosts.begin_marker(name)!r} of {hosts_file}")
     return removed

@@ -160,6 +160,34 @@ def test_interpreter_under_root_is_still_there(lab: Lab) -> None:
     assert out.stdout.strip() == sys.prefix
 
 
+def test_names_resolve_on_the_machine_and_on_every_host(lab: Lab) -> None:
+    """The lab's /etc/hosts block: every host's name, on the machine and inside each host."""
+    want = {h.name: h.address for h in lab.hosts}
+    for name, address in want.items():
+        out = subprocess.run(["getent", "hosts", name], capture_output=True, text=True)
+        assert out.returncode == 0 and out.stdout.split() == [address, name], out
+    for h in lab.hosts:
+        out = lab.run(h, ["getent", "hosts", *want]).stdout
+        assert {line.split()[1]: line.split()[0] for line in out.splitlines()} == want
+
+
+def test_openssh_reaches_a_host_by_name_with_the_labs_known_hosts(lab: Lab) -> None:
+    host = lab.nodes[-1]
+    out = subprocess.run(
+        [
+            *("ssh", "-i", str(lab.key_path), "-o", "BatchMode=yes"),
+            *("-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={lab.known_hosts}"),
+            *("-o", "GlobalKnownHostsFile=/dev/null", f"root@{host.name}", "hostname"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == host.name
+
+
 def test_hosts_reach_each_other(lab: Lab) -> None:
     a, b = lab.hosts[0], lab.hosts[-1]
     out = lab.run(a, ["ssh-keyscan", "-T", "5", "-t", "ed25519", b.address])

@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 
 import sealer_lab
 from sealer.errors import LabError
-from sealer_lab import Lab, netns
+from sealer_lab import Lab, etc_hosts, netns
 from tests.conftest import LabFactory
 from tests.waiting import wait_for
 
@@ -57,10 +57,28 @@ def _footprint(lab: Lab) -> dict[str, object]:
         "dir": lab.dir.exists(),
         "nft": lab.state.nft_table
         in subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout,
+        "hosts block": _has_hosts_block(lab.name),
     }
 
 
-EMPTY = {"netns": [], "links": [], "processes": [], "dir": False, "nft": False}
+EMPTY = {
+    "netns": [],
+    "links": [],
+    "processes": [],
+    "dir": False,
+    "nft": False,
+    "hosts block": False,
+}
+
+
+def _has_hosts_block(name: str) -> bool:
+    return name in etc_hosts.lab_blocks(etc_hosts.WORKSTATION_HOSTS.read_text())
+
+
+def _resolves(name: str) -> str | None:
+    """The address ``getent hosts NAME`` gives on this machine (None when it resolves not)."""
+    out = subprocess.run(["getent", "hosts", name], capture_output=True, text=True, check=False)
+    return out.stdout.split()[0] if out.returncode == 0 else None
 
 
 def _wait_booted(lab: Lab, host: str) -> None:
@@ -85,9 +103,13 @@ def test_down_leaves_nothing_behind(lab_factory: LabFactory) -> None:
         "the stray process running in the host",
         lambda: "sleep 600" in lab.run(lab.hosts[0], ["ps", "-eo", "args"]).stdout,
     )
+    assert before["hosts block"] is True
+    assert _resolves(lab.hosts[0].name) == lab.hosts[0].address
     removed = sealer_lab.down(lab.name)
     assert f"bridge {lab.state.bridge}" in removed
+    assert f"block '# BEGIN sealer-lab {lab.name}' of /etc/hosts" in removed
     assert _footprint(lab) == EMPTY
+    assert _resolves(lab.hosts[0].name) is None
     stray.wait(timeout=30)  # ended with its host (nsenter returns when its child is gone)
     assert all(not _sshd_in(i) for i in inodes if i is not None)
     assert sealer_lab.down(lab.name) == []  # idempotent
@@ -115,6 +137,12 @@ def test_up_again_is_idempotent_and_adds_hosts(lab_factory: LabFactory, tmp_path
     assert [h.name for h in grown.hosts][:2] == [h.name for h in lab.hosts]
     assert {h.name: grown.init_pid(h) for h in lab.hosts} == pids
     assert len(grown.hosts) == 4 and all(s.sshd for s in sealer_lab.status(lab.name))
+    # The hosts added are named in the block of the machine and of the hosts already running.
+    newest = grown.nodes[-1]
+    assert _resolves(newest.name) == newest.address
+    first = lab.hosts[0].name
+    getent = grown.run(first, ["getent", "hosts", newest.name]).stdout.split()
+    assert getent == [newest.address, newest.name]
     doc = YAML(typ="safe").load(cf.read_text())
     assert doc["spec"]["masters"] == [h.address for h in grown.masters]
     assert doc["spec"]["nodes"] == [h.address for h in grown.nodes]
@@ -188,9 +216,12 @@ def test_two_labs_side_by_side_do_not_collide(lab_factory: LabFactory) -> None:
     # Inside a lab hosts reach each other; across labs they do not.
     assert _tcp_from(a, a.hosts[0].name, a.hosts[1].address, 22)
     assert not _tcp_from(a, a.hosts[0].name, b.hosts[0].address, 22)
-    # Taking one down leaves the other whole.
+    # Taking one down leaves the other whole, its /etc/hosts block too.
+    assert _has_hosts_block(a.name) and _has_hosts_block(b.name)
     sealer_lab.down(a.name)
     assert all(s.sshd for s in sealer_lab.status(b.name))
+    assert not _has_hosts_block(a.name) and _has_hosts_block(b.name)
+    assert _resolves(b.hosts[0].name) == b.hosts[0].address
 
 
 def test_concurrent_ups_pick_distinct_subnets(
@@ -246,7 +277,7 @@ def test_ports_and_clusterfile_overrides(lab_factory: LabFactory, tmp_path: Path
         n.address: {"ssh": {"port": 2200}},
     }
     known = lab.known_hosts.read_text()
-    assert f"[{n.address}]:2200 ssh-ed25519 " in known
+    assert f"[{n.address}]:2200,[{n.name}]:2200 ssh-ed25519 " in known
 
 
 def test_cli_up_status_down(lab_session_id: str, tmp_path: Path) -> None:
