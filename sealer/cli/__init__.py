@@ -1,4 +1,4 @@
-"""Command-line interface: the only package that imports rich.
+"""Command-line interface: the only package of the product that imports rich.
 
 Each command lives in its own module with ``register(subparsers)``, which adds the sub-command
 and sets ``handler`` to a function ``(args, ui) -> int``. Other packages add sub-commands the
