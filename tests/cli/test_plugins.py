@@ -52,6 +52,39 @@ def test_pyproject_declares_the_lab_entry_point_the_tests_use() -> None:
     assert "lab" in _sub_commands(build_parser(registrars))
 
 
+PLUGIN = """
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("hello", help="say hello")
+    parser.set_defaults(handler=lambda args, ui: print("hello from a plugin") or 0)
+"""
+
+
+def test_an_installed_distributions_entry_point_adds_its_sub_command(tmp_path: Path) -> None:
+    """The installed case, end to end: a distribution on sys.path whose metadata declares a
+    ``sealer.commands`` entry point (as pip writes it) gives ``sealer`` that sub-command."""
+    info = tmp_path / "hello_plugin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hello-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[{plugins.GROUP}]\nhello = hello_plugin:register\n")
+    (tmp_path / "hello_plugin.py").write_text(PLUGIN)
+    env = {k: v for k, v in os.environ.items() if k != plugins.ENV}
+    env["PYTHONPATH"] = f"{REPO}:{tmp_path}"
+    out = subprocess.run(
+        [sys.executable, "-m", "sealer", "hello"],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "hello from a plugin\n"
+
+
 def test_a_broken_plugin_is_left_out_with_a_warning() -> None:
     registrars, warnings = plugins.load(
         [
