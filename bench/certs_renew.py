@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sealer import lab as sealer_lab
-from sealer.lab.kube_lab import up_kubernetes_lab
+import sealer_lab
+from sealer_lab.kube_lab import up_kubernetes_lab
 from tests.certs.test_certs_lab import Cluster, ReadyzPoller
 
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import asyncssh
 
-from sealer import lab as sealer_lab
+import sealer_lab
 from sealer.connect import Connections, PoolOptions
-from sealer.lab.kube_lab import up_kubernetes_lab
 from sealer.reconcile import plan
 from sealer.spec import load_clusterfile
+from sealer_lab.kube_lab import up_kubernetes_lab
 
 
 async def fanout(lab: sealer_lab.Lab) -> float:

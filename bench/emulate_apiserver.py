@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.emulate_api import conftest as c
+from tests.lab.emulate_api import conftest as c
 
 
 def main() -> None:

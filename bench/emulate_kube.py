@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sealer import lab as sealer_lab
-from sealer.lab.package import build_package, install_sbin
+import sealer_lab
+from sealer_lab.package import build_package, install_sbin
 
 
 def main() -> None:

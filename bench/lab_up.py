@@ -15,7 +15,7 @@ import time
 
 import asyncssh
 
-from sealer import lab as sealer_lab
+import sealer_lab
 
 
 async def _hostname_everywhere(lab: sealer_lab.Lab) -> list[str]:

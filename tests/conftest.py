@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-from sealer import lab as sealer_lab
+import sealer_lab
+from sealer.cli import plugins
 
 # Property tests: no per-example deadline and no "too slow" health check. Both measure wall-clock
 # time, which on a loaded machine (CI, several suites at once) says nothing about the code.
@@ -39,6 +40,7 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("SEALER_HYPOTHESIS", "sealer"))
 
+LAB_PLUGIN = "sealer_lab.cli:register"
 LAB_PROGRAMS = ("ip", "tc", "nft", "nsenter", "unshare", "setsid", "tini", "ssh-keygen", "openssl")
 SUDO_USER = "alice"
 
@@ -84,6 +86,16 @@ def _reap_stale_test_labs() -> None:
         if not pid.isdigit() or _process_identity(int(pid)) != recorded:
             with contextlib.suppress(Exception):
                 sealer_lab.down(entry.name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def lab_cli_plugin() -> Iterator[None]:
+    """``sealer lab`` for every ``sealer`` the tests run, in this process or a child: the tests
+    run the source tree, where the ``sealer.commands`` entry point of an installed distribution
+    may be missing or older (sealer/cli/plugins.py). Loaded once when it is there too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(plugins.ENV, LAB_PLUGIN)
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -157,7 +169,7 @@ def kubernetes_lab(
 ) -> Iterator[sealer_lab.Lab]:
     """A lab with the emulated Kubernetes package (``sealer lab up``) for one test module,
     its Clusterfile at ``workdir/lab.yaml``; taken down afterwards even when tests fail."""
-    from sealer.lab.kube_lab import up_kubernetes_lab
+    from sealer_lab.kube_lab import up_kubernetes_lab
 
     reason = _lab_unavailable()
     if reason:

@@ -2,7 +2,7 @@
 a rule, a Node object...): a deadline is a bound on a condition, never a sleep before an assert.
 
 The one polling loop of the suite: tests/lb/netlab.py re-exports it; tests/lb_lab/labcluster.py,
-tests/emulate_kube/conftest.py and tests/emulate_api/test_controllers.py keep their own
+tests/lab/emulate_kube/conftest.py and tests/lab/emulate_api/test_controllers.py keep their own
 signatures (the bench scripts use some of them) on top of it.
 """
 

@@ -1,8 +1,9 @@
-"""Command-line interface: the only package that imports rich.
+"""Command-line interface: the only package of the product that imports rich.
 
 Each command lives in its own module with ``register(subparsers)``, which adds the sub-command
-and sets ``handler`` to a function ``(args, ui) -> int``. Errors are rendered in one place,
-:func:`sealer.cli.render.render_error`.
+and sets ``handler`` to a function ``(args, ui) -> int``. Other packages add sub-commands the
+same way as plugins (``sealer lab``, see :mod:`sealer.cli.plugins`). Errors are rendered in one
+place, :func:`sealer.cli.render.render_error`.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import NoReturn, cast
+
+from rich.markup import escape
 
 from sealer import __version__
-from sealer.cli import commands
+from sealer.cli import commands, plugins
 from sealer.cli.render import Ui, render_error, render_internal_error
 from sealer.errors import SealerError, UsageError
 
@@ -28,7 +31,12 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}", hint=f"see `{self.prog} --help`")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(
+    registrars: Sequence[plugins.Registrar] = (),
+    warn: Callable[[str], None] | None = None,
+) -> argparse.ArgumentParser:
+    """The product's commands, then the plugins' (``registrars``; a plugin whose registration
+    fails is left out and reported to ``warn``)."""
     parser = _Parser(
         prog="sealer",
         description=(
@@ -41,13 +49,30 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for module in commands.ALL:
         module.register(sub)
+    plugin_sub = cast("argparse._SubParsersAction[argparse.ArgumentParser]", sub)
+    for register in registrars:
+        try:
+            register(plugin_sub)
+        except Exception as exc:  # a broken plugin must not break the product's commands
+            if warn is not None:
+                warn(f"plugin {register.__module__} not registered: {type(exc).__name__}: {exc}")
     return parser
+
+
+def _warn(ui: Ui) -> Callable[[str], None]:
+    def warn(message: str) -> None:
+        ui.err.print(f"[yellow]warning[/yellow]: {escape(message)}")
+
+    return warn
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ui = Ui.from_environment()
     try:
-        args = build_parser().parse_args(argv)
+        registrars, warnings = plugins.load(plugins.discover())
+        for message in warnings:
+            _warn(ui)(message)
+        args = build_parser(registrars, _warn(ui)).parse_args(argv)
         ui = Ui.from_environment(output=getattr(args, "output", "text"))
         code: int = args.handler(args, ui)
         return code

@@ -1,4 +1,5 @@
-"""The list of sub-command modules, in the order ``--help`` shows them."""
+"""The list of the product's sub-command modules, in the order ``--help`` shows them (plugins'
+sub-commands, such as ``lab``, come after them: :mod:`sealer.cli.plugins`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from sealer.cli import (
     cmd_clean,
     cmd_config,
     cmd_diff,
-    cmd_lab,
     cmd_schema,
     cmd_validate,
 )
@@ -23,5 +23,4 @@ ALL: tuple[ModuleType, ...] = (
     cmd_validate,
     cmd_config,
     cmd_schema,
-    cmd_lab,
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from ruamel.yaml import YAML
@@ -156,6 +156,16 @@ async def _resolve(address: str) -> str | None:
     return str(found[0][4][0]) if found else None
 
 
+def nodes_as_named(
+    nodes: Sequence[LiveNode], resolved: Mapping[str, str | None]
+) -> tuple[LiveNode, ...]:
+    """``nodes`` with the file's entry as the address of a host the file names by DNS name
+    (``resolved``: entry -> the IPv4 address it resolved to, None for an IP entry). A Node's
+    address is its InternalIP, and the planner finds a host's Node by the file's entry."""
+    by_ip = {ip: entry for entry, ip in resolved.items() if ip}
+    return tuple(replace(n, address=by_ip.get(n.address, n.address)) for n in nodes)
+
+
 def _kube_facts(
     cluster: Cluster, state: LiveHost, extra: _Extra | None, ip: str | None
 ) -> KubeadmHostFacts:
@@ -210,13 +220,14 @@ async def observe(
         # no ConfigMap (or no answer): the identity the masters recorded, when they agree
         recorded = {h.identity for m in spec.master_addresses if (h := hosts[m]).identity}
         identity = recorded.pop() if len(recorded) == 1 else None
+    ips = await gather_all(*(_resolve(a) for a in read))
+    nodes = nodes_as_named(nodes, dict(zip(read, ips, strict=True)))
     wanted = set(spec.all_addresses)
     gone = [n.address for n in nodes if n.address and n.address not in wanted]
     for address in gone:
         access[address] = reach(address)
     extra_read = await _read_hosts(conns, [access[a] for a in gone], package_name) if gone else {}
     extra_hosts = {address: pair[0] for address, pair in extra_read.items()}
-    ips = await gather_all(*(_resolve(a) for a in read))
     kube_facts = {
         a: _kube_facts(cluster, state, extra, ip)
         for (a, (state, extra)), ip in zip(read.items(), ips, strict=True)

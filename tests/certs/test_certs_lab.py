@@ -23,7 +23,7 @@ import pytest
 from cryptography import x509
 from ruamel.yaml import YAML
 
-from sealer import lab as sealer_lab
+import sealer_lab
 from sealer.clusterfile import load as load_clusterfile
 from tests.conftest import SUDO_USER, kubernetes_lab
 from tests.sealer_cli import run_sealer as sealer

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import pytest
 from ruamel.yaml import YAML
 
-from sealer.lab.kube_lab import up_kubernetes_lab
+from sealer_lab.kube_lab import up_kubernetes_lab
 from tests import waiting
 from tests.conftest import kubernetes_lab
 from tests.e2e.test_apply_lab import ADMIN, READ_ONLY, Cluster, _log_records
@@ -53,7 +53,7 @@ def _node_uids(cluster: Cluster, via: str | None = None) -> dict[str, str]:
 def _power_off(cluster: Cluster, address: str) -> None:
     """What a power cut leaves: the host answers SSH, its control plane is gone."""
     cluster.on(address, ["systemctl", "stop", "kubelet"])
-    cluster.on(address, ["pkill", "-f", "sealer.lab.emulate.apiserver"], check=False)
+    cluster.on(address, ["pkill", "-f", "sealer_lab.emulate.apiserver"], check=False)
     cluster.on(address, ["pkill", "-x", "etcd"], check=False)
     wait_for(
         f"the control plane of {address} to stop",

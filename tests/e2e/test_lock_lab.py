@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from sealer import lab as sealer_lab
+import sealer_lab
 from sealer.layout import RUN_LOCK, STATE_DIR
 from tests.conftest import kubernetes_lab
 from tests.sealer_cli import run_sealer, start_sealer

@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 
 from sealer.kube.kubeadm_config import JoinSecrets, KubeadmHostFacts, render_kubeadm_config
-from sealer.lab.emulate.kubeadm.certs import ensure_certs
-from sealer.lab.emulate.kubeadm.config import decode_documents
-from sealer.lab.emulate.kubeadm.settings import Settings
-from sealer.lab.emulate.versions import parse_version
+from sealer_lab.emulate.kubeadm.certs import ensure_certs
+from sealer_lab.emulate.kubeadm.config import decode_documents
+from sealer_lab.emulate.kubeadm.settings import Settings
+from sealer_lab.emulate.versions import parse_version
 from tests.kube.conftest import MASTERS, NODES, Issued, MakeCluster
 
 SECRETS = JoinSecrets("abcdef.0123456789abcdef", ("sha256:" + "e" * 64,))

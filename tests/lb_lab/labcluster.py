@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from ruamel.yaml import YAML
 
-from sealer import lab as sealer_lab
+import sealer_lab
 from sealer.layout import CARE_CONFIG_PATH
 from sealer.lb.facts import NFT_LIST_ARGV, parse_nft_ruleset
 from tests import waiting
@@ -31,7 +31,7 @@ CA = "/etc/sealer/ca.crt"
 LB = {"backend": "nftables", "interval": 2, "timeout": 1, "fall": 2, "rise": 2}
 CLIENT = Path(__file__).with_name("vip_client.py").read_text()
 BLOCK_TABLE = "lbtest_block"
-APISERVER = "sealer.lab.emulate.apiserver"
+APISERVER = "sealer_lab.emulate.apiserver"
 T = TypeVar("T")
 UNHEALTHY = "etcdserver: unhealthy cluster"
 

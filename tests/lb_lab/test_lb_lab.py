@@ -16,10 +16,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from sealer import lab as sealer_lab
-from sealer.lab.kube_lab import up_kubernetes_lab
+import sealer_lab
 from sealer.layout import CARE_UNIT_NAME
 from sealer.lb.facts import parse_nft_ruleset
+from sealer_lab.kube_lab import up_kubernetes_lab
 from tests.conftest import kubernetes_lab
 from tests.lb_lab.labcluster import (
     APISERVER,

@@ -1,0 +1,1 @@
+"""Desired (Clusterfile) against live (facts): the plan, pure data."""

@@ -1,0 +1,1 @@
+"""The command line itself: how it finds its sub-commands."""

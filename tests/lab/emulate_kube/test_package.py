@@ -1,0 +1,78 @@
+"""The offline package: layout, reproducibility, the emulated binaries run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from sealer.errors import LabError
+from sealer_lab.package import build_package, package_name, sha256
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_package("v1.29.3", tmp_path_factory.mktemp("pkg"))
+
+
+def test_layout_and_metadata(package: Path, tmp_path: Path) -> None:
+    assert package.name == package_name("v1.29.3") == "kube1.29.3.tar.gz"
+    with tarfile.open(package) as tar:
+        names = set(tar.getnames())
+        tar.extractall(tmp_path, filter="data")
+    for required in (
+        "kube/bin/kubeadm",
+        "kube/bin/kubelet",
+        "kube/bin/kubectl",
+        "kube/conf/kubelet.service",
+        "kube/conf/10-kubeadm.conf",
+        "kube/images/images.tar",
+        "kube/shell/init.sh",
+        "kube/Metadata",
+    ):
+        assert required in names
+    meta = json.loads((tmp_path / "kube/Metadata").read_text())
+    assert meta["k8sVersion"] == "v1.29.3" and meta["arch"] == "amd64"
+    assert "registry.k8s.io/etcd:3.5.12-0" in meta["images"]
+    with tarfile.open(tmp_path / "kube/images/images.tar") as images:
+        listed = images.extractfile("images.txt")
+        assert listed is not None
+        assert "registry.k8s.io/kube-apiserver:v1.29.3" in listed.read().decode()
+    assert (tmp_path / "kube/bin/kubectl").read_bytes()[:4] == b"\x7fELF"
+    subprocess.run(["bash", "-n", str(tmp_path / "kube/shell/init.sh")], check=True)
+    out = subprocess.run(
+        [str(tmp_path / "kube/bin/kubeadm"), "version", "-o", "short"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "v1.29.3"
+    out = subprocess.run(
+        [str(tmp_path / "kube/bin/kubelet"), "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == "Kubernetes v1.29.3"
+    bad = subprocess.run(
+        [str(tmp_path / "kube/bin/kubeadm"), "init", "--nope"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 1
+    assert bad.stderr.splitlines()[0] == "unknown flag: --nope"
+    assert "To see the stack trace of this error execute with --v=5 or higher" in bad.stderr
+
+
+def test_same_version_and_code_give_the_same_bytes(package: Path, tmp_path: Path) -> None:
+    again = build_package("v1.29.3", tmp_path / "again.tar.gz")
+    assert sha256(again) == sha256(package)
+
+
+def test_unknown_version_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(LabError, match="not a Kubernetes version the lab can emulate"):
+        build_package("v1.12.0", tmp_path)
