@@ -246,9 +246,15 @@ def apiserver_sans(
 
 
 def leaf_specs(
-    spec: ClusterSpec, address: str, hostname: str, extra_sans: Iterable[str] = ()
+    spec: ClusterSpec,
+    address: str,
+    hostname: str,
+    extra_sans: Iterable[str] = (),
+    node_ip: str | None = None,
 ) -> list[LeafSpec]:
-    """Every leaf certificate of one master, in kubeadm's order.
+    """Every leaf certificate of one master, in kubeadm's order. ``node_ip``: the address a
+    master the Clusterfile names by DNS name resolved to (what kubeadm advertises, and what
+    etcd's peers and the API server's clients dial), added to the serving certificates.
 
     From Kubernetes 1.29 kubeadm puts ``apiserver-kubelet-client`` in ``kubeadm:cluster-admins``
     instead of ``system:masters`` and no group in the two etcd client certificates (etcd
@@ -258,8 +264,9 @@ def leaf_specs(
     modern = parse_version(spec.version)[:2] >= (1, 29)
     kubelet_client_groups = (CLUSTER_ADMINS_GROUP,) if modern else (MASTERS_GROUP,)
     etcd_client_groups: tuple[str, ...] = () if modern else (MASTERS_GROUP,)
-    api_dns, api_ips = apiserver_sans(spec, address, hostname, extra_sans)
-    etcd_dns, etcd_ips = _split([hostname, "localhost", "127.0.0.1", "::1", address])
+    own = [address, node_ip] if node_ip else [address]
+    api_dns, api_ips = apiserver_sans(spec, address, hostname, [*extra_sans, *own[1:]])
+    etcd_dns, etcd_ips = _split([hostname, "localhost", "127.0.0.1", "::1", *own])
     return [
         LeafSpec(
             "apiserver", "pki/apiserver", "ca", "kube-apiserver",
@@ -513,6 +520,7 @@ def renew_master_leaves(
     hostname: str,
     *,
     extra_sans: Iterable[str] = (),
+    node_ip: str | None = None,
     init_master: bool | None = None,
     now: dt.datetime | None = None,
 ) -> dict[str, PkiFile]:
@@ -525,7 +533,7 @@ def renew_master_leaves(
     years = spec.certificates.validity_years
     moment = _now(now)
     files: dict[str, PkiFile] = {}
-    for leaf in leaf_specs(spec, address, hostname, extra_sans):
+    for leaf in leaf_specs(spec, address, hostname, extra_sans, node_ip):
         pair = ca.issue(
             leaf.ca,
             leaf.common_name,
@@ -568,6 +576,7 @@ def issue_master_pki(
     hostname: str,
     *,
     extra_sans: Iterable[str] = (),
+    node_ip: str | None = None,
     init_master: bool | None = None,
     now: dt.datetime | None = None,
 ) -> dict[str, PkiFile]:
@@ -577,7 +586,7 @@ def issue_master_pki(
     files.update(
         renew_master_leaves(
             ca, cluster, address, hostname,
-            extra_sans=extra_sans, init_master=init_master, now=now,
+            extra_sans=extra_sans, node_ip=node_ip, init_master=init_master, now=now,
         )
     )  # fmt: skip
     return files

@@ -20,7 +20,7 @@ The dependencies (an edge means "after"):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -112,20 +112,22 @@ def package_path(package: LocalPackage) -> str:
 
 
 def desired_hosts_entries(
-    cluster: Cluster, address: str, *, joined: bool
+    cluster: Cluster, address: str, *, joined: bool, resolved: Mapping[str, str] | None = None
 ) -> tuple[HostsEntry, ...]:
     """sealer's /etc/hosts block for a host: the API domain -> the address it should use.
 
     master0 and joined masters use themselves; a master that has not joined yet uses master0;
-    nodes use the VIP served by their local load balancer.
+    nodes use the VIP served by their local load balancer. ``resolved`` has the IP address of
+    each host the file names by DNS name (/etc/hosts maps names to addresses, not to names).
     """
+    ips = resolved or {}
     spec = cluster.spec
     domain = spec.network.api_server_domain
     if spec.role_of(address) == "node":
         return (HostsEntry(spec.vip, (domain,)),)
     if address == spec.master0 or joined:
-        return (HostsEntry(address, (domain,)),)
-    return (HostsEntry(spec.master0, (domain,)),)
+        return (HostsEntry(ips.get(address, address), (domain,)),)
+    return (HostsEntry(ips.get(spec.master0, spec.master0), (domain,)),)
 
 
 def _distribute_reason(host: LiveHost, package: LocalPackage, version: str) -> str | None:
@@ -361,7 +363,7 @@ def make_plan(
         reason = _distribute_reason(host, package, spec.version)
         if reason:
             done.append(add(DistributePayload(), address, reason))
-        want = desired_hosts_entries(cluster, address, joined=joined)
+        want = desired_hosts_entries(cluster, address, joined=joined, resolved=live.resolved)
         reason = _hosts_reason(want, host)
         if reason:
             done.append(add(HostsPayload(want), address, reason))
@@ -390,7 +392,8 @@ def make_plan(
 
     lb_ids: dict[str, str] = {}
     masters_now = spec.master_addresses
-    want_config = desired_lb_config(cluster)
+    # only nodes run the load balancer: without nodes its settings (IPv4 masters) do not apply
+    want_config = desired_lb_config(cluster) if spec.node_addresses else ""
     lb_payload = IpvsPayload(want_config, tuple(masters_now))
     for node in spec.node_addresses:
         have = live.hosts[node].lb_config
@@ -440,7 +443,7 @@ def make_plan(
                 remove_member = True
             elif host.cluster_state:
                 why = f"a join stopped half-way ({_describe_state(host.cluster_state)} left)"
-            own = desired_hosts_entries(cluster, master, joined=True)
+            own = desired_hosts_entries(cluster, master, joined=True, resolved=live.resolved)
             previous_join = add(
                 JoinMasterPayload(own, remove_etcd_member=remove_member),
                 master,

@@ -33,7 +33,7 @@ from sealer.plan.state import ClusterState, LiveHost, LiveNode
 from sealer.spec.addresses import is_ip
 from sealer.spec.model import Cluster
 
-__all__ = ["Observation", "observe"]
+__all__ = ["Observation", "observe", "resolve_ipv4"]
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def cluster_configuration_of(kept: bytes | None) -> dict[str, Any] | None:
     return None
 
 
-async def _resolve(address: str) -> str | None:
+async def resolve_ipv4(address: str) -> str | None:
     """The IPv4 address a DNS-named host has from this workstation (what sealer connects to),
     for the node IP kubeadm advertises; None for an IP address or a name that does not
     resolve (the kubeadm configuration then says what is missing)."""
@@ -220,8 +220,9 @@ async def observe(
         # no ConfigMap (or no answer): the identity the masters recorded, when they agree
         recorded = {h.identity for m in spec.master_addresses if (h := hosts[m]).identity}
         identity = recorded.pop() if len(recorded) == 1 else None
-    ips = await gather_all(*(_resolve(a) for a in read))
-    nodes = nodes_as_named(nodes, dict(zip(read, ips, strict=True)))
+    ips = await gather_all(*(resolve_ipv4(a) for a in read))
+    resolved = {a: ip for a, ip in zip(read, ips, strict=True) if ip}
+    nodes = nodes_as_named(nodes, resolved)
     wanted = set(spec.all_addresses)
     gone = [n.address for n in nodes if n.address and n.address not in wanted]
     for address in gone:
@@ -248,5 +249,6 @@ async def observe(
         unread=unread,
         identity=identity,
         identity_in_cluster=identity_in_cluster,
+        resolved=resolved,
     )
     return Observation(state, kube_facts, access)

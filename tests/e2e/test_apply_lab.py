@@ -342,13 +342,6 @@ def test_nodes_named_by_dns_names_apply(cluster: Cluster) -> None:
     _apply_named(cluster, "named-nodes.yaml", masters, [h.name for h in cluster.lab.nodes])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bugs with DNS-named masters: sealer's /etc/hosts block maps the API domain "
-    "to the master's name instead of an address (plan/diff.py desired_hosts_entries), and the "
-    "apiserver certificate sealer makes lacks the IP the name resolves to, which kubeadm init "
-    "advertises (x509: certificate is valid for 127.0.0.1, 10.96.0.1, VIP, not <master IP>)",
-)
 def test_masters_named_by_dns_names_apply(cluster: Cluster) -> None:
     """Every host named by its DNS name: a control plane of three masters (without nodes, the
     only case where the product takes DNS-named masters)."""

@@ -165,6 +165,27 @@ def test_apiserver_sans(issued: Issued) -> None:
     assert ips == {"127.0.0.1", "10.96.0.1", *MASTERS, "10.103.97.2", "203.0.113.7"}
 
 
+def test_a_master_named_by_dns_name_has_its_address_in_serving_certificates(
+    make_cluster: MakeCluster,
+) -> None:
+    cluster = make_cluster("v1.29.3")
+    files = renew_master_leaves(
+        ClusterCA.generate(cluster.spec),
+        cluster,
+        "m1.lab.example",
+        "m1",
+        extra_sans=["192.0.2.12"],  # another master's address
+        node_ip="192.0.2.11",
+    )
+    dns, ips = sans(cert(files, "pki/apiserver.crt"))
+    assert "m1.lab.example" in dns
+    assert {"192.0.2.11", "192.0.2.12"} <= ips
+    for base in ("pki/etcd/server", "pki/etcd/peer"):
+        dns, ips = sans(cert(files, f"{base}.crt"))
+        assert {"m1", "m1.lab.example"} <= dns
+        assert "192.0.2.11" in ips, base
+
+
 @pytest.mark.parametrize("base", ["pki/etcd/server", "pki/etcd/peer"])
 def test_etcd_sans(issued: Issued, base: str) -> None:
     _, _, files, _ = issued

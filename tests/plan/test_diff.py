@@ -379,6 +379,25 @@ def test_hosts_drift_and_a_changed_package_are_fixed_on_that_host_only() -> None
     assert "1.2.3.4" in plan.steps[1].why
 
 
+def test_masters_named_by_dns_names_get_addresses_in_etc_hosts() -> None:
+    names = ["m1.lab.example", "m2.lab.example"]
+    c = cluster(masters=names, nodes=[])
+    resolved = {names[0]: "10.9.0.2", names[1]: "10.9.0.3"}
+    hosts = {a: LiveHost(a, reachable=True, hostname=a.split(".")[0]) for a in names}
+    plan = make_plan(c, ClusterState(hosts, resolved=resolved), PKG)
+    # /etc/hosts maps a name to an address: the API domain goes to master0's address until
+    # the master joined, then to its own
+    assert planned(plan, f"hosts@{names[1]}").payload == HostsPayload(
+        (HostsEntry("10.9.0.2", (DOMAIN,)),)
+    )
+    assert planned(plan, f"join-master@{names[1]}").payload == JoinMasterPayload(
+        (HostsEntry("10.9.0.3", (DOMAIN,)),)
+    )
+    assert planned(plan, f"hosts@{names[0]}").payload == HostsPayload(
+        (HostsEntry("10.9.0.2", (DOMAIN,)),)
+    )
+
+
 def test_a_master_whose_join_stopped_before_etcd_is_joined_again() -> None:
     c = cluster()
     live = running(c)
