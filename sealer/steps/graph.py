@@ -10,8 +10,8 @@ from sealer.engine.graph import Graph
 from sealer.engine.step import Step
 from sealer.plan.diff import Plan, PlannedStep
 from sealer.plan.payloads import CleanPayload
+from sealer.steps.clean import Clean
 from sealer.steps.registry import BUILDERS
-from sealer.steps.remove import Clean
 from sealer.steps.target import Target
 
 __all__ = ["apply_graph", "clean_graph", "executable"]

@@ -14,7 +14,20 @@ from typing import Any
 
 from sealer.errors import PlanError
 from sealer.plan.kinds import StepKind
-from sealer.steps import control_plane, distribute, hosts, identity, lb, remove, snapshot
+from sealer.steps import (
+    clean,
+    delete_node,
+    distribute,
+    drain,
+    hosts,
+    identity,
+    init,
+    join_master,
+    join_node,
+    lb,
+    remove_member,
+    snapshot,
+)
 from sealer.steps.base import StepBuilder
 
 __all__ = ["BUILDERS", "builders_by_kind"]
@@ -43,9 +56,14 @@ BUILDERS = builders_by_kind(
         *distribute.BUILDERS,
         *hosts.BUILDERS,
         *lb.BUILDERS,
-        *control_plane.BUILDERS,
+        *init.BUILDERS,
+        *join_master.BUILDERS,
+        *join_node.BUILDERS,
         *identity.BUILDERS,
         *snapshot.BUILDERS,
-        *remove.BUILDERS,
+        *drain.BUILDERS,
+        *clean.BUILDERS,
+        *remove_member.BUILDERS,
+        *delete_node.BUILDERS,
     )
 )

@@ -32,11 +32,11 @@ from sealer.plan.payloads import (
 )
 from sealer.plan.state import ClusterState
 from sealer.steps.base import KindStep, StepBuilder
-from sealer.steps.control_plane import JoinMaster
+from sealer.steps.drain import Drain
 from sealer.steps.graph import apply_graph, executable
 from sealer.steps.hosts import Hosts
+from sealer.steps.join_master import JoinMaster
 from sealer.steps.registry import BUILDERS, builders_by_kind
-from sealer.steps.remove import Drain
 from tests.plan import test_diff as planner
 from tests.steps.builders import (
     DOMAIN,
@@ -79,6 +79,12 @@ def test_every_kind_has_exactly_one_payload_class() -> None:
     kinds = [p.kind for p in get_args(Payload)]
     assert sorted(kinds) == sorted(StepKind)
     assert set(SAMPLES) == set(StepKind)
+
+
+def test_each_kind_is_built_by_a_module_of_its_own() -> None:
+    """One module under sealer/steps per step kind: it owns the kind's run and its builder."""
+    modules = {kind: BUILDERS[kind].make.__module__ for kind in StepKind}
+    assert len(set(modules.values())) == len(StepKind), modules
 
 
 def test_the_registry_cannot_be_changed() -> None:

@@ -1,4 +1,4 @@
-"""drain, clean and delete-node: giving a host back.
+"""clean: giving a host back.
 
 ``clean`` undoes everything an install put on a host: ``kubeadm reset -f`` (which also
 removes a master's etcd member), the load-balancer daemon and its rules, the kubelet unit,
@@ -17,7 +17,6 @@ from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
 from sealer.facts.system import parse_sha256sums
 from sealer.layout import (
-    ADMIN_CONF,
     CARE_PROGRAM_PATH,
     CLEAN_PATHS,
     KUBE_BINARIES,
@@ -26,60 +25,14 @@ from sealer.layout import (
     WRITTEN_DIRS,
 )
 from sealer.lb.clean import clean_plan
-from sealer.plan.payloads import (
-    CleanPayload,
-    DeleteNodePayload,
-    DrainPayload,
-    RemoveMemberPayload,
-)
+from sealer.plan.payloads import CleanPayload
 from sealer.steps.base import KindStep, StepBuilder
-from sealer.steps.control_plane import KUBEADM_TIMEOUT, api_master
+from sealer.steps.control_plane import KUBEADM_TIMEOUT
 from sealer.steps.etcd_safety import prepare_master_reset
 from sealer.steps.hosts import write_hosts_block
 from sealer.steps.target import Target
 
-__all__ = ["BUILDERS", "Clean", "DeleteNode", "Drain", "RemoveMember", "clean_host"]
-
-DRAIN_TIMEOUT = "300s"
-
-
-def _kubectl(*args: str) -> list[str]:
-    return ["kubectl", "--kubeconfig", ADMIN_CONF, *args]
-
-
-@dataclass(frozen=True)
-class Drain(KindStep[DrainPayload]):
-    async def run(self, _ctx: RunContext) -> StepOutcome:
-        t = self.target
-        node_name = self.payload.node_name
-        access = t.access[api_master(t)]
-        # "not found" is the only answer that skips the drain; any other failure stops here
-        query = _kubectl("get", "node", "-o", "name", "--ignore-not-found", "--", node_name)
-        if not (await t.conns.run(access, query)).stdout.strip():
-            return unchanged(f"node {node_name} is not in the cluster")
-        argv = _kubectl(
-            "drain",
-            node_name,
-            "--ignore-daemonsets",
-            "--delete-emptydir-data",
-            "--force",
-            f"--timeout={DRAIN_TIMEOUT}",
-        )
-        await t.conns.run(access, argv, timeout=600.0)
-        return changed(f"drained {node_name}")
-
-
-@dataclass(frozen=True)
-class DeleteNode(KindStep[DeleteNodePayload]):
-    async def run(self, _ctx: RunContext) -> StepOutcome:
-        t = self.target
-        node_name = self.payload.node_name
-        access = t.access[api_master(t)]
-        argv = _kubectl("delete", "node", node_name, "--ignore-not-found")
-        result = await t.conns.run(access, argv)
-        if not result.stdout.strip():
-            return unchanged(f"node {node_name} was already gone")
-        return changed(f"deleted node {node_name}")
+__all__ = ["BUILDERS", "Clean", "clean_host"]
 
 
 async def _present(target: Target, host: str, paths: Sequence[str]) -> list[str]:
@@ -191,20 +144,4 @@ class Clean(KindStep[CleanPayload]):
         return changed("; ".join(done))
 
 
-@dataclass(frozen=True)
-class RemoveMember(KindStep[RemoveMemberPayload]):
-    """The etcd member of a master that cannot be reached, removed by its peer URL through a
-    master that serves the cluster (after the same health and quorum check as a reset)."""
-
-    async def run(self, _ctx: RunContext) -> StepOutcome:
-        if await prepare_master_reset(self.target, self.name, self.host):
-            return changed(f"etcd member of {self.host} removed")
-        return unchanged(f"{self.host} has no etcd member")
-
-
-BUILDERS = (
-    StepBuilder(DrainPayload, Drain),
-    StepBuilder(CleanPayload, Clean),
-    StepBuilder(RemoveMemberPayload, RemoveMember),
-    StepBuilder(DeleteNodePayload, DeleteNode),
-)
+BUILDERS = (StepBuilder(CleanPayload, Clean),)

@@ -1,0 +1,101 @@
+"""join-node: ``kubeadm join`` as a worker, through the node's local VIP, once the API answers
+reliably there; a worker's join that failed half-way is reset first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sealer.aio import poll_until
+from sealer.engine.context import RunContext
+from sealer.engine.step import StepOutcome, changed, unchanged
+from sealer.errors import StepError
+from sealer.layout import CARE_CONFIG_PATH, CARE_PROGRAM_PATH, ETCD_DATA, ETCD_MANIFEST, PYTHON_PATH
+from sealer.plan.payloads import JoinNodePayload
+from sealer.steps.api_master import api_master, kubectl
+from sealer.steps.base import KindStep, StepBuilder
+from sealer.steps.control_plane import (
+    READY_TIMEOUT,
+    kubeadm_leftovers,
+    kubeadm_reset,
+    run_kubeadm,
+)
+from sealer.steps.identity import write_host_identity
+from sealer.steps.kubeadm_join import join_secrets
+from sealer.steps.target import Target
+
+__all__ = ["BUILDERS", "JoinNode"]
+
+
+async def _node_registered(target: Target, host: str) -> bool:
+    """The host's Node object exists (read on the API master). An answer other than "found"
+    or "not found" is an error: a join never guesses its way to `kubeadm reset`."""
+    name = target.hostname(host)
+    argv = kubectl("get", "node", "-o", "name", "--ignore-not-found", "--", name)
+    result = await target.conns.run(target.access[api_master(target)], argv)
+    return bool(result.stdout.strip())
+
+
+async def _reset_half_done_worker(target: Target, host: str) -> bool:
+    """A worker's kubeadm join that failed half-way: reset it so that re-running converges.
+    A worker holds no cluster data; a host with etcd data is refused (it is a master's)."""
+    found = await kubeadm_leftovers(target, host)
+    if not found:
+        return False
+    if ETCD_DATA in found or ETCD_MANIFEST in found:
+        raise StepError(
+            "join-node",
+            host,
+            "the host holds etcd data: it was a master of some cluster; sealer does not reset "
+            "it as a node (clean it with `sealer clean` first if it is to become a node)",
+        )
+    await kubeadm_reset(target, host)
+    return True
+
+
+#: Consecutive good answers through the VIP before a node joins: the load balancer spreads
+#: connections round robin, so this many in a row means no dead master is left in its rules.
+VIP_GOOD_ANSWERS = 6
+
+
+async def _wait_for_vip(target: Target, host: str) -> None:
+    """Wait until the API answers through the node's VIP (its care daemon has taken out the
+    masters that do not answer yet), so `kubeadm join` does not meet a refused connection."""
+    spec = target.cluster.spec
+    argv = [
+        PYTHON_PATH, CARE_PROGRAM_PATH, "--config", CARE_CONFIG_PATH,
+        "--check-vip", str(VIP_GOOD_ANSWERS),
+    ]  # fmt: skip
+    access = target.access[host]
+    result = await poll_until(
+        lambda: target.conns.run(access, argv, check=False),
+        timeout=READY_TIMEOUT,
+        interval=1.0,
+        done=lambda answer: answer.ok,
+    )
+    if not result.ok:
+        raise StepError(
+            "join-node",
+            host,
+            f"the API does not answer reliably through the VIP {spec.vip}:6443: "
+            f"{(result.stderr or result.stdout).strip()[-200:]} "
+            f"(is sealer-care running? `systemctl status sealer-care` on {host})",
+        )
+
+
+@dataclass(frozen=True)
+class JoinNode(KindStep[JoinNodePayload]):
+    """``kubeadm join --config`` with a worker JoinConfiguration, through the local VIP."""
+
+    async def run(self, _ctx: RunContext) -> StepOutcome:
+        t = self.target
+        if await _node_registered(t, self.host):
+            return unchanged("already a node of the cluster")
+        await _wait_for_vip(t, self.host)
+        secrets = await join_secrets(t, api_master(t), control_plane=False)
+        await _reset_half_done_worker(t, self.host)
+        await run_kubeadm(t, self.host, ["join"], secrets)
+        await write_host_identity(t, self.host)
+        return changed("joined the cluster")
+
+
+BUILDERS = (StepBuilder(JoinNodePayload, JoinNode),)

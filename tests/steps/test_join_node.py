@@ -1,0 +1,128 @@
+"""join-node against the fake: through the VIP once it answers reliably, and a half-done
+worker join reset only when the host holds no etcd data."""
+
+from __future__ import annotations
+
+import pytest
+
+from sealer.engine.context import RunContext
+from sealer.errors import CommandFailed, StepError
+from sealer.kube.pki import ClusterCA
+from sealer.layout import (
+    ADMIN_CONF,
+    CARE_CONFIG_PATH,
+    CARE_PROGRAM_PATH,
+    CLUSTER_IDENTITY,
+    ETCD_DATA,
+    INIT_MARKER,
+    KUBEADM_CONFIG_PATH,
+    KUBEADM_RUN_CONFIG_PATH,
+    KUBELET_CONF,
+    PYTHON_PATH,
+)
+from sealer.plan.payloads import JoinNodePayload
+from sealer.steps.join_node import JoinNode
+from tests.steps.builders import (
+    M,
+    N,
+    cluster,
+    hostname,
+    join_credentials,
+    kube_files,
+    make_target,
+    running,
+)
+from tests.steps.fake_remote import FakeRemote
+from tests.steps.kubeadm_runs import JOIN, RESET, RM_RUN_CONFIG, changed_argv, script_host
+
+CTX = RunContext()
+
+
+CHECK_VIP = (PYTHON_PATH, CARE_PROGRAM_PATH, "--config", CARE_CONFIG_PATH, "--check-vip", "6")
+
+
+def get_node(name: str) -> tuple[str, ...]:
+    return ("kubectl", "--kubeconfig", ADMIN_CONF, "get", "node", "-o", "name",
+            "--ignore-not-found", "--", name)  # fmt: skip
+
+
+def script_join_node(fake: FakeRemote, ca: ClusterCA, host: str, *present: str) -> None:
+    script_host(fake, host)
+    fake.on(get_node(hostname(host)), host=M[0], read=True, stdout="")
+    fake.on(CHECK_VIP, host=host, read=True)
+    join_credentials(fake, M[0], ca)
+    kube_files(fake, host, *present)
+    fake.on(JOIN, host=host)
+
+
+async def test_join_node_joins_through_the_vip(fake: FakeRemote, ca: ClusterCA) -> None:
+    host = N[0]
+    script_join_node(fake, ca, host)
+    c = cluster()
+    target = make_target(fake, c, running(c, joined=M), ca)
+
+    assert (await JoinNode(target, host, JoinNodePayload()).run(CTX)).changed
+
+    assert changed_argv(fake, host) == [JOIN, RM_RUN_CONFIG, ("rm", "-f", INIT_MARKER)]
+    assert len(fake.secrets) == 1  # a token, no certificate key for a worker
+    assert [u.path for u in fake.uploads] == [
+        KUBEADM_CONFIG_PATH,
+        KUBEADM_RUN_CONFIG_PATH,
+        CLUSTER_IDENTITY,
+    ]
+    assert fake.index(CHECK_VIP) < fake.index(JOIN)
+
+
+async def test_join_node_already_registered_changes_nothing(
+    fake: FakeRemote, ca: ClusterCA
+) -> None:
+    fake.on(get_node(hostname(N[0])), host=M[0], read=True, stdout=f"node/{hostname(N[0])}\n")
+    target = make_target(fake, cluster(), running(cluster()), ca)
+
+    assert not (await JoinNode(target, N[0], JoinNodePayload()).run(CTX)).changed
+    assert fake.changes() == []
+
+
+async def test_join_node_resets_a_half_done_worker_join_first(
+    fake: FakeRemote, ca: ClusterCA
+) -> None:
+    host = N[0]
+    script_join_node(fake, ca, host, KUBELET_CONF)
+    c = cluster()
+    target = make_target(fake, c, running(c, joined=M), ca)
+
+    await JoinNode(target, host, JoinNodePayload()).run(CTX)
+
+    assert changed_argv(fake, host)[:2] == [RESET, JOIN]
+
+
+async def test_join_node_refuses_to_reset_a_host_with_etcd_data(
+    fake: FakeRemote, ca: ClusterCA
+) -> None:
+    host = N[0]
+    script_join_node(fake, ca, host, KUBELET_CONF, ETCD_DATA)
+    c = cluster()
+    target = make_target(fake, c, running(c, joined=M), ca)
+
+    with pytest.raises(StepError, match="etcd data") as failed:
+        await JoinNode(target, host, JoinNodePayload()).run(CTX)
+
+    assert failed.value.host == host
+    assert changed_argv(fake, host) == []
+
+
+async def test_join_node_api_error_fails_instead_of_resetting(
+    fake: FakeRemote, ca: ClusterCA
+) -> None:
+    host = N[0]
+    script_join_node(fake, ca, host, KUBELET_CONF)
+    refused = "The connection to the server 127.0.0.1:6443 was refused"
+    fake.on(get_node(hostname(host)), host=M[0], read=True, exit_status=1, stderr=refused)
+    c = cluster()
+    target = make_target(fake, c, running(c, joined=M), ca)
+
+    with pytest.raises(CommandFailed, match="refused") as failed:
+        await JoinNode(target, host, JoinNodePayload()).run(CTX)
+
+    assert failed.value.host == M[0]  # asked through the API master
+    assert fake.commands(host) == []  # nothing ran on the node: no reset, no join
