@@ -29,7 +29,7 @@ from pathlib import Path
 from sealer.connect import HostAccess, Redactor, Remote, Result, TransferFailed
 from sealer.errors import CommandFailed
 
-__all__ = ["Call", "FakeFile", "FakeRemote", "Reply", "Upload"]
+__all__ = ["Call", "FakeFile", "FakeRemote", "Reply", "Upload", "changed_argv"]
 
 
 @dataclass(frozen=True)
@@ -315,3 +315,8 @@ def _answer(answer: Answer | None, reply: Mapping[str, str | int]) -> Answer:
 
 def _satisfies_remote(fake: FakeRemote) -> Remote:
     return fake  # mypy checks that FakeRemote is a Remote
+
+
+def changed_argv(fake: FakeRemote, host: str | None = None) -> list[tuple[str, ...]]:
+    """The argv of every command a step ran that is not a read (on ``host``, or anywhere)."""
+    return [c.argv for c in fake.changes(host) if isinstance(c, Call)]

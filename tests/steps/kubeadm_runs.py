@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from sealer.layout import ADMIN_CONF, INIT_MARKER, KUBEADM_RUN_CONFIG_PATH, USER_KUBECONFIG
-from tests.steps.fake_remote import Call, FakeRemote
+from tests.steps.fake_remote import FakeRemote
+from tests.steps.fake_remote import changed_argv as every_changed_argv
 
 RESET = ("kubeadm", "reset", "-f")
 INSTALL_KUBECONFIG = ("install", "-m", "0600", ADMIN_CONF, USER_KUBECONFIG)
@@ -13,9 +14,7 @@ JOIN = ("kubeadm", "join", "--config", KUBEADM_RUN_CONFIG_PATH)
 
 def changed_argv(fake: FakeRemote, host: str | None = None) -> list[tuple[str, ...]]:
     """The commands that are not reads, without the `mkdir -p` of parent directories."""
-    return [
-        c.argv for c in fake.changes(host) if isinstance(c, Call) and c.argv[:2] != ("mkdir", "-p")
-    ]
+    return [argv for argv in every_changed_argv(fake, host) if argv[:2] != ("mkdir", "-p")]
 
 
 def script_host(fake: FakeRemote, host: str) -> None:

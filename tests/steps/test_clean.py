@@ -34,15 +34,11 @@ from tests.steps.builders import (
     member_remove,
     running,
 )
-from tests.steps.fake_remote import Call, FakeRemote, Reply
+from tests.steps.fake_remote import Call, FakeRemote, Reply, changed_argv
 
 CTX = RunContext()
 
 RESET = ("kubeadm", "reset", "-f")
-
-
-def changed_argv(fake: FakeRemote, host: str | None = None) -> list[tuple[str, ...]]:
-    return [c.argv for c in fake.changes(host) if isinstance(c, Call)]
 
 
 FIND = ("find", *WRITTEN_DIRS, ".", "-maxdepth", "1", "-type", "f", "(",

@@ -10,15 +10,11 @@ from sealer.layout import ADMIN_CONF
 from sealer.plan.payloads import DeleteNodePayload
 from sealer.steps.delete_node import DeleteNode
 from tests.steps.builders import M, N, cluster, hostname, make_target, running
-from tests.steps.fake_remote import Call, FakeRemote
+from tests.steps.fake_remote import FakeRemote, changed_argv
 
 CTX = RunContext()
 
 KUBECTL = ("kubectl", "--kubeconfig", ADMIN_CONF)
-
-
-def changed_argv(fake: FakeRemote, host: str | None = None) -> list[tuple[str, ...]]:
-    return [c.argv for c in fake.changes(host) if isinstance(c, Call)]
 
 
 def delete(name: str) -> tuple[str, ...]:

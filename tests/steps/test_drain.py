@@ -10,7 +10,7 @@ from sealer.layout import ADMIN_CONF
 from sealer.plan.payloads import DrainPayload
 from sealer.steps.drain import Drain
 from tests.steps.builders import M, N, cluster, hostname, make_target, running
-from tests.steps.fake_remote import Call, FakeRemote
+from tests.steps.fake_remote import FakeRemote, changed_argv
 
 CTX = RunContext()
 
@@ -24,10 +24,6 @@ def get_node(name: str) -> tuple[str, ...]:
 def drain(name: str) -> tuple[str, ...]:
     return (*KUBECTL, "drain", name, "--ignore-daemonsets", "--delete-emptydir-data", "--force",
             "--timeout=300s")  # fmt: skip
-
-
-def changed_argv(fake: FakeRemote, host: str | None = None) -> list[tuple[str, ...]]:
-    return [c.argv for c in fake.changes(host) if isinstance(c, Call)]
 
 
 async def test_drain_drains_a_node_of_the_cluster(fake: FakeRemote) -> None:

@@ -22,13 +22,9 @@ from tests.steps.builders import (
     member_remove,
     running,
 )
-from tests.steps.fake_remote import Call, FakeRemote
+from tests.steps.fake_remote import FakeRemote, changed_argv
 
 CTX = RunContext()
-
-
-def changed_argv(fake: FakeRemote, host: str | None = None) -> list[tuple[str, ...]]:
-    return [c.argv for c in fake.changes(host) if isinstance(c, Call)]
 
 
 async def test_remove_member_removes_an_unstarted_member_by_peer_url(fake: FakeRemote) -> None:
