@@ -26,13 +26,9 @@ from sealer.plan.payloads import (
 )
 from sealer.plan.state import ClusterState, LiveHost, LiveNode
 from sealer.spec.model import Cluster
+from tests.clusters import DOMAIN, IDENTITY, VERSION, M, N, cluster
 
 SHA = "a" * 64
-VERSION = "v1.29.3"
-M = ["10.9.0.2", "10.9.0.3", "10.9.0.4"]
-N = ["10.9.0.5", "10.9.0.6"]
-DOMAIN = "apiserver.cluster.local"
-IDENTITY = ClusterIdentity("t", "0b7c4c38-3e7a-4f55-9d8e-5b0e5b1f9a11", "2026-01-01T00:00:00Z")
 MASTER_STATE = (
     "/etc/kubernetes/manifests/kube-apiserver.yaml",
     "/etc/kubernetes/manifests/etcd.yaml",
@@ -41,23 +37,6 @@ MASTER_STATE = (
     "/var/lib/sealer/cluster.json",
 )
 PKG = LocalPackage(Path("/tmp/kube.tar.gz"), "kube1.29.3.tar.gz", SHA, 1, VERSION, "amd64")
-
-
-def cluster(masters: list[str] = M, nodes: list[str] = N) -> Cluster:
-    return Cluster.model_validate(
-        {
-            "apiVersion": "sealer.dev/v1alpha1",
-            "kind": "Cluster",
-            "metadata": {"name": "t"},
-            "spec": {
-                "version": VERSION,
-                "masters": masters,
-                "nodes": nodes,
-                "package": "/tmp/kube.tar.gz",
-                "ssh": {"privateKey": "/k"},
-            },
-        }
-    )
 
 
 def bare(address: str) -> LiveHost:

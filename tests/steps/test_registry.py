@@ -139,7 +139,7 @@ def test_a_builder_refuses_another_kinds_payload(fake: FakeRemote) -> None:
 def half_joined() -> tuple[Plan, ClusterState]:
     """master 3's join stopped after its Node object was registered and before etcd had its
     member: the planner decides it has not joined."""
-    c = planner.cluster()
+    c = cluster()
     live = planner.running(c)
     members = tuple(m for m in live.etcd_members if m != live.hosts[M[2]].hostname)
     state = ClusterState(live.hosts, True, M[0], live.nodes, etcd_members=members)
@@ -151,7 +151,7 @@ async def test_a_half_joined_master_gets_the_hosts_block_the_planner_decided(
 ) -> None:
     plan, state = half_joined()
     assert state.node_at(M[2]) is not None  # "joined" by the Node object alone
-    target = make_target(fake, planner.cluster(), state)
+    target = make_target(fake, cluster(), state)
     fake.write(M[2], "/etc/hosts", "127.0.0.1 localhost\n")
 
     graph = apply_graph(plan, target)
@@ -167,7 +167,7 @@ async def test_a_half_joined_master_gets_the_hosts_block_the_planner_decided(
 
 
 def test_the_graph_keeps_the_plans_steps_and_dependencies(fake: FakeRemote) -> None:
-    c = planner.cluster()
+    c = cluster()
     plan = make_plan(
         c, ClusterState({a: planner.bare(a) for a in c.spec.all_addresses}), planner.PKG
     )
