@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
 from sealer.plan.payloads import DeleteNodePayload
-from sealer.steps.api_master import api_master, kubectl
+from sealer.steps.api_master import api_master, kubectl, run_repeatable_kubectl
 from sealer.steps.base import KindStep, StepBuilder
 
 __all__ = ["BUILDERS", "DeleteNode"]
@@ -20,7 +20,7 @@ class DeleteNode(KindStep[DeleteNodePayload]):
         node_name = self.payload.node_name
         access = t.access[api_master(t)]
         argv = kubectl("delete", "node", node_name, "--ignore-not-found")
-        result = await t.conns.run(access, argv)
+        result = await run_repeatable_kubectl(t, access, argv)
         if not result.stdout.strip():
             return unchanged(f"node {node_name} was already gone")
         return changed(f"deleted node {node_name}")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
 from sealer.plan.payloads import DrainPayload
-from sealer.steps.api_master import api_master, kubectl
+from sealer.steps.api_master import api_master, kubectl, run_repeatable_kubectl
 from sealer.steps.base import KindStep, StepBuilder
 
 __all__ = ["BUILDERS", "Drain"]
@@ -24,7 +24,7 @@ class Drain(KindStep[DrainPayload]):
         access = t.access[api_master(t)]
         # "not found" is the only answer that skips the drain; any other failure stops here
         query = kubectl("get", "node", "-o", "name", "--ignore-not-found", "--", node_name)
-        if not (await t.conns.run(access, query)).stdout.strip():
+        if not (await run_repeatable_kubectl(t, access, query)).stdout.strip():
             return unchanged(f"node {node_name} is not in the cluster")
         argv = kubectl(
             "drain",
@@ -34,7 +34,7 @@ class Drain(KindStep[DrainPayload]):
             "--force",
             f"--timeout={DRAIN_TIMEOUT}",
         )
-        await t.conns.run(access, argv, timeout=600.0)
+        await run_repeatable_kubectl(t, access, argv, timeout=600.0)
         return changed(f"drained {node_name}")
 
 

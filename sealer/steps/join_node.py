@@ -11,7 +11,7 @@ from sealer.engine.step import StepOutcome, changed, unchanged
 from sealer.errors import StepError
 from sealer.layout import CARE_CONFIG_PATH, CARE_PROGRAM_PATH, ETCD_DATA, ETCD_MANIFEST, PYTHON_PATH
 from sealer.plan.payloads import JoinNodePayload
-from sealer.steps.api_master import api_master, kubectl
+from sealer.steps.api_master import api_master, kubectl, run_repeatable_kubectl
 from sealer.steps.base import KindStep, StepBuilder
 from sealer.steps.control_plane import (
     READY_TIMEOUT,
@@ -31,7 +31,7 @@ async def _node_registered(target: Target, host: str) -> bool:
     or "not found" is an error: a join never guesses its way to `kubeadm reset`."""
     name = target.hostname(host)
     argv = kubectl("get", "node", "-o", "name", "--ignore-not-found", "--", name)
-    result = await target.conns.run(target.access[api_master(target)], argv)
+    result = await run_repeatable_kubectl(target, target.access[api_master(target)], argv)
     return bool(result.stdout.strip())
 
 

@@ -11,11 +11,19 @@ import http.client
 import json
 import ssl
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["EtcdClient", "EtcdUnavailable", "KeyValue", "prefix_end"]
+
+
+#: Gateway paths of read-only calls (etcd's client retries those when etcd is unavailable).
+SAFE_PATHS = frozenset({"/v3/kv/range"})
+#: What an unavailable etcd answers: a leader election, a request that timed out.
+UNAVAILABLE = ("leader changed", "no leader", "timed out", "HTTP 503")
+READ_RETRY_SECONDS = 15.0
 
 
 class EtcdUnavailable(Exception):
@@ -100,7 +108,20 @@ class EtcdClient:
             conn.close()
 
     def call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST one gateway request; the first server that answers wins."""
+        """POST one gateway request; the first server that answers wins. A read is asked
+        again while etcd answers "unavailable" (a leader election, a slow moment), as etcd's
+        Go client retries its safe (read-only) calls for the kube-apiserver; a write is not."""
+        deadline = time.monotonic() + READ_RETRY_SECONDS
+        while True:
+            try:
+                return self._call_once(path, body)
+            except EtcdUnavailable as exc:
+                transient = any(marker in str(exc) for marker in UNAVAILABLE)
+                if path not in SAFE_PATHS or not transient or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.2)
+
+    def _call_once(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         payload = json.dumps(body).encode()
         last = "no etcd servers configured"
         start = getattr(self._local, "preferred", 0)
