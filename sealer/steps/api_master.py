@@ -3,10 +3,9 @@ what join-node, drain and delete-node ask the API server."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Sequence
 
+from sealer.aio import poll_until
 from sealer.connect import HostAccess, Result
 from sealer.errors import CommandFailed
 from sealer.layout import ADMIN_CONF
@@ -54,12 +53,21 @@ async def run_repeatable_kubectl(
     """Run a kubectl request whose repeat does no harm (a read, a delete that ignores "not
     found", a drain), asking again for :data:`API_RETRY_SECONDS` while the API server answers
     with a transient error; any other failure, or the last transient one, is raised."""
-    deadline = time.monotonic() + API_RETRY_SECONDS
-    while True:
+
+    async def attempt() -> Result | CommandFailed:
         try:
             return await target.conns.run(access, argv, timeout=timeout)
         except CommandFailed as exc:
-            transient = any(marker in exc.stderr for marker in TRANSIENT_API_ERRORS)
-            if not transient or time.monotonic() + API_RETRY_PAUSE > deadline:
+            if not any(marker in exc.stderr for marker in TRANSIENT_API_ERRORS):
                 raise
-        await asyncio.sleep(API_RETRY_PAUSE)
+            return exc
+
+    answer = await poll_until(
+        attempt,
+        timeout=API_RETRY_SECONDS,
+        interval=API_RETRY_PAUSE,
+        done=lambda value: not isinstance(value, CommandFailed),
+    )
+    if isinstance(answer, CommandFailed):
+        raise answer
+    return answer
