@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cryptography import x509
@@ -27,7 +27,6 @@ from sealer.facts.health import Health, api_ready, etcd_healthy
 from sealer.kube.pki import CA_FILES, ClusterCA, PkiFile, renew_master_leaves
 from sealer.layout import ADMIN_CONF, CERTS_BACKUP_ROOT, KUBERNETES_DIR, USER_KUBECONFIG
 from sealer.plan.access import host_access
-from sealer.plan.observe import resolve_ipv4
 from sealer.plan.state import ClusterState
 from sealer.spec.model import Cluster
 from sealer.steps.remote_files import upload_kubernetes_files
@@ -256,6 +255,7 @@ async def renew_master(
     options: RenewOptions,
     stamp: str,
     events: EventSink,
+    resolved: Mapping[str, str],
 ) -> MasterRenewal:
     started = time.monotonic()
 
@@ -265,16 +265,13 @@ async def renew_master(
     access = host_access(cluster, address)
     name = await collect(conns, access, hostname)
     super_admin = await _present(conns, access, [f"{KUBERNETES_DIR}/super-admin.conf"])
-    # a master the file names by DNS name keeps the address it resolves to in its
-    # certificates, as apply issued them (plan/observe.py resolves the same way)
-    others = await gather_all(*(resolve_ipv4(m) for m in cluster.spec.master_addresses))
     files: dict[str, PkiFile] = renew_master_leaves(
         ca,
         cluster,
         address,
         name,
-        extra_sans=[*options.extra_sans, *(ip for ip in others if ip)],
-        node_ip=await resolve_ipv4(address),
+        extra_sans=options.extra_sans,
+        resolved=resolved,
         init_master=bool(super_admin),
     )
     backup = f"{CERTS_BACKUP_ROOT}/sealer-certs-renew-{stamp}"

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sealer.aio import gather_all
@@ -37,6 +37,7 @@ from sealer.engine import Graph, RunContext, Status, StepOutcome, changed, execu
 from sealer.errors import StepError
 from sealer.kube.pki import ClusterCA
 from sealer.plan.access import host_access
+from sealer.plan.observe import resolve_ipv4
 from sealer.spec.model import Cluster
 from sealer.steps.snapshot import take_snapshot
 from sealer.workstation import snapshot_dir
@@ -66,6 +67,9 @@ class RenewJob:
     events: EventSink
     snapshots: Path
     record: Callable[[MasterRenewal], None]
+    #: The address each master the Clusterfile names by DNS name resolves to (read once): a
+    #: master keeps it in its certificates, as apply issued them.
+    resolved: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,14 @@ class RenewMaster:
     async def run(self, _ctx: RunContext) -> StepOutcome:
         job = self.job
         renewal = await renew_master(
-            job.conns, job.cluster, job.ca, self.host, job.options, job.stamp, job.events
+            job.conns,
+            job.cluster,
+            job.ca,
+            self.host,
+            job.options,
+            job.stamp,
+            job.events,
+            job.resolved,
         )
         job.record(renewal)
         return changed(f"{len(renewal.files)} files renewed (down {renewal.down_seconds:.1f}s)")
@@ -154,8 +165,18 @@ async def renew_masters(
     stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
     name = cluster.metadata.name
     done: list[MasterRenewal] = []
+    masters = cluster.spec.master_addresses
+    ips = await gather_all(*(resolve_ipv4(m) for m in masters))
     job = RenewJob(
-        conns, cluster, ca, options, stamp, events, snapshots or snapshot_dir(name), done.append
+        conns,
+        cluster,
+        ca,
+        options,
+        stamp,
+        events,
+        snapshots or snapshot_dir(name),
+        done.append,
+        {m: ip for m, ip in zip(masters, ips, strict=True) if ip},
     )
     summary = await execute(renew_graph(job), RunContext(concurrency=1))
     for result in summary.by_status(Status.FAILED):  # in a chain, at most one

@@ -520,20 +520,24 @@ def renew_master_leaves(
     hostname: str,
     *,
     extra_sans: Iterable[str] = (),
-    node_ip: str | None = None,
+    resolved: Mapping[str, str] | None = None,
     init_master: bool | None = None,
     now: dt.datetime | None = None,
 ) -> dict[str, PkiFile]:
     """New leaf certificates and kubeconfigs for one master, from the existing CAs.
 
-    ``init_master`` (default: the address is master0) adds ``super-admin.conf`` on
+    ``resolved``: the address each host the Clusterfile names by DNS name resolved to; the
+    masters' addresses go into the API server's certificate, and this master's into etcd's
+    too. ``init_master`` (default: the address is master0) adds ``super-admin.conf`` on
     Kubernetes >= 1.29, as ``kubeadm init`` does; joined masters never get one.
     """
     spec = cluster.spec
     years = spec.certificates.validity_years
     moment = _now(now)
+    ips = resolved or {}
+    masters = [ips[m] for m in spec.master_addresses if m in ips]
     files: dict[str, PkiFile] = {}
-    for leaf in leaf_specs(spec, address, hostname, extra_sans, node_ip):
+    for leaf in leaf_specs(spec, address, hostname, [*extra_sans, *masters], ips.get(address)):
         pair = ca.issue(
             leaf.ca,
             leaf.common_name,
@@ -576,7 +580,7 @@ def issue_master_pki(
     hostname: str,
     *,
     extra_sans: Iterable[str] = (),
-    node_ip: str | None = None,
+    resolved: Mapping[str, str] | None = None,
     init_master: bool | None = None,
     now: dt.datetime | None = None,
 ) -> dict[str, PkiFile]:
@@ -586,7 +590,7 @@ def issue_master_pki(
     files.update(
         renew_master_leaves(
             ca, cluster, address, hostname,
-            extra_sans=extra_sans, node_ip=node_ip, init_master=init_master, now=now,
+            extra_sans=extra_sans, resolved=resolved, init_master=init_master, now=now,
         )
     )  # fmt: skip
     return files

@@ -92,17 +92,12 @@ async def install_admin_kubeconfig(target: Target, host: str) -> None:
 
 
 async def put_master_pki(target: Target, host: str, *, init_master: bool) -> None:
-    live = target.live
     files = issue_master_pki(
         target.ca,
         target.cluster,
         host,
         target.hostname(host),
-        # the other masters' addresses, when the file names them by DNS name
-        extra_sans=[
-            live.resolved[m] for m in target.cluster.spec.master_addresses if m in live.resolved
-        ],
-        node_ip=live.resolved.get(host),
+        resolved=target.live.resolved,
         init_master=init_master,
     )
     await upload_kubernetes_files(target, host, files)

@@ -175,7 +175,7 @@ def test_a_master_named_by_dns_name_has_its_address_in_serving_certificates(
         "m1.lab.example",
         "m1",
         extra_sans=["192.0.2.12"],  # another master's address
-        node_ip="192.0.2.11",
+        resolved={"m1.lab.example": "192.0.2.11"},
     )
     dns, ips = sans(cert(files, "pki/apiserver.crt"))
     assert "m1.lab.example" in dns
