@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
-from pathlib import Path
 
 from sealer_lab.emulate import pki, yamlio
 from sealer_lab.emulate.kubeadm import (
@@ -204,15 +202,6 @@ Then you can join any number of worker nodes by running the following on each as
 
 {join_command(endpoint, token, h)}"""
     return text
-
-
-def wait_file(path: Path, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.is_file():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 _ = (KUBE_DIR, pki)
