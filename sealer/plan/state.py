@@ -72,11 +72,6 @@ class ClusterState:
     #: The IPv4 address each host the file names by DNS name resolved to on this workstation.
     resolved: dict[str, str] = field(default_factory=dict)
 
-    def ip_of(self, address: str) -> str:
-        """The address to write into files for the file's entry ``address``: /etc/hosts
-        cannot map a name to a name, and a certificate must hold the IP kubeadm advertises."""
-        return self.resolved.get(address, address)
-
     def etcd_member(self, hostname: str, address: str) -> bool:
         """The host is listed as an etcd member (by name, or by peer URL for a member that
         was added but never started)."""
