@@ -27,7 +27,7 @@ from sealer.layout import (
 from sealer.lb.clean import clean_plan
 from sealer.plan.payloads import CleanPayload
 from sealer.steps.base import KindStep, StepBuilder
-from sealer.steps.control_plane import KUBEADM_TIMEOUT
+from sealer.steps.control_plane import KUBEADM_TIMEOUT, reset_argv
 from sealer.steps.etcd_safety import prepare_master_reset
 from sealer.steps.hosts import write_hosts_block
 from sealer.steps.target import Target
@@ -58,14 +58,18 @@ async def _remove_staged_uploads(target: Target, host: str) -> bool:
     return bool(leftovers)
 
 
-async def clean_host(target: Target, host: str) -> list[str]:
-    """Remove every trace of the install from ``host``; return what was done."""
+async def clean_host(target: Target, host: str, *, member_removed: bool = False) -> list[str]:
+    """Remove every trace of the install from ``host``; return what was done.
+
+    ``member_removed``: sealer has already removed the host's etcd member (checked against a
+    quorum), so kubeadm's own removal phase is skipped: it would look for a member that is
+    gone, through an etcd that stopped when it was removed."""
     conns = target.conns
     access = target.access[host]
     done: list[str] = []
     has_kubeadm = await conns.run(access, builtin_argv("command", "-v", "kubeadm"), check=False)
     if has_kubeadm.ok:
-        await conns.run(access, ["kubeadm", "reset", "-f"], timeout=KUBEADM_TIMEOUT)
+        await conns.run(access, reset_argv(member_removed=member_removed), timeout=KUBEADM_TIMEOUT)
         done.append("kubeadm reset")
     program = await conns.run(access, ["test", "-e", CARE_PROGRAM_PATH], check=False)
     lb = clean_plan(program_present=program.ok, vip=target.cluster.spec.vip)
@@ -136,7 +140,9 @@ class Clean(KindStep[CleanPayload]):
         removed = 0
         if self.payload.remove_etcd_member:
             removed = await prepare_master_reset(self.target, self.name, self.host)
-        done = await clean_host(self.target, self.host)
+        done = await clean_host(
+            self.target, self.host, member_removed=self.payload.remove_etcd_member
+        )
         if removed:
             done.insert(0, "etcd member removed")
         if not done:

@@ -40,6 +40,7 @@ __all__ = [
     "kubeadm_leftovers",
     "kubeadm_reset",
     "put_master_pki",
+    "reset_argv",
     "run_kubeadm",
 ]
 
@@ -81,8 +82,17 @@ async def kubeadm_leftovers(target: Target, host: str) -> list[str]:
     return [p for p in LEFTOVERS if p in state.present]
 
 
+def reset_argv(*, member_removed: bool) -> list[str]:
+    """``kubeadm reset -f``; without its ``remove-etcd-member`` phase when sealer did that."""
+    argv = ["kubeadm", "reset", "-f"]
+    if member_removed:
+        argv.append("--skip-phases=remove-etcd-member")
+    return argv
+
+
 async def kubeadm_reset(target: Target, host: str) -> None:
-    await target.conns.run(target.access[host], ["kubeadm", "reset", "-f"], timeout=KUBEADM_TIMEOUT)
+    argv = reset_argv(member_removed=False)
+    await target.conns.run(target.access[host], argv, timeout=KUBEADM_TIMEOUT)
 
 
 async def install_admin_kubeconfig(target: Target, host: str) -> None:

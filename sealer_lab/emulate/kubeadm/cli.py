@@ -375,7 +375,11 @@ def cmd_join(argv: list[str]) -> int:
 def cmd_reset(argv: list[str]) -> int:
     p = RESET_FLAGS.parse(argv)
     _no_args(p, "kubeadm reset")
-    return run_reset(force=p.bool("force"), cert_dir=Path(p.str("cert-dir") or KUBE_DIR / "pki"))
+    return run_reset(
+        force=p.bool("force"),
+        cert_dir=Path(p.str("cert-dir") or KUBE_DIR / "pki"),
+        skip_phases=tuple(p.list("skip-phases")),
+    )
 
 
 def cmd_token(argv: list[str]) -> int:

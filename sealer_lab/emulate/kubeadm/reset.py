@@ -121,7 +121,16 @@ def _clear(directory: Path) -> None:
             child.unlink(missing_ok=True)
 
 
-def run_reset(*, force: bool, cert_dir: Path = KUBE_DIR / "pki") -> int:
+#: ``kubeadm reset``'s phases (``kubeadm reset phase --help``); ``--skip-phases`` takes these.
+PHASES = ("preflight", "remove-etcd-member", "cleanup-node")
+
+
+def run_reset(
+    *, force: bool, cert_dir: Path = KUBE_DIR / "pki", skip_phases: tuple[str, ...] = ()
+) -> int:
+    for phase in skip_phases:
+        if phase not in PHASES:
+            raise KubeadmError(f'invalid phase name "{phase}"')
     if not force:
         sys.stdout.write(
             "W1126 reset.go] [reset] WARNING: Changes made to this host by 'kubeadm init' or "
@@ -131,9 +140,15 @@ def run_reset(*, force: bool, cert_dir: Path = KUBE_DIR / "pki") -> int:
         answer = sys.stdin.readline().strip().lower()
         if answer not in ("y", "yes"):
             raise KubeadmError("aborted reset operation")
-    say("[preflight] Running pre-flight checks")
-    out, data_dir = remove_etcd_member(cert_dir)
-    say(out)
+    if "preflight" not in skip_phases:
+        say("[preflight] Running pre-flight checks")
+    # the etcd data dir is emptied by the remove-etcd-member phase: skipped, it stays
+    data_dir = ""
+    if "remove-etcd-member" not in skip_phases:
+        out, data_dir = remove_etcd_member(cert_dir)
+        say(out)
+    if "cleanup-node" in skip_phases:
+        return 0
     say("[reset] Stopping the kubelet service")
     subprocess.run(
         ["systemctl", "stop", "kubelet"],
