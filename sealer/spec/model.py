@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     SecretStr,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -267,6 +268,16 @@ class Package(_Model):
         if value is not None and not _SHA256.match(value.lower()):
             raise ValueError(f"'{value}' is not a sha256 (64 hexadecimal digits)")
         return None if value is None else value.lower()
+
+    @model_validator(mode="after")
+    def _download_needs_sha256(self) -> Package:
+        if self.source.startswith(("http://", "https://")) and self.sha256 is None:
+            raise ValueError(
+                "a package downloaded over http(s) needs sha256: its init.sh and binaries run "
+                "as root on every host, and a TLS certificate proves only who served the file, "
+                "not what the file is (give the sha256 its publisher states: `sha256sum FILE`)"
+            )
+        return self
 
 
 class LoadBalancer(_Model):
