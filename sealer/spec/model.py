@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from sealer.spec.addresses import check_entry, expand_entry, is_ip
+from sealer.spec.addresses import MAX_HOSTS, check_entry, count_entry, expand_entry, is_ip
 
 __all__ = [
     "API_VERSION",
@@ -340,6 +340,17 @@ class ClusterSpec(_Model):
     load_balancer: LoadBalancer = Field(default_factory=LoadBalancer)
     certificates: Certificates = Field(default_factory=Certificates)
     kubeadm: KubeadmPatches = Field(default_factory=KubeadmPatches)
+
+    @model_validator(mode="after")
+    def _bounded_host_count(self) -> ClusterSpec:
+        count = sum(count_entry(e) for e in (*self.masters, *self.nodes))
+        if count > MAX_HOSTS:
+            raise ValueError(
+                f"masters and nodes stand for {count} hosts once ranges are expanded; a "
+                f"Clusterfile may list at most {MAX_HOSTS} (Kubernetes' limit of nodes per "
+                "cluster)"
+            )
+        return self
 
     @field_validator("package", mode="before")
     @classmethod
