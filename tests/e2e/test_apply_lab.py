@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import tarfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -201,6 +202,31 @@ def test_the_apply_wrote_no_secret_anywhere_and_left_no_join_credentials(
     assert token_secrets(cluster.lab, master0) == []
     secrets = cluster.on(master0, [*ADMIN, "-n", "kube-system", "get", "secrets", "-o", "name"])
     assert "secret/kubeadm-certs" not in secrets.split()
+
+
+#: What installing the package leaves on a host: the unpacked package, the programs init.sh
+#: installs and the kubelet unit.
+INSTALLED = (
+    "/var/lib/sealer/package", "/usr/local/bin/kubeadm", "/usr/local/bin/kubelet",
+    "/usr/local/bin/kubectl", "/etc/systemd/system/kubelet.service",
+    "/etc/systemd/system/kubelet.service.d",
+)  # fmt: skip
+
+
+def test_a_package_of_uid_1000_with_mode_0777_installs_root_owned_unwritable_files(
+    cluster: Cluster,
+) -> None:
+    with tarfile.open(cluster.lab.dir / f"kube{VERSION[1:]}.tar.gz") as tar:
+        members = tar.getmembers()
+    assert {m.uid for m in members} == {1000} and 0o777 in {m.mode for m in members}
+    for host in (cluster.lab.masters[0].address, cluster.lab.nodes[0].address):
+        listed = cluster.on(host, ["find", *INSTALLED, "-printf", "%u:%g %m %p\n"]).splitlines()
+        assert any(line.endswith("/kube/shell/init.sh") for line in listed), listed
+        wrong = [
+            line for line in listed
+            if not line.startswith("root:root ") or int(line.split()[1], 8) & 0o022
+        ]  # fmt: skip
+        assert wrong == [], (host, wrong)
 
 
 def test_unchanged_file_diff_is_clean_and_apply_changes_nothing(cluster: Cluster) -> None:

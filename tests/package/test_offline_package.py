@@ -7,6 +7,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 import tarfile
 import threading
 from collections.abc import Iterator
@@ -222,3 +225,29 @@ def test_a_redirect_within_the_scheme_is_followed(
     spec = Package(source=f"{base}/kube.tar.gz", sha256=hashlib.sha256(data).hexdigest())
     prepare_package(spec, VERSION, tmp_path / "cache")
     assert served.hits == ["/kube.tar.gz", "/real.tar.gz"]
+
+
+def test_apply_refuses_an_evil_package_before_touching_any_host(tmp_path: Path) -> None:
+    """`sealer apply` names the member and stops before it connects anywhere (192.0.2.1 is a
+    documentation address: a connection attempt would fail with another error)."""
+    pkg = build(
+        tmp_path / "kube1.29.3.tar.gz",
+        ("kube/bin/evil", {"type": tarfile.SYMTYPE, "linkname": "../../etc/cron.d"}),
+    )
+    clusterfile = tmp_path / "cluster.yaml"
+    clusterfile.write_text(
+        "apiVersion: sealer.dev/v1alpha1\nkind: Cluster\nmetadata:\n  name: demo\nspec:\n"
+        f"  version: {VERSION}\n  masters: [192.0.2.1]\n  package: {pkg}\n"
+        "  ssh:\n    privateKey: /nonexistent/id_ed25519\n"
+    )
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"), "NO_COLOR": "1",
+           "XDG_CACHE_HOME": str(tmp_path / "cache")}  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "sealer", "apply", "-f", str(clusterfile), "--yes"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "member 'kube/bin/evil' is a symbolic link to '../../etc/cron.d', outside kube/" in (
+        run.stderr
+    )
+    assert "Traceback" not in run.stderr and "192.0.2.1" not in run.stderr
