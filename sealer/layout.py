@@ -29,6 +29,7 @@ __all__ = [
     "INIT_MARKER",
     "KUBEADM_CONFIG_PATH",
     "KUBEADM_RUN_CONFIG_PATH",
+    "KUBEADM_TOKEN_CONFIG_PATH",
     "KUBELET_CLIENT_CERT_PATH",
     "KUBELET_CONF",
     "KUBELET_CONFIG",
@@ -75,6 +76,9 @@ KUBEADM_CONFIG_PATH: Final = f"{SEALER_KUBE_DIR}/kubeadm.yaml"
 #: The same file with the real token and certificate key, mode 0600, written just before
 #: ``kubeadm init/join --config`` and removed right after.
 KUBEADM_RUN_CONFIG_PATH: Final = f"{SEALER_KUBE_DIR}/kubeadm-run.yaml"
+#: The InitConfiguration carrying the bootstrap token sealer makes, mode 0600, written on the
+#: API master just before ``kubeadm token create --config`` and removed right after.
+KUBEADM_TOKEN_CONFIG_PATH: Final = f"{SEALER_KUBE_DIR}/token-run.yaml"
 
 #: Where a master's API server listens (and the VIP's port on the nodes).
 API_SERVER_PORT: Final = 6443

@@ -1,9 +1,15 @@
 """The offline Kubernetes package on the workstation: fetched once, hashed, its Metadata read.
 
 An http(s) source is downloaded once into the cache and then copied to every host over SFTP
-(hosts need no route to the URL: clusters are often air-gapped). The sha256 of a local file
-is cached by (path, size, mtime) so that `sealer diff` on an unchanged multi-GB package does
-not hash it again.
+(hosts need no route to the URL: clusters are often air-gapped). It must come with its sha256
+(the Clusterfile's rule): the download is checked against it before it enters the cache, the
+cache is keyed by it and a cached file is hashed again before each use; a redirect to another
+scheme (https -> http) is refused. The sha256 of a local file is cached by (path, size, mtime)
+so that `sealer diff` on an unchanged multi-GB package does not hash it again.
+
+Every member of the archive is checked here, on the workstation, before anything is uploaded
+(:mod:`sealer.package_members`): a member outside ``kube/`` (absolute, ``..``) or a link
+leading out of it is refused by name.
 """
 
 from __future__ import annotations
@@ -17,10 +23,13 @@ import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from http.client import HTTPMessage
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlparse
 
 from sealer.errors import SealerError
+from sealer.package_members import ROOT, member_problem, metadata_sums
 from sealer.spec.model import Package
 
 __all__ = ["LocalPackage", "PackageError", "default_cache_dir", "prepare_package"]
@@ -42,6 +51,9 @@ class LocalPackage:
     size: int
     k8s_version: str
     arch: str
+    #: Metadata's ``sha256sums`` (path relative to ``kube/``, sha256), checked on the hosts
+    #: after unpacking; empty when Metadata has none.
+    sha256sums: tuple[tuple[str, str], ...] = ()
 
 
 def default_cache_dir() -> Path:
@@ -78,38 +90,93 @@ def _cached_sha256(path: Path, cache_dir: Path) -> str:
     return digest
 
 
-def _download(url: str, cache_dir: Path, expected: str | None) -> Path:
+class _SameSchemeRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to the scheme the URL started with (never https -> http)."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        before, after = urlparse(req.full_url).scheme, urlparse(newurl).scheme
+        if after != before:
+            raise PackageError(
+                f"cannot download the package {req.full_url}: the server redirects to "
+                f"{newurl}, another scheme ({before} -> {after}); sealer follows redirects only "
+                "within one scheme",
+                hint="give the final URL in spec.package.source",
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _download(url: str, cache_dir: Path, expected: str) -> Path:
+    """The package at ``url``, from the cache keyed by ``expected`` when a cached copy still
+    hashes to it, else downloaded and checked before it enters the cache."""
     name = Path(urlparse(url).path).name or "package.tar.gz"
-    target = cache_dir / "downloads" / (expected or hashlib.sha256(url.encode()).hexdigest()[:16])
+    target = cache_dir / "downloads" / expected
     final = target / name
-    if final.exists() and (expected is None or _hash_file(final) == expected):
+    if final.exists() and _hash_file(final) == expected:
         return final
     target.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=target, prefix=".part-")
+    opener = urllib.request.build_opener(_SameSchemeRedirects())
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+        with os.fdopen(fd, "wb") as out, opener.open(url, timeout=60) as response:
             while chunk := response.read(_CHUNK):
                 out.write(chunk)
+        got = _hash_file(Path(tmp_name))
+        if got != expected:
+            raise PackageError(
+                f"the package downloaded from {url} has sha256 {got}, the Clusterfile expects "
+                f"{expected}; it was not kept"
+            )
         os.replace(tmp_name, final)
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
         reason = getattr(exc, "reason", exc)
         raise PackageError(f"cannot download the package {url}: {reason}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_name)
     return final
 
 
-def _read_metadata(path: Path) -> dict[str, object]:
+def _without_dot(name: str) -> str:
+    while name.startswith("./"):
+        name = name[2:]
+    return name
+
+
+def _scan(path: Path, cache_dir: Path, digest: str) -> dict[str, object]:
+    """Check every member of the archive (:func:`member_problem`) and return its Metadata.
+
+    A package whose members passed is remembered by sha256 in the cache directory, so an
+    unchanged multi-GB package is read to its end only once."""
+    checked = cache_dir / "checked" / digest
+    metadata: dict[str, object] | None = None
+    names: set[str] = set()
     try:
         with tarfile.open(path, "r:*") as archive:
             for member in archive:
-                if member.name.lstrip("./") == "kube/Metadata" and member.isfile():
+                problem = member_problem(member)
+                if problem is not None:
+                    raise PackageError(
+                        f"{path}: {problem}; sealer refuses to unpack it on the hosts",
+                        hint="an offline package unpacks to kube/ and nothing else",
+                    )
+                name = _without_dot(member.name)
+                names.add(name)
+                if name == f"{ROOT}/Metadata" and member.isfile():
                     handle = archive.extractfile(member)
                     if handle is None:
-                        break
+                        continue
                     data = json.loads(handle.read().decode("utf-8"))
                     if isinstance(data, dict):
-                        return data
+                        metadata = data
+                if metadata is not None and checked.exists():
                     break
     except (tarfile.TarError, OSError, EOFError) as exc:
         reason = str(exc).splitlines()[0].rstrip(":") if str(exc) else type(exc).__name__
@@ -119,7 +186,22 @@ def _read_metadata(path: Path) -> dict[str, object]:
         ) from None
     except (ValueError, UnicodeDecodeError):
         raise PackageError(f"{path}: kube/Metadata is not valid JSON") from None
-    raise PackageError(f"{path}: no kube/Metadata in the package: is this an offline package?")
+    if metadata is None:
+        raise PackageError(f"{path}: no kube/Metadata in the package: is this an offline package?")
+    if not checked.exists():
+        sums = metadata_sums(metadata)
+        if isinstance(sums, str):
+            raise PackageError(f"{path}: {sums}")
+        missing = sorted(p for p in sums if f"{ROOT}/{p}" not in names)
+        if missing:
+            raise PackageError(
+                f"{path}: kube/Metadata lists the sha256 of {', '.join(missing)}, "
+                "which the package does not hold"
+            )
+        with contextlib.suppress(OSError):
+            checked.parent.mkdir(parents=True, exist_ok=True)
+            checked.touch()
+    return metadata
 
 
 def prepare_package(
@@ -129,6 +211,8 @@ def prepare_package(
     cache_dir = cache_dir or default_cache_dir()
     source = package.source
     if source.startswith(("http://", "https://")):
+        if package.sha256 is None:  # the Clusterfile's rule; a caller without it is a bug
+            raise PackageError(f"package {source}: a download needs spec.package.sha256")
         path = _download(source, cache_dir, package.sha256)
     else:
         path = Path(source).expanduser()
@@ -142,7 +226,10 @@ def prepare_package(
         raise PackageError(
             f"package {path}: sha256 is {digest}, the Clusterfile expects {package.sha256}"
         )
-    metadata = _read_metadata(path)
+    metadata = _scan(path, cache_dir, digest)
+    sums = metadata_sums(metadata)
+    if isinstance(sums, str):
+        raise PackageError(f"{path}: {sums}")
     version = str(metadata.get("k8sVersion", ""))
     if version != expected_version:
         raise PackageError(
@@ -156,4 +243,5 @@ def prepare_package(
         size=path.stat().st_size,
         k8s_version=version,
         arch=str(metadata.get("arch", "amd64")),
+        sha256sums=tuple(sorted(sums.items())),
     )

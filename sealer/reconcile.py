@@ -26,9 +26,11 @@ from sealer.plan.observe import Observation, observe
 from sealer.plan.state import ClusterState
 from sealer.spec.model import Cluster
 from sealer.steps.graph import apply_graph, clean_graph
+from sealer.steps.kubeadm_join import revoke_join_secrets
 from sealer.steps.target import Target
 
 __all__ = [
+    "ApplyGraph",
     "Planned",
     "clean",
     "cluster_ca",
@@ -105,9 +107,23 @@ def target_for(conns: Connections, planned: Planned, ca: ClusterCA | None) -> Ta
     )
 
 
-async def graph_for(conns: Connections, planned: Planned) -> Graph:
+@dataclass(frozen=True)
+class ApplyGraph:
+    """The step graph of an apply and what its steps share; :meth:`finish` once it ran."""
+
+    graph: Graph
+    target: Target
+
+    async def finish(self) -> list[str]:
+        """Delete the join credentials the run made (its bootstrap token, any kubeadm-certs
+        Secret), whether the steps succeeded or not; returns what could not be done."""
+        return await revoke_join_secrets(self.target)
+
+
+async def graph_for(conns: Connections, planned: Planned) -> ApplyGraph:
     ca = await cluster_ca(conns, planned)
-    return apply_graph(planned.plan, target_for(conns, planned, ca))
+    target = target_for(conns, planned, ca)
+    return ApplyGraph(apply_graph(planned.plan, target), target)
 
 
 def _clean_access(cluster: Cluster, connect_timeout: float) -> dict[str, HostAccess]:

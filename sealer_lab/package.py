@@ -7,7 +7,12 @@
     kube/conf/{kubelet.service,10-kubeadm.conf}
     kube/images/images.tar               a real tar listing the image names (nothing to load)
     kube/shell/init.sh                   installs binaries and the kubelet unit, enables it
-    kube/Metadata                        JSON: version, k8sVersion, arch, cniName, images...
+    kube/Metadata                        JSON: version, k8sVersion, arch, cniName, images...,
+                                         sha256sums of the programs and init.sh
+
+Every entry is owned by uid/gid 1000 with modes 0777 (directories, programs) and 0666 (other
+files), as a package tarred by an ordinary user with a loose umask would be: whoever installs
+it as root must keep neither (sealer unpacks with ``--no-same-owner --no-same-permissions``).
 
 The output is byte-for-byte reproducible for a given version, source tree and kubectl binary
 (fixed timestamps and owners, sorted entries, gzip header without a time). See
@@ -41,6 +46,10 @@ __all__ = [
 EMULATED_PROGRAMS = ("kubeadm", "kubelet")
 SBIN_PROGRAMS = ("systemctl", "journalctl", "lab-boot")
 BIN_DIR = "/usr/local/bin"
+#: The owner and modes of every entry (see the module's docstring).
+BUILDER_UID = 1000
+LOOSE_DIR_MODE = LOOSE_PROGRAM_MODE = 0o777
+LOOSE_FILE_MODE = 0o666
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _TAR_TIME = 315532800  # 1980-01-01
 
@@ -220,7 +229,9 @@ def _images_tar(names: list[str]) -> bytes:
     return buf.getvalue()
 
 
-def _metadata(version: versions.Version, arch: str, images: list[str]) -> bytes:
+def _metadata(
+    version: versions.Version, arch: str, images: list[str], sums: dict[str, str]
+) -> bytes:
     data = {
         "version": str(version),
         "k8sVersion": str(version),
@@ -230,14 +241,15 @@ def _metadata(version: versions.Version, arch: str, images: list[str]) -> bytes:
         "images": images,
         "emulated": True,
         "binDir": BIN_DIR,
+        "sha256sums": sums,
     }
     return (json.dumps(data, indent=2) + "\n").encode()
 
 
 def _add(tar: tarfile.TarFile, arcname: str, data: bytes | None, mode: int) -> None:
     info = tarfile.TarInfo(arcname)
-    info.mtime, info.mode, info.uid, info.gid = _TAR_TIME, mode, 0, 0
-    info.uname = info.gname = "root"
+    info.mtime, info.mode, info.uid, info.gid = _TAR_TIME, mode, BUILDER_UID, BUILDER_UID
+    info.uname = info.gname = "builder"
     if data is None:
         info.type = tarfile.DIRTYPE
         tar.addfile(info)
@@ -268,30 +280,36 @@ def build_package(version: str, dest: Path) -> Path:
         gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz,
         tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar,
     ):
+        programs = {name: zipapp_bytes(name, str(parsed), arch) for name in EMULATED_PROGRAMS}
+        sums = {f"bin/{name}": hashlib.sha256(data).hexdigest() for name, data in programs.items()}
+        sums["bin/kubectl"] = sha256(kubectl)
+        sums["shell/init.sh"] = hashlib.sha256(INIT_SH.encode()).hexdigest()
         for d in ("kube", "kube/bin", "kube/conf", "kube/images", "kube/shell"):
-            _add(tar, d, None, 0o755)
-        _add(tar, "kube/Metadata", _metadata(parsed, arch, images), 0o644)
-        for name in EMULATED_PROGRAMS:
-            _add(tar, f"kube/bin/{name}", zipapp_bytes(name, str(parsed), arch), 0o755)
+            _add(tar, d, None, LOOSE_DIR_MODE)
+        metadata = _metadata(parsed, arch, images, dict(sorted(sums.items())))
+        _add(tar, "kube/Metadata", metadata, LOOSE_FILE_MODE)
+        for name, data in programs.items():
+            _add(tar, f"kube/bin/{name}", data, LOOSE_PROGRAM_MODE)
         info = tarfile.TarInfo("kube/bin/kubectl")
-        info.size, info.mtime, info.mode = kubectl.stat().st_size, _TAR_TIME, 0o755
-        info.uname = info.gname = "root"
+        info.size, info.mtime, info.mode = kubectl.stat().st_size, _TAR_TIME, LOOSE_PROGRAM_MODE
+        info.uid = info.gid = BUILDER_UID
+        info.uname = info.gname = "builder"
         with kubectl.open("rb") as fh:
             tar.addfile(info, fh)
         _add(
             tar,
             "kube/conf/kubelet.service",
             KUBELET_SERVICE.replace(BIN_DIR, "@BIN_DIR@").encode(),
-            0o644,
+            LOOSE_FILE_MODE,
         )
         _add(
             tar,
             "kube/conf/10-kubeadm.conf",
             KUBEADM_DROPIN.replace(BIN_DIR, "@BIN_DIR@").encode(),
-            0o644,
+            LOOSE_FILE_MODE,
         )
-        _add(tar, "kube/images/images.tar", _images_tar(images), 0o644)
-        _add(tar, "kube/shell/init.sh", INIT_SH.encode(), 0o755)
+        _add(tar, "kube/images/images.tar", _images_tar(images), LOOSE_FILE_MODE)
+        _add(tar, "kube/shell/init.sh", INIT_SH.encode(), LOOSE_PROGRAM_MODE)
     os.replace(tmp, out)
     return out
 

@@ -20,6 +20,7 @@ from sealer.cli.session import (
     run_async,
     run_lock,
     run_log_path,
+    warn,
     warn_if_locked,
 )
 from sealer.clusterfile import load as load_clusterfile
@@ -79,16 +80,20 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             return None
         if lock is not None and not args.yes:
             await lock.check()  # the prompt held up the heartbeat: is the lock still ours?
-        graph = await graph_for(conns, planned)
-        with Progress(ui, quiet=args.quiet or ui.output == "json") as progress:
-            ctx = RunContext(concurrency=args.concurrency, events=progress)
-            executor = Executor(graph, ctx)
-            try:
-                return await executor.run()
-            except asyncio.CancelledError:
-                if executor.summary is not None:
-                    print_summary(ui, executor.summary, log_path)
-                raise
+        applying = await graph_for(conns, planned)
+        try:
+            with Progress(ui, quiet=args.quiet or ui.output == "json") as progress:
+                ctx = RunContext(concurrency=args.concurrency, events=progress)
+                executor = Executor(applying.graph, ctx)
+                try:
+                    return await executor.run()
+                except asyncio.CancelledError:
+                    if executor.summary is not None:
+                        print_summary(ui, executor.summary, log_path)
+                    raise
+        finally:
+            for problem in await applying.finish():
+                warn(ui, f"could not delete the run's join credentials: {problem}")
 
     async def main() -> RunSummary | None:
         async with Connections(options, recorder=log) as conns:

@@ -24,7 +24,7 @@ import secrets
 import socket
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 
@@ -335,7 +335,10 @@ class Connections:
         *,
         input: bytes | None,
         timeout: float | None,
+        record_stdout: bool = True,
     ) -> _Raw:
+        """Run ``command``; the run log gets its stdout, or with ``record_stdout=False`` (a
+        file's content) only the size and sha256 of it."""
         started = time.monotonic()
         record = CommandRecord(
             host=host.label,
@@ -399,11 +402,15 @@ class Connections:
                 self._emit(record, started, error="connection lost")
                 raise self._lost(host, argv)
         raw = _Raw(proc.returncode, bytes(out or b""), bytes(err or b""))
+        if not record_stdout:
+            record = replace(
+                record, size=len(raw.stdout), sha256=hashlib.sha256(raw.stdout).hexdigest()
+            )
         self._emit(
             record,
             started,
             exit_status=raw.exit_status,
-            stdout=_decode(raw.stdout),
+            stdout=_decode(raw.stdout) if record_stdout else "",
             stderr=_decode(raw.stderr),
         )
         return raw
@@ -449,8 +456,6 @@ class Connections:
     ) -> None:
         if self._recorder is None:
             return
-        from dataclasses import replace
-
         done = replace(
             record,
             elapsed=time.monotonic() - started,
@@ -646,14 +651,17 @@ class Connections:
         """The content of remote ``path``, or ``None`` when it does not exist.
 
         Over SFTP for root (or ``sudo=False``); as ``sudo -n -- cat -- PATH`` for sudo users, so
-        root-only files (``/etc/kubernetes/admin.conf``) are readable.
+        root-only files (``/etc/kubernetes/admin.conf``) are readable. Either way the run log
+        records the file's size and sha256, never its content (CA keys are read this way).
         """
         use_sudo = host.use_sudo if sudo is None else sudo
         if use_sudo:
             argv = ["cat", "--", path]
             command = self._command(host, argv, True, None, None)
             bound = self.options.command_timeout
-            raw = await self._exec(host, argv, command, input=None, timeout=bound)
+            raw = await self._exec(
+                host, argv, command, input=None, timeout=bound, record_stdout=False
+            )
             if raw.exit_status == 0:
                 return raw.stdout
             err = _decode(raw.stderr)

@@ -26,14 +26,25 @@ __all__ = [
 ]
 
 
+#: A lower-case RFC 1123 subdomain, what Kubernetes accepts as a node name.
+_RFC1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
 def parse_hostname(stdout: str) -> str:
     """``hostname`` output::
 
     master-0
+
+    The name becomes the node name and an argument of kubectl and kubeadm, so it must be a
+    lower-case RFC 1123 name (letters, digits, ``-`` and ``.``, at most 253 characters).
     """
     name = stdout.strip()
-    if not name or any(c.isspace() for c in name):
-        raise ValueError(f"not a host name: {stdout!r}")
+    if not name or len(name) > 253 or not _RFC1123.match(name):
+        raise ValueError(
+            f"the host name {name[:80]!r} is not a lower-case RFC 1123 name (letters a-z, "
+            "digits, '-' and '.', at most 253 characters): Kubernetes takes it as the node "
+            "name; set one with hostnamectl"
+        )
     return name
 
 

@@ -12,7 +12,11 @@ Clusterfile field to change instead.
 
 Join secrets (bootstrap token, CA hash, certificate key) are inputs. Without them the
 rendering carries placeholders: that is what ``sealer config kubeadm`` prints and what sealer
-keeps on each host at :data:`~sealer.layout.KUBEADM_CONFIG_PATH`.
+keeps on each host at :data:`~sealer.layout.KUBEADM_CONFIG_PATH`. With them, master0's
+InitConfiguration carries sealer's bootstrap token (:func:`bootstrap_token`), so the token
+``kubeadm init`` creates is one sealer made, knows and deletes; :func:`render_token_config` is
+the InitConfiguration ``kubeadm token create --config`` reads on a running cluster. Secrets
+never reach a command line: both files travel over SFTP with mode 0600.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from sealer.layout import API_SERVER_PORT, CRI_SOCKET, PKI_DIR
 from sealer.spec.model import Cluster, Taint, parse_version
 
 __all__ = [
+    "BOOTSTRAP_TOKEN_TTL",
     "KUBEADM_V1BETA3_API",
     "KUBEADM_V1BETA4_API",
     "KUBELET_API",
@@ -49,6 +54,7 @@ __all__ = [
     "KubeadmHostFacts",
     "LbBackend",
     "RenderedConfig",
+    "bootstrap_token",
     "check_patches",
     "dump_documents",
     "kube_proxy_mode",
@@ -56,6 +62,7 @@ __all__ = [
     "patch_problems",
     "render_cluster_configuration",
     "render_kubeadm_config",
+    "render_token_config",
     "upgrade_apply_argv",
     "upgrade_node_argv",
 ]
@@ -67,6 +74,11 @@ KUBE_PROXY_API = "kubeproxy.config.k8s.io/v1alpha1"
 
 PLACEHOLDER_TOKEN = "<bootstrap token, created at apply time>"
 PLACEHOLDER_CA_CERT_HASH = "<sha256 of the cluster CA public key, read at apply time>"
+
+#: The lifetime of the bootstrap token sealer creates (kubeadm's default is 24 h): sealer
+#: deletes it when the run's joins are done; this bounds it when a run cannot.
+BOOTSTRAP_TOKEN_TTL = "2h0m0s"
+_BOOTSTRAP_GROUP = "system:bootstrappers:kubeadm:default-node-token"
 
 CgroupDriver = Literal["systemd", "cgroupfs"]
 LbBackend = Literal["ipvs", "nftables"]
@@ -160,15 +172,39 @@ _OWNED: dict[str, dict[tuple[str, ...], str]] = {
 }
 
 
+#: Secrets a patch could carry: refused (a secret in the Clusterfile ends up in git and in
+#: every copy of the file), each with why sealer needs none.
+_SECRETS: dict[str, dict[tuple[str, ...], str]] = {
+    "initConfiguration": {
+        ("bootstrapTokens",): (
+            "sealer makes a bootstrap token for each run's joins and deletes it when they are done"
+        ),
+        ("certificateKey",): (
+            "sealer copies the control-plane certificates to each master itself, so no "
+            "certificate key and no kubeadm-certs Secret are used"
+        ),
+    },
+}
+
+
+def _at(patch: Mapping[str, Any], path: tuple[str, ...]) -> bool:
+    node: Any = patch
+    for part in path:
+        node = node.get(part) if isinstance(node, Mapping) else None
+        if node is None:
+            return False
+    return True
+
+
 def _owned_problems(name: str, patch: Mapping[str, Any]) -> list[str]:
-    problems = []
+    problems = [
+        f"{'.'.join(('spec.kubeadm', name, *path))}: a secret has no place in the Clusterfile "
+        f"(it would be kept in every copy of the file): {why}"
+        for path, why in _SECRETS.get(name, {}).items()
+        if _at(patch, path)
+    ]
     for path, source in _OWNED[name].items():
-        node: Any = patch
-        for part in path:
-            node = node.get(part) if isinstance(node, Mapping) else None
-            if node is None:
-                break
-        else:
+        if _at(patch, path):
             where = ".".join(("spec.kubeadm", name, *path))
             problems.append(f"{where}: set by sealer from {source}; change that instead")
     return problems
@@ -322,6 +358,30 @@ def render_cluster_configuration(
     return deep_merge(doc, spec.kubeadm.cluster_configuration, _keyed(v1beta4))
 
 
+def bootstrap_token(token: str) -> dict[str, Any]:
+    """A ``bootstrapTokens`` entry: kubeadm's default usages and group, sealer's lifetime."""
+    return {
+        "token": token,
+        "description": "made by sealer for the joins of one run; deleted when they are done",
+        "ttl": BOOTSTRAP_TOKEN_TTL,
+        "usages": ["signing", "authentication"],
+        "groups": [_BOOTSTRAP_GROUP],
+    }
+
+
+def render_token_config(cluster: Cluster, token: str, *, cri_socket: str = CRI_SOCKET) -> str:
+    """The InitConfiguration ``kubeadm token create --config`` reads: ``token`` and nothing
+    else that matters (the CRI socket spares kubeadm a detection)."""
+    doc = {
+        "apiVersion": kubeadm_api_version(cluster.spec.version),
+        "kind": "InitConfiguration",
+        "bootstrapTokens": [bootstrap_token(token)],
+        "nodeRegistration": {"criSocket": cri_socket},
+    }
+    _check_rendered("token", str(doc["apiVersion"]), [doc])
+    return dump_documents([doc])
+
+
 def _init_documents(
     cluster: Cluster,
     address: str,
@@ -329,13 +389,18 @@ def _init_documents(
     facts: KubeadmHostFacts,
     cri_socket: str,
     image_repository: str | None,
+    secrets: JoinSecrets | None,
 ) -> list[dict[str, Any]]:
     spec = cluster.spec
     api = kubeadm_api_version(spec.version)
     v1beta4 = api == KUBEADM_V1BETA4_API
-    init = {
+    init: dict[str, Any] = {
         "apiVersion": api,
         "kind": "InitConfiguration",
+    }
+    if secrets is not None:
+        init["bootstrapTokens"] = [bootstrap_token(secrets.token)]
+    init |= {
         "localAPIEndpoint": {"advertiseAddress": node_ip, "bindPort": API_SERVER_PORT},
         "nodeRegistration": _node_registration(
             cluster, address, node_ip, facts, cri_socket, master=True
@@ -446,8 +511,10 @@ def render_kubeadm_config(
 ) -> RenderedConfig:
     """The documents ``kubeadm init`` (master0) or ``kubeadm join`` (others) uses on a host.
 
-    Without ``secrets`` the join credentials are placeholders. Raises :class:`KubeError`
-    for a bad patch (see :func:`check_patches`) or an address not in the Clusterfile.
+    Without ``secrets`` the join credentials are placeholders (and master0's configuration
+    has no ``bootstrapTokens``: kubeadm makes one, see :func:`bootstrap_token`). Raises
+    :class:`KubeError` for a bad patch (see :func:`check_patches`) or an address not in the
+    Clusterfile.
     """
     spec = cluster.spec
     if address not in spec.all_addresses:
@@ -461,7 +528,9 @@ def render_kubeadm_config(
     role: Role
     if address == spec.master0:
         role = "init"
-        documents = _init_documents(cluster, address, node_ip, facts, cri_socket, image_repository)
+        documents = _init_documents(
+            cluster, address, node_ip, facts, cri_socket, image_repository, secrets
+        )
     else:
         master = spec.role_of(address) == "master"
         role = "join-master" if master else "join-node"

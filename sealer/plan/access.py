@@ -20,13 +20,15 @@ def _key(path: str | None) -> Path | None:
 
 
 def jump_access(jump: JumpHost, ssh: SshConfig) -> HostAccess:
-    """The bastion; without credentials of its own it uses the host's (docs/clusterfile.md)."""
+    """The bastion, with its own credentials only; without any it is offered the host's key
+    and agent (public-key authentication shows the bastion a signature, never the key), never
+    the host's password (docs/clusterfile.md)."""
     own = jump.password is not None or jump.private_key is not None
     return HostAccess(
         address=jump.host,
         port=jump.port,
         user=jump.user,
-        password=_secret(jump.password) if own else _secret(ssh.password),
+        password=_secret(jump.password) if own else None,
         private_key=_key(jump.private_key) if own else _key(ssh.private_key),
         passphrase=_secret(jump.passphrase) if own else _secret(ssh.passphrase),
         agent=ssh.agent,

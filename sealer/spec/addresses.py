@@ -9,9 +9,11 @@ from __future__ import annotations
 import ipaddress
 import re
 
-__all__ = ["MAX_RANGE", "check_entry", "expand_entry", "is_ip"]
+__all__ = ["MAX_HOSTS", "MAX_RANGE", "check_entry", "count_entry", "expand_entry", "is_ip"]
 
 MAX_RANGE = 4096
+#: Hosts in one Clusterfile, ranges expanded: Kubernetes' own limit of 5,000 nodes per cluster.
+MAX_HOSTS = 5000
 _DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _LOOKS_IPV4 = re.compile(r"^[0-9.]+$")
 
@@ -63,6 +65,14 @@ def check_entry(text: str) -> str:
     if _LOOKS_IPV4.match(text) or ":" in text:
         return _check_ip(text)
     return _check_dns(text)
+
+
+def count_entry(entry: str) -> int:
+    """How many hosts a validated entry stands for, without expanding it."""
+    first, dash, last = entry.partition("-")
+    if dash and is_ip(first) and is_ip(last):
+        return int(ipaddress.ip_address(last)) - int(ipaddress.ip_address(first)) + 1
+    return 1
 
 
 def expand_entry(entry: str) -> list[str]:

@@ -103,6 +103,30 @@ def _authentication(cluster: Cluster) -> Iterator[Finding]:
         )
 
 
+def _jump_authentication(cluster: Cluster) -> Iterator[Finding]:
+    """A jump host without credentials of its own is offered the hosts' key and agent, never
+    their password (a password sent to the bastion would be the bastion's to keep)."""
+    for address in cluster.spec.all_addresses:
+        ssh = cluster.spec.ssh_for(address)
+        jump = ssh.jump_host
+        if jump is None or jump.password is not None or jump.private_key is not None:
+            continue
+        if ssh.private_key is not None or ssh.agent:
+            continue
+        override = cluster.spec.override_for(address).ssh
+        own = override is not None and override.jump_host is not None
+        path: PathT = ("spec", "hosts", address, "ssh", "jumpHost") if own else (
+            "spec", "ssh", "jumpHost")  # fmt: skip
+        yield (
+            path,
+            f"the jump host {jump.host} has no credentials of its own, and {address} has only a "
+            "password, which sealer does not send to a jump host: give the jump host a "
+            "privateKey or password, or the hosts a privateKey or agent: true",
+            "error",
+        )
+        return
+
+
 def _load_balancer(cluster: Cluster) -> Iterator[Finding]:
     """The node-local load balancer (sealer-care) balances IPv4 only, and needs the masters'
     addresses to write its rules: IPv6 and DNS-named masters are not supported yet."""
@@ -138,5 +162,6 @@ def cross_checks(cluster: Cluster) -> Iterator[Finding]:
     yield from _network(cluster)
     yield from _overrides(cluster)
     yield from _authentication(cluster)
+    yield from _jump_authentication(cluster)
     yield from _load_balancer(cluster)
     yield from _quorum(cluster)

@@ -29,6 +29,7 @@ from sealer.spec.model import Cluster
 from sealer.spec.yamlpos import Positions, YamlSyntaxError, load_with_positions
 
 __all__ = [
+    "MAX_FILE_BYTES",
     "LoadedClusterfile",
     "format_path",
     "load_clusterfile",
@@ -260,6 +261,10 @@ def _sorted(problems: list[Problem]) -> list[Problem]:
     return sorted(cleaned, key=lambda p: (p.line, p.column, p.path, p.message))
 
 
+#: The largest Clusterfile read (checked before parsing; a Clusterfile is a few kilobytes).
+MAX_FILE_BYTES = 1024 * 1024
+
+
 def load_clusterfile(
     path: str | Path,
     env: Mapping[str, str] | None = None,
@@ -268,7 +273,15 @@ def load_clusterfile(
     """Load and validate a Clusterfile; raise SpecError with every problem when invalid."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            message = (
+                f"the file is larger than {MAX_FILE_BYTES} bytes (1 MiB), the most a "
+                "Clusterfile may hold (they are a few kilobytes): not read further"
+            )
+            raise SpecError([Problem(str(path), 1, 1, "", message)])
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise SealerError(f"{path}: no such Clusterfile", hint="pass it with -f FILE") from None
     except IsADirectoryError:

@@ -20,10 +20,11 @@ from pydantic import (
     Field,
     SecretStr,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
-from sealer.spec.addresses import check_entry, expand_entry, is_ip
+from sealer.spec.addresses import MAX_HOSTS, check_entry, count_entry, expand_entry, is_ip
 
 __all__ = [
     "API_VERSION",
@@ -268,6 +269,16 @@ class Package(_Model):
             raise ValueError(f"'{value}' is not a sha256 (64 hexadecimal digits)")
         return None if value is None else value.lower()
 
+    @model_validator(mode="after")
+    def _download_needs_sha256(self) -> Package:
+        if self.source.startswith(("http://", "https://")) and self.sha256 is None:
+            raise ValueError(
+                "a package downloaded over http(s) needs sha256: its init.sh and binaries run "
+                "as root on every host, and a TLS certificate proves only who served the file, "
+                "not what the file is (give the sha256 its publisher states: `sha256sum FILE`)"
+            )
+        return self
+
 
 class LoadBalancer(_Model):
     """The node-local load balancer that makes the VIP reach healthy masters."""
@@ -329,6 +340,17 @@ class ClusterSpec(_Model):
     load_balancer: LoadBalancer = Field(default_factory=LoadBalancer)
     certificates: Certificates = Field(default_factory=Certificates)
     kubeadm: KubeadmPatches = Field(default_factory=KubeadmPatches)
+
+    @model_validator(mode="after")
+    def _bounded_host_count(self) -> ClusterSpec:
+        count = sum(count_entry(e) for e in (*self.masters, *self.nodes))
+        if count > MAX_HOSTS:
+            raise ValueError(
+                f"masters and nodes stand for {count} hosts once ranges are expanded; a "
+                f"Clusterfile may list at most {MAX_HOSTS} (Kubernetes' limit of nodes per "
+                "cluster)"
+            )
+        return self
 
     @field_validator("package", mode="before")
     @classmethod

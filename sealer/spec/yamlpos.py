@@ -16,10 +16,13 @@ from ruamel.yaml.events import DocumentStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.reader import ReaderError
 
-__all__ = ["MAX_VALUES", "Positions", "YamlSyntaxError", "load_with_positions"]
+__all__ = ["MAX_CHARACTERS", "MAX_VALUES", "Positions", "YamlSyntaxError", "load_with_positions"]
 
 #: More values than this (aliases can multiply a small file) is refused rather than expanded.
 MAX_VALUES = 100_000
+#: More characters than this in the keys and strings, aliases expanded, is refused too: a long
+#: string aliased a hundred thousand times stays under MAX_VALUES and fills gigabytes.
+MAX_CHARACTERS = 1_000_000
 
 PathT = tuple[str | int, ...]
 
@@ -38,6 +41,14 @@ class Positions:
 
     keys: dict[PathT, tuple[int, int]] = field(default_factory=dict)
     values: dict[PathT, tuple[int, int]] = field(default_factory=dict)
+    #: Characters of the keys and strings read so far (aliases expanded).
+    characters: int = 0
+
+    def count(self, text: object, path: PathT) -> None:
+        if isinstance(text, str):
+            self.characters += len(text)
+            if self.characters > MAX_CHARACTERS:
+                raise _TooLarge(path, f"more than {MAX_CHARACTERS} characters")
 
     def of_value(self, path: PathT) -> tuple[int, int]:
         """The value's position, else its key's, else the nearest ancestor's."""
@@ -58,9 +69,10 @@ class Positions:
 
 
 class _TooLarge(Exception):
-    def __init__(self, path: PathT) -> None:
+    def __init__(self, path: PathT, what: str = f"more than {MAX_VALUES} values") -> None:
         super().__init__()
         self.path = path
+        self.what = what
 
 
 def _plain(node: Any, path: PathT, pos: Positions) -> Any:
@@ -70,6 +82,7 @@ def _plain(node: Any, path: PathT, pos: Positions) -> Any:
         result: dict[Any, Any] = {}
         for key in node:
             child: PathT = (*path, key)
+            pos.count(key, child)
             kl, kc = node.lc.key(key)
             vl, vc = node.lc.value(key)
             pos.keys[child] = (kl + 1, kc + 1)
@@ -90,6 +103,7 @@ def _plain(node: Any, path: PathT, pos: Positions) -> Any:
             items.append(_plain(item, child, pos))
         return items
     if isinstance(node, str):
+        pos.count(node, path)
         return str(node)
     if isinstance(node, bool):
         return bool(node)
@@ -143,6 +157,7 @@ def _from_node(constructor: Any, node: Node | None, path: PathT, pos: Positions)
                 message = f"YAML syntax error: duplicate key '{key}'"
                 raise YamlSyntaxError(*_mark(key_node), message)
             child: PathT = (*path, key)
+            pos.count(key, child)
             pos.keys[child] = _mark(key_node)
             below = isinstance(value_node, MappingNode | SequenceNode) and (
                 value_node.start_mark.line > key_node.start_mark.line
@@ -158,7 +173,9 @@ def _from_node(constructor: Any, node: Node | None, path: PathT, pos: Positions)
             pos.values[child] = _mark(item)
             items.append(_from_node(constructor, item, child, pos))
         return items
-    return constructor.construct_object(node, deep=True)
+    value = constructor.construct_object(node, deep=True)
+    pos.count(value, path)
+    return value
 
 
 def load_with_positions(text: str) -> tuple[Any, Positions]:
@@ -196,7 +213,7 @@ def load_with_positions(text: str) -> tuple[Any, Positions]:
             data = _from_node(constructor, root, (), pos)
     except _TooLarge as exc:
         line, column = pos.of_value(exc.path)  # inside the aliased value that grew too large
-        message = f"more than {MAX_VALUES} values once aliases are expanded"
+        message = f"{exc.what} once aliases are expanded"
         raise YamlSyntaxError(line, column, message) from None
     except RecursionError:
         raise YamlSyntaxError(1, 1, "YAML syntax error: nested too deeply") from None

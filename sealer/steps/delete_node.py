@@ -19,7 +19,7 @@ class DeleteNode(KindStep[DeleteNodePayload]):
         t = self.target
         node_name = self.payload.node_name
         access = t.access[api_master(t)]
-        argv = kubectl("delete", "node", node_name, "--ignore-not-found")
+        argv = kubectl("delete", "node", "--ignore-not-found", "--", node_name)
         result = await run_repeatable_kubectl(t, access, argv)
         if not result.stdout.strip():
             return unchanged(f"node {node_name} was already gone")

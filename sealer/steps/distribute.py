@@ -2,8 +2,13 @@
 
 The package is copied over SFTP to a temporary name and renamed only once complete (the
 connection layer does that), then its sha256 is checked on the host; a host that already
-has the right file skips the copy. Then ``tar -xzf`` into a fresh ``kube/`` and the
-package's own ``cd kube/shell && bash init.sh``, as the package's authors intend.
+has the right file skips the copy. Then ``tar -xzf`` into a fresh ``kube/`` with the files
+owned by root and the archive's modes filtered through the umask (``--no-same-owner
+--no-same-permissions``, then ``chmod -R go-w``: a package built by uid 1000 with loose modes
+gives nobody write access to what root runs next), the files of Metadata's ``sha256sums``
+checked (``sha256sum --check``), and the package's own ``cd kube/shell && bash init.sh``, as
+the package's authors intend. Members leading out of ``kube/`` were refused on the
+workstation (:mod:`sealer.package_members`).
 """
 
 from __future__ import annotations
@@ -16,13 +21,22 @@ from sealer.engine.step import StepOutcome, changed, unchanged
 from sealer.errors import StepError
 from sealer.facts.system import parse_sha256sum
 from sealer.layout import PACKAGE_DIR, UNPACKED_DIR
+from sealer.package_members import sha256sum_check_input
 from sealer.plan.payloads import DistributePayload
 from sealer.steps.base import KindStep, StepBuilder
 
-__all__ = ["BUILDERS", "PACKAGE_TIMEOUT", "Distribute"]
+__all__ = ["BUILDERS", "PACKAGE_TIMEOUT", "Distribute", "unpack_argv"]
 
 #: Unpacking the package and its init.sh (which may load container images) get this long.
 PACKAGE_TIMEOUT = 1800.0
+
+
+def unpack_argv(archive: str) -> list[str]:
+    """Unpack ``archive`` into the package directory, files owned by the user running tar
+    (root) and modes masked by its umask, whatever the archive records."""
+    return [
+        "tar", "--no-same-owner", "--no-same-permissions", "-xzf", archive, "-C", PACKAGE_DIR,
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,11 +64,11 @@ class Distribute(KindStep[DistributePayload]):
         if not copied and version == t.cluster.spec.version:
             return unchanged("package and binaries already in place")
         await t.conns.run(access, ["rm", "-rf", UNPACKED_DIR])
-        await t.conns.run(
-            access, ["tar", "-xzf", remote, "-C", PACKAGE_DIR], timeout=PACKAGE_TIMEOUT
-        )
+        await t.conns.run(access, unpack_argv(remote), timeout=PACKAGE_TIMEOUT)
+        await t.conns.run(access, ["chmod", "-R", "go-w", "--", UNPACKED_DIR])
         metadata = await t.conns.read_file(access, f"{UNPACKED_DIR}/Metadata")
         self._check_metadata(metadata)
+        await self._check_sums()
         await t.conns.run(
             access, ["bash", "init.sh"], cwd=f"{UNPACKED_DIR}/shell", timeout=PACKAGE_TIMEOUT
         )
@@ -74,6 +88,26 @@ class Distribute(KindStep[DistributePayload]):
             t.access[self.host], ["kubeadm", "version", "-o", "short"], check=False
         )
         return result.stdout.strip() or None if result.ok else None
+
+    async def _check_sums(self) -> None:
+        sums = dict(self.target.package.sha256sums)
+        if not sums:
+            return
+        result = await self.target.conns.run(
+            self.target.access[self.host],
+            ["sha256sum", "--check", "--strict", "--quiet", "-"],
+            input=sha256sum_check_input(sums),
+            cwd=UNPACKED_DIR,
+            check=False,
+            timeout=PACKAGE_TIMEOUT,
+        )
+        if not result.ok:
+            failed = (result.stdout + result.stderr).strip().replace("\n", "; ")
+            raise StepError(
+                self.name,
+                self.host,
+                f"the unpacked package does not match the sha256sums of its Metadata: {failed}",
+            )
 
     def _check_metadata(self, data: bytes | None) -> None:
         want = self.target.cluster.spec.version

@@ -28,11 +28,12 @@ class Drain(KindStep[DrainPayload]):
             return unchanged(f"node {node_name} is not in the cluster")
         argv = kubectl(
             "drain",
-            node_name,
             "--ignore-daemonsets",
             "--delete-emptydir-data",
             "--force",
             f"--timeout={DRAIN_TIMEOUT}",
+            "--",
+            node_name,
         )
         await run_repeatable_kubectl(t, access, argv, timeout=600.0)
         return changed(f"drained {node_name}")

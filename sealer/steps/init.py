@@ -22,13 +22,21 @@ from sealer.steps.control_plane import (
     run_kubeadm,
 )
 from sealer.steps.identity import record_identity_in_cluster, write_host_identity
+from sealer.steps.kubeadm_join import run_secrets
 
-__all__ = ["BUILDERS", "Init"]
+__all__ = ["BUILDERS", "INIT_VERB", "Init"]
+
+#: ``kubeadm init`` prints neither the token nor a certificate key (kubeadm's own flags).
+INIT_VERB = ["init", "--skip-token-print", "--skip-certificate-key-print"]
 
 
 @dataclass(frozen=True)
 class Init(KindStep[InitPayload]):
-    """``kubeadm init --config ... --upload-certs`` on master0.
+    """``kubeadm init --config ... --skip-token-print --skip-certificate-key-print`` on master0.
+
+    The configuration carries sealer's bootstrap token (registered for redaction first,
+    deleted when the run's joins are done); nothing is uploaded to ``kubeadm-certs`` (sealer
+    copies the control-plane certificates itself) and kubeadm prints no secret.
 
     Runs only on a host that holds no cluster state, or (``reset_half_done``) on master0
     holding sealer's own init that stopped half-way: both re-checked here, since the plan was
@@ -52,7 +60,7 @@ class Init(KindStep[InitPayload]):
             await kubeadm_reset(t, self.host)
         await write_host_identity(t, self.host, INIT_MARKER)
         await put_master_pki(t, self.host, init_master=True)
-        await run_kubeadm(t, self.host, ["init", "--upload-certs"], None)
+        await run_kubeadm(t, self.host, INIT_VERB, await run_secrets(t))
         await install_admin_kubeconfig(t, self.host)
         await record_identity_in_cluster(t, self.host)
         await write_host_identity(t, self.host)

@@ -57,7 +57,7 @@ class JoinMaster(KindStep[JoinMasterPayload]):
         t = self.target
         if await is_control_plane(t, self.host):
             return unchanged("already a control-plane member")
-        secrets = await join_secrets(t, api_master(t), control_plane=True)
+        secrets = await join_secrets(t, api_master(t))
         if await kubeadm_leftovers(t, self.host):
             await prepare_master_reset(t, self.name, self.host)
             await kubeadm_reset(t, self.host)

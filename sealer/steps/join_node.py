@@ -91,7 +91,7 @@ class JoinNode(KindStep[JoinNodePayload]):
         if await _node_registered(t, self.host):
             return unchanged("already a node of the cluster")
         await _wait_for_vip(t, self.host)
-        secrets = await join_secrets(t, api_master(t), control_plane=False)
+        secrets = await join_secrets(t, api_master(t))
         await _reset_half_done_worker(t, self.host)
         await run_kubeadm(t, self.host, ["join"], secrets)
         await write_host_identity(t, self.host)

@@ -26,12 +26,12 @@ __all__ = ["JoinCredentials", "Target"]
 
 @dataclass
 class JoinCredentials:
-    """Token, CA hash and certificate key, created once per run on demand (never logged)."""
+    """The run's bootstrap token and CA hash, made once on demand (never logged); the token
+    is deleted when the run's joins are done (:mod:`sealer.steps.kubeadm_join`)."""
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     token: str | None = None
     ca_cert_hash: str | None = None
-    certificate_key: str | None = None
 
 
 @dataclass(frozen=True)

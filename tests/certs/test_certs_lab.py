@@ -27,6 +27,14 @@ import sealer_lab
 from sealer.clusterfile import load as load_clusterfile
 from tests.conftest import SUDO_USER, kubernetes_lab
 from tests.sealer_cli import run_sealer as sealer
+from tests.secret_watch import (
+    SecretWatch,
+    cluster_secrets,
+    files_under,
+    found_in,
+    kubeadm_lines,
+    token_secrets,
+)
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
@@ -50,6 +58,8 @@ class Cluster:
     def __init__(self, lab: sealer_lab.Lab, file: Path) -> None:
         self.lab = lab
         self.file = file
+        #: The sudo user's apply (its runs) and what was watched while it ran.
+        self.sudo_run: tuple[list[subprocess.CompletedProcess[str]], SecretWatch] | None = None
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         verb = list(args[:2]) if args[0] == "certs" else [args[0]]
@@ -82,17 +92,25 @@ class Cluster:
         with self.file.open("w") as handle:
             yaml.dump(data, handle)
 
-    def apply(self) -> None:
+    def apply(self, *flags: str) -> list[subprocess.CompletedProcess[str]]:
         """Apply until the plan is empty (at most three runs: the emulated join of a second
-        etcd member right after the first sometimes reports an unhealthy cluster)."""
-        outputs = []
+        etcd member right after the first sometimes reports an unhealthy cluster); returns
+        every run's result."""
+        runs = []
         for _ in range(3):
-            result = self.run("apply", "--yes", "--quiet")
-            outputs.append(result.stdout + result.stderr)
+            result = self.run("apply", "--yes", *(flags or ("--quiet",)))
+            runs.append(result)
             diff = self.run("diff")
             if result.returncode == 0 and "No changes" in diff.stdout:
-                return
-        pytest.fail("apply did not converge:\n" + "\n---\n".join(outputs))
+                return runs
+        pytest.fail("apply did not converge:\n" + "\n---\n".join(r.stdout + r.stderr for r in runs))
+
+    def set_user(self, user: str) -> None:
+        yaml = YAML()
+        data = yaml.load(self.file.read_text())
+        data["spec"]["ssh"]["user"] = user
+        with self.file.open("w") as handle:
+            yaml.dump(data, handle)
 
     def pem(self, host: str, path: str) -> bytes:
         return self.on(host, ["cat", path]).encode()
@@ -238,8 +256,16 @@ def test_the_api_name_verifies_from_every_host_and_nodes_go_through_the_vip(
 
 
 def test_a_master_added_later_gets_the_same_certificates(cluster: Cluster) -> None:
+    """Added through the lab's sudo user (sudo cat of the CA keys, uploads through the user's
+    home), every command line and bootstrap token watched while it runs."""
     cluster.write([h.address for h in cluster.lab.masters])
-    cluster.apply()
+    cluster.set_user(SUDO_USER)
+    try:
+        with SecretWatch(cluster.lab, cluster.masters()[0]) as watch:
+            runs = cluster.apply("--output", "json")
+    finally:
+        cluster.set_user("root")
+    cluster.sudo_run = (runs, watch)
     new = cluster.lab.masters[2].address
     _verify_leaves(cluster, new)
     _assert_kubeadm_long(cluster, new)
@@ -248,6 +274,30 @@ def test_a_master_added_later_gets_the_same_certificates(cluster: Cluster) -> No
     for ca in ("ca", "front-proxy-ca", "etcd/ca"):
         path = f"/etc/kubernetes/pki/{ca}.crt"
         assert cluster.pem(new, path) == cluster.pem(master0, path)
+
+
+def test_the_sudo_users_apply_wrote_no_secret_anywhere(cluster: Cluster) -> None:
+    """The join of the third master through a sudo user: its bootstrap token and the
+    cluster's keys (read with sudo cat) appear in no run log, no message, no JSON output and on
+    no command line; the token is gone once the run is done."""
+    assert cluster.sudo_run is not None, "the sudo user's apply did not run"
+    runs, watch = cluster.sudo_run
+    master0 = cluster.masters()[0]
+    assert watch.tokens, "no bootstrap token was seen while the master joined"
+    needles = {**watch.needles(), **cluster_secrets(cluster.lab, master0)}
+    texts: dict[str, str] = files_under(cluster.state / "sealer" / "runs")
+    assert texts, "no run log was written"
+    for index, run in enumerate(runs):
+        texts[f"stdout of apply {index} (--output json)"] = run.stdout
+        texts[f"stderr of apply {index}"] = run.stderr
+    texts["every command line"] = "\n".join(watch.cmdlines)
+    assert found_in(needles, texts) == []
+    seen = kubeadm_lines(watch.cmdlines)
+    assert any(
+        line.startswith("sudo -n -- ") and "kubeadm join --config" in line for line in seen
+    ), seen
+    assert any("kubeadm token create --config" in line for line in seen), seen
+    assert token_secrets(cluster.lab, master0) == []
 
 
 class ReadyzPoller:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import stat
 import tempfile
@@ -8,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sealer.connect import Connections, HostAccess, PoolOptions, Secret
+from sealer.connect import Connections, HostAccess, MemoryRecorder, PoolOptions, Secret
 from sealer.errors import CommandFailed
 from tests.connect.sshd import Sshd, TempUser
 
@@ -44,6 +46,23 @@ async def test_non_root_user_runs_through_sudo_n(
         )
         assert await conns.read_file(host, str(secret)) == b"root only\n"
         assert await conns.read_file(host, str(root_only_dir / "missing")) is None
+
+
+async def test_a_file_read_through_sudo_is_logged_as_size_and_sha256_not_content(
+    sshd: Sshd, sudo_user: TempUser, options: PoolOptions, root_only_dir: Path
+) -> None:
+    host = _host(sshd, sudo_user)
+    key = root_only_dir / "ca.key"
+    content = b"-----BEGIN PRIVATE KEY-----\nnot-in-any-log-4f1c\n-----END PRIVATE KEY-----\n"
+    key.write_bytes(content)
+    recorder = MemoryRecorder()
+    async with Connections(options, recorder=recorder) as conns:
+        assert await conns.read_file(host, str(key)) == content
+    [read] = [r for r in recorder.records if r.argv == ("cat", "--", str(key))]
+    assert (read.exit_status, read.stdout) == (0, "")
+    assert (read.size, read.sha256) == (len(content), hashlib.sha256(content).hexdigest())
+    logged = json.dumps([r.to_dict() for r in recorder.records])
+    assert "not-in-any-log-4f1c" not in logged
 
 
 async def test_sudo_upload_to_root_owned_path(

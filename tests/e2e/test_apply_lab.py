@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import tarfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -19,11 +20,19 @@ import pytest
 from ruamel.yaml import YAML
 
 import sealer_lab
-from sealer.layout import STATE_DIR
+from sealer.layout import KUBEADM_TOKEN_CONFIG_PATH, SEALER_KUBE_DIR, STATE_DIR
 from sealer_lab.kube_lab import up_kubernetes_lab
 from tests.conftest import kubernetes_lab
 from tests.sealer_cli import run_sealer as sealer
 from tests.sealer_cli import start_sealer
+from tests.secret_watch import (
+    SecretWatch,
+    cluster_secrets,
+    files_under,
+    found_in,
+    kubeadm_lines,
+    token_secrets,
+)
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
@@ -45,6 +54,8 @@ class Cluster:
         self.workdir = workdir
         assert lab.clusterfile is not None
         self.file = lab.clusterfile
+        #: The first apply's result and what was watched while it ran.
+        self.first_run: tuple[subprocess.CompletedProcess[str], SecretWatch] | None = None
 
     def ssh_flags(self) -> list[str]:
         return ["--known-hosts", str(self.lab.known_hosts)]
@@ -133,8 +144,13 @@ def cluster(lab_session_id: str, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 def test_apply_creates_a_ha_cluster(cluster: Cluster) -> None:
-    result = cluster.run("apply", "--yes", "--quiet")
+    log = cluster.workdir / "runs" / "create.jsonl"
+    master0 = cluster.lab.masters[0].address
+    with SecretWatch(cluster.lab, master0) as watch:
+        result = cluster.run("apply", "--yes", "--output", "json", log=str(log))
     assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["succeeded"] is True
+    cluster.first_run = (result, watch)
     nodes = cluster.registered_nodes(h.address for h in cluster.lab.hosts)
     assert len(nodes) == 5
     by_address = {_internal_ip(n): n for n in nodes}
@@ -160,6 +176,59 @@ def test_apply_creates_a_ha_cluster(cluster: Cluster) -> None:
     assert len(json.loads(members)["members"]) == 3
 
 
+def test_the_apply_wrote_no_secret_anywhere_and_left_no_join_credentials(
+    cluster: Cluster,
+) -> None:
+    """The run's bootstrap token and the cluster's keys appear in no run log, no message, no
+    JSON output and on no command line (the join secrets travel in 0600 files); the token and
+    any kubeadm-certs Secret are gone once the run is done."""
+    assert cluster.first_run is not None, "test_apply_creates_a_ha_cluster did not run"
+    result, watch = cluster.first_run
+    master0 = cluster.lab.masters[0].address
+    assert watch.tokens, "no bootstrap token was seen while the cluster was made"
+    needles = {**watch.needles(), **cluster_secrets(cluster.lab, master0)}
+    texts = {
+        "stdout (--output json)": result.stdout,
+        "stderr": result.stderr,
+        **files_under(cluster.workdir / "runs"),
+        **{f"command line {line!r}": line for line in kubeadm_lines(watch.cmdlines)},
+    }
+    assert found_in(needles, texts) == []
+    assert found_in(needles, {"any command line": "\n".join(watch.cmdlines)}) == []
+    seen = kubeadm_lines(watch.cmdlines)
+    assert any("kubeadm join --config" in line for line in seen), seen
+    assert any("kubeadm init --skip-token-print --skip-certificate-key-print" in line
+               for line in seen), seen  # fmt: skip
+    assert token_secrets(cluster.lab, master0) == []
+    secrets = cluster.on(master0, [*ADMIN, "-n", "kube-system", "get", "secrets", "-o", "name"])
+    assert "secret/kubeadm-certs" not in secrets.split()
+
+
+#: What installing the package leaves on a host: the unpacked package, the programs init.sh
+#: installs and the kubelet unit.
+INSTALLED = (
+    "/var/lib/sealer/package", "/usr/local/bin/kubeadm", "/usr/local/bin/kubelet",
+    "/usr/local/bin/kubectl", "/etc/systemd/system/kubelet.service",
+    "/etc/systemd/system/kubelet.service.d",
+)  # fmt: skip
+
+
+def test_a_package_of_uid_1000_with_mode_0777_installs_root_owned_unwritable_files(
+    cluster: Cluster,
+) -> None:
+    with tarfile.open(cluster.lab.dir / f"kube{VERSION[1:]}.tar.gz") as tar:
+        members = tar.getmembers()
+    assert {m.uid for m in members} == {1000} and 0o777 in {m.mode for m in members}
+    for host in (cluster.lab.masters[0].address, cluster.lab.nodes[0].address):
+        listed = cluster.on(host, ["find", *INSTALLED, "-printf", "%u:%g %m %p\n"]).splitlines()
+        assert any(line.endswith("/kube/shell/init.sh") for line in listed), listed
+        wrong = [
+            line for line in listed
+            if not line.startswith("root:root ") or int(line.split()[1], 8) & 0o022
+        ]  # fmt: skip
+        assert wrong == [], (host, wrong)
+
+
 def test_unchanged_file_diff_is_clean_and_apply_changes_nothing(cluster: Cluster) -> None:
     diff = cluster.run("diff")
     assert diff.returncode == 0, diff.stdout + diff.stderr
@@ -179,7 +248,7 @@ def test_unchanged_file_diff_is_clean_and_apply_changes_nothing(cluster: Cluster
 def test_adding_a_node_touches_only_that_node(cluster: Cluster) -> None:
     lab = up_kubernetes_lab(cluster.lab.name, 3, 3, version=VERSION, clusterfile=cluster.file)
     cluster.lab = lab
-    new = lab.nodes[-1].address
+    new, master0 = lab.nodes[-1].address, lab.masters[0].address
     diff = cluster.run("diff", "--output", "json")
     assert diff.returncode == 2, diff.stderr
     steps = json.loads(diff.stdout)["steps"]
@@ -189,22 +258,28 @@ def test_adding_a_node_touches_only_that_node(cluster: Cluster) -> None:
     result = cluster.run("apply", "--yes", "--quiet", log=str(log))
     assert result.returncode == 0, result.stderr
     records = _log_records(log)
-    writes = {r["host"] for r in records if r["kind"] == "put"}
-    assert writes == {new}
+    # elsewhere, only the join credentials change, on the API master: the 0600 token file
+    # written, read by `kubeadm token create` and removed, and the token deleted at the end
+    token_file = (KUBEADM_TOKEN_CONFIG_PATH,)
+    writes = {(r["host"], r["path"]) for r in records if r["kind"] == "put"}
+    assert {host for host, _ in writes if host != new} <= {master0}
+    assert {path for host, path in writes if host != new} == set(token_file)
     others = [
         r["argv"]
         for r in records
         if r["kind"] == "run" and r["host"] != new and r["argv"][0] not in READ_ONLY
     ]
-    assert not others, others
-    # the only commands that change state elsewhere are the join credentials on master0
+    assert others == [["mkdir", "-p", SEALER_KUBE_DIR], ["rm", "-f", "--", *token_file]], others
     creds = [
-        r["argv"][:3]
+        r["argv"][:4]
         for r in records
         if r["kind"] == "run" and r["host"] != new and r["argv"][0] == "kubeadm"
         and r["argv"][1] != "version"
     ]  # fmt: skip
-    assert creds == [["kubeadm", "token", "create"]]
+    assert creds == [
+        ["kubeadm", "token", "create", "--config"],
+        ["kubeadm", "token", "delete", "--"],
+    ]
     assert len(cluster.registered_nodes([new])) == 6
 
 

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import pytest
 from ruamel.yaml import YAML
 
+from sealer.layout import KUBEADM_TOKEN_CONFIG_PATH
 from sealer_lab.kube_lab import up_kubernetes_lab
 from tests import waiting
 from tests.conftest import kubernetes_lab
@@ -147,8 +148,11 @@ def test_with_master0_down_a_node_joins_through_the_others_and_nothing_is_reset(
     records = _log_records(log)
     resets = [r for r in records if r["kind"] == "run" and r["argv"][:2] == ["kubeadm", "reset"]]
     assert resets == []
-    touched = {r["host"] for r in records if r["kind"] == "put"}
-    assert touched == {new}
+    touched = {(r["host"], r["path"]) for r in records if r["kind"] == "put"}
+    assert {host for host, path in touched if path != KUBEADM_TOKEN_CONFIG_PATH} == {new}
+    # the join token was made on a master that serves the cluster, not on master0 (down)
+    token_files = {host for host, path in touched if path == KUBEADM_TOKEN_CONFIG_PATH}
+    assert token_files and master0 not in token_files, touched
     after = _node_uids(cluster, via=others)
     assert {k: after[k] for k in before} == before
     assert len(after) == len(before) + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
 
 from sealer.errors import KubeError
 from sealer.kube.kubeadm_config import (
@@ -15,6 +16,7 @@ from sealer.kube.kubeadm_config import (
     check_patches,
     kubeadm_api_version,
     render_kubeadm_config,
+    render_token_config,
     upgrade_apply_argv,
     upgrade_node_argv,
 )
@@ -162,6 +164,55 @@ def test_placeholders_without_secrets(make_cluster: MakeCluster) -> None:
     assert SECRETS.token in with_secrets and PLACEHOLDER_TOKEN not in with_secrets
     assert SECRETS.token not in repr(SECRETS)
     assert str(SECRETS.certificate_key) not in repr(SECRETS)
+
+
+def test_init_with_secrets_creates_sealers_token_and_only_then(make_cluster: MakeCluster) -> None:
+    cluster = make_cluster("v1.31.2")
+    plain = render_kubeadm_config(cluster, MASTERS[0]).documents[0]
+    assert "bootstrapTokens" not in plain
+    init = render_kubeadm_config(cluster, MASTERS[0], None, SECRETS).documents[0]
+    assert list(init)[:3] == ["apiVersion", "kind", "bootstrapTokens"]
+    assert init["bootstrapTokens"] == [
+        {
+            "token": SECRETS.token,
+            "description": "made by sealer for the joins of one run; deleted when they are done",
+            "ttl": "2h0m0s",
+            "usages": ["signing", "authentication"],
+            "groups": ["system:bootstrappers:kubeadm:default-node-token"],
+        }
+    ]
+
+
+@pytest.mark.parametrize(("version", "api"), [("v1.29.3", "v1beta3"), ("v1.31.2", "v1beta4")])
+def test_token_config_is_an_init_configuration_with_the_token(
+    make_cluster: MakeCluster, version: str, api: str
+) -> None:
+    text = render_token_config(make_cluster(version), SECRETS.token)
+    [doc] = list(YAML(typ="safe").load_all(text))
+    assert doc["apiVersion"] == f"kubeadm.k8s.io/{api}"
+    assert doc["kind"] == "InitConfiguration"
+    assert doc["bootstrapTokens"][0]["token"] == SECRETS.token
+    assert doc["nodeRegistration"] == {"criSocket": "unix:///run/containerd/containerd.sock"}
+
+
+def test_secrets_in_patches_are_refused_without_echoing_them(make_cluster: MakeCluster) -> None:
+    cluster = make_cluster(
+        kubeadm={
+            "initConfiguration": {
+                "bootstrapTokens": [{"token": SECRETS.token}],
+                "certificateKey": "ab" * 32,
+            }
+        }
+    )
+    with pytest.raises(KubeError) as caught:
+        check_patches(cluster, source="cluster.yaml")
+    lines = str(caught.value).splitlines()
+    assert [line.split(": ")[1] for line in lines] == [
+        "spec.kubeadm.initConfiguration.bootstrapTokens",
+        "spec.kubeadm.initConfiguration.certificateKey",
+    ]
+    assert all("a secret has no place in the Clusterfile" in line for line in lines)
+    assert SECRETS.token not in str(caught.value) and "ab" * 32 not in str(caught.value)
 
 
 def test_nftables_backend_runs_kube_proxy_in_iptables_mode(make_cluster: MakeCluster) -> None:

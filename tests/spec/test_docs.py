@@ -55,7 +55,7 @@ def test_reference_states_the_decisions() -> None:
         "Authentication is explicit",
         "checked at connect time",
         "`$$` for a literal `$`",
-        "jump host without credentials of its own uses the target host's",
+        "jump host without credentials of its own is offered the target host's key",
         "`package` accepts a string",
         "Rules between fields run once every field is valid on its own",
         "An even number of masters is a warning",

@@ -134,7 +134,7 @@ def test_env_secret_unset_is_an_error_naming_the_variable() -> None:
     assert [str(p) for p in caught.value.problems] == [
         f"{VALID / 'env-secrets.yaml'}:13:15: spec.ssh.password: "
         "environment variable SEALER_TEST_SSH_PASSWORD is not set",
-        f"{VALID / 'env-secrets.yaml'}:17:19: spec.ssh.jumpHost.passphrase: "
+        f"{VALID / 'env-secrets.yaml'}:18:19: spec.ssh.jumpHost.passphrase: "
         "environment variable SEALER_TEST_SSH_PASSWORD is not set",
     ]
 

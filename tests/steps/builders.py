@@ -9,11 +9,14 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml import YAML
+
 from sealer.facts.cluster import ETCDCTL
 from sealer.facts.hosts import HostsEntry
 from sealer.facts.identity import ClusterIdentity, cluster_identity_configmap
 from sealer.facts.kube import KUBE_FILES, kube_state
 from sealer.kube.pki import ClusterCA
+from sealer.layout import KUBEADM_TOKEN_CONFIG_PATH, SEALER_KUBE_DIR
 from sealer.offline_package import LocalPackage
 from sealer.plan.access import host_access
 from sealer.plan.lb import desired_lb_config
@@ -183,11 +186,22 @@ def lb_payload(c: Cluster) -> IpvsPayload:
     return IpvsPayload(desired_lb_config(c), tuple(c.spec.master_addresses))
 
 
-def join_command(ca: ClusterCA) -> Callable[[FakeRemote, Call], Reply]:
-    """``kubeadm token create TOKEN --print-join-command``: echoes the token with the CA pin."""
+TOKEN_CREATE = (
+    "kubeadm", "token", "create", "--config", KUBEADM_TOKEN_CONFIG_PATH, "--print-join-command",
+)  # fmt: skip
+RM_TOKEN_CONFIG = ("rm", "-f", "--", KUBEADM_TOKEN_CONFIG_PATH)
 
-    def reply(_fake: FakeRemote, call: Call) -> Reply:
-        token = call.argv[3]
+
+def join_command(ca: ClusterCA) -> Callable[[FakeRemote, Call], Reply]:
+    """``kubeadm token create --config FILE --print-join-command``: the first token of the
+    InitConfiguration in FILE (as kubeadm reads it), with the CA pin."""
+
+    def reply(fake: FakeRemote, call: Call) -> Reply:
+        path = call.argv[call.argv.index("--config") + 1]
+        data = fake.file(call.host, path)
+        if data is None:
+            return Reply(1, "", f"unable to read config from {path!r}\n")
+        token = YAML(typ="safe").load(data)["bootstrapTokens"][0]["token"]
         return Reply(
             stdout=f"kubeadm join {DOMAIN}:6443 --token {token} "
             f"--discovery-token-ca-cert-hash {ca.ca_cert_hash()} \n"
@@ -196,15 +210,10 @@ def join_command(ca: ClusterCA) -> Callable[[FakeRemote, Call], Reply]:
     return reply
 
 
-def upload_certs(_fake: FakeRemote, call: Call) -> Reply:
-    """``kubeadm init phase upload-certs --upload-certs --certificate-key KEY``."""
-    key = call.argv[-1]
-    return Reply(stdout=f"[upload-certs] Using certificate key:\n{key}\n")
-
-
 def join_credentials(fake: FakeRemote, api: str, ca: ClusterCA) -> None:
-    fake.on_prefix(["kubeadm", "token", "create"], join_command(ca), host=api)
-    fake.on_prefix(["kubeadm", "init", "phase", "upload-certs"], upload_certs, host=api)
+    fake.on(["mkdir", "-p", SEALER_KUBE_DIR], host=api)
+    fake.on(TOKEN_CREATE, join_command(ca), host=api)
+    fake.on(RM_TOKEN_CONFIG, rm, host=api)
 
 
 # -- answers computed from the fake's files (commands that read or move them) ---------------

@@ -19,7 +19,7 @@ KUBECTL = ("kubectl", "--kubeconfig", ADMIN_CONF)
 
 
 def delete(name: str) -> tuple[str, ...]:
-    return (*KUBECTL, "delete", "node", name, "--ignore-not-found")
+    return (*KUBECTL, "delete", "node", "--ignore-not-found", "--", name)
 
 
 async def test_delete_node_deletes_and_an_absent_node_is_unchanged(fake: FakeRemote) -> None:

@@ -22,8 +22,8 @@ def get_node(name: str) -> tuple[str, ...]:
 
 
 def drain(name: str) -> tuple[str, ...]:
-    return (*KUBECTL, "drain", name, "--ignore-daemonsets", "--delete-emptydir-data", "--force",
-            "--timeout=300s")  # fmt: skip
+    return (*KUBECTL, "drain", "--ignore-daemonsets", "--delete-emptydir-data", "--force",
+            "--timeout=300s", "--", name)  # fmt: skip
 
 
 async def test_drain_drains_a_node_of_the_cluster(fake: FakeRemote) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -32,7 +33,7 @@ from sealer.layout import (
 from sealer.lb.render import install_files
 from sealer.plan.lb import desired_lb_config
 from sealer.plan.payloads import DistributePayload, HostsPayload, IdentityPayload, SnapshotPayload
-from sealer.steps.distribute import PACKAGE_TIMEOUT, Distribute
+from sealer.steps.distribute import PACKAGE_TIMEOUT, Distribute, unpack_argv
 from sealer.steps.hosts import Hosts
 from sealer.steps.identity import Identity
 from sealer.steps.lb import LoadBalancer
@@ -77,7 +78,8 @@ def script_distribute(fake: FakeRemote, remote: str, versions: list[Reply]) -> N
         f.write(call.host, f"{UNPACKED_DIR}/Metadata", json.dumps({"k8sVersion": VERSION}))
         return Reply()
 
-    fake.on(["tar", "-xzf", remote, "-C", PACKAGE_DIR], untar)
+    fake.on(unpack_argv(remote), untar)
+    fake.on(["chmod", "-R", "go-w", "--", UNPACKED_DIR])
     fake.on(["bash", "init.sh"])
 
 
@@ -96,7 +98,8 @@ async def test_distribute_copies_verifies_unpacks_and_installs(
     assert [c.argv for c in fake.changes() if isinstance(c, Call)] == [
         ("mkdir", "-p", PACKAGE_DIR),
         ("rm", "-rf", UNPACKED_DIR),
-        ("tar", "-xzf", remote, "-C", PACKAGE_DIR),
+        ("tar", "--no-same-owner", "--no-same-permissions", "-xzf", remote, "-C", PACKAGE_DIR),
+        ("chmod", "-R", "go-w", "--", UNPACKED_DIR),
         ("bash", "init.sh"),
     ]
     assert fake.uploads == [Upload(HOST, remote, b"the package", 0o644)]
@@ -135,14 +138,14 @@ async def test_distribute_removes_a_copy_with_the_wrong_sha256(
 
     assert failed.value.host == HOST
     assert fake.commands()[-1] == ("rm", "-f", remote)
-    assert ("tar", "-xzf", remote, "-C", PACKAGE_DIR) not in fake.commands()
+    assert tuple(unpack_argv(remote)) not in fake.commands()
 
 
 async def test_distribute_stops_when_unpacking_fails(fake: FakeRemote, tmp_path: Path) -> None:
     pkg = package(tmp_path)
     remote = f"{PACKAGE_DIR}/{pkg.name}"
     script_distribute(fake, remote, [Reply(127)])
-    fake.on(["tar", "-xzf", remote, "-C", PACKAGE_DIR], exit_status=2, stderr="not in gzip format")
+    fake.on(unpack_argv(remote), exit_status=2, stderr="not in gzip format")
     target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
 
     with pytest.raises(CommandFailed, match="not in gzip format") as failed:
@@ -151,6 +154,44 @@ async def test_distribute_stops_when_unpacking_fails(fake: FakeRemote, tmp_path:
     assert failed.value.host == HOST
     assert fake.commands()[-1][0] == "tar"  # no Metadata read, no init.sh
     assert ("read", HOST, f"{UNPACKED_DIR}/Metadata") not in fake.log
+
+
+SUMS_CHECK = ("sha256sum", "--check", "--strict", "--quiet", "-")
+
+
+async def test_distribute_checks_the_metadata_sums_after_unpacking(
+    fake: FakeRemote, tmp_path: Path
+) -> None:
+    pkg = replace(package(tmp_path), sha256sums=(("bin/kubeadm", "a" * 64), ("Metadata", "b" * 64)))
+    remote = f"{PACKAGE_DIR}/{pkg.name}"
+    script_distribute(fake, remote, [Reply(127), Reply(0, f"{VERSION}\n")])
+    fake.on(SUMS_CHECK, read=True)
+    target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
+
+    await Distribute(target, HOST, DistributePayload()).run(CTX)
+
+    check = next(c for c in fake.calls if c.argv == SUMS_CHECK)
+    assert check.cwd == UNPACKED_DIR
+    assert check.input == f"{'b' * 64}  Metadata\n{'a' * 64}  bin/kubeadm\n"
+    commands = fake.commands()
+    assert commands.index(SUMS_CHECK) < commands.index(("bash", "init.sh"))
+
+
+async def test_distribute_refuses_files_that_differ_from_the_metadata_sums(
+    fake: FakeRemote, tmp_path: Path
+) -> None:
+    pkg = replace(package(tmp_path), sha256sums=(("bin/kubeadm", "a" * 64),))
+    remote = f"{PACKAGE_DIR}/{pkg.name}"
+    script_distribute(fake, remote, [Reply(127)])
+    failed_line = "bin/kubeadm: FAILED\n"
+    fake.on(SUMS_CHECK, read=True, exit_status=1, stdout=failed_line)
+    target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
+
+    with pytest.raises(StepError, match="bin/kubeadm: FAILED") as failed:
+        await Distribute(target, HOST, DistributePayload()).run(CTX)
+
+    assert "sha256sums of its Metadata" in str(failed.value)
+    assert ("bash", "init.sh") not in fake.commands()
 
 
 # -- hosts ------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from sealer.layout import (
 )
 from sealer.plan.payloads import InitPayload
 from sealer.steps.control_plane import KUBEADM_TIMEOUT
-from sealer.steps.init import Init
+from sealer.steps.init import INIT_VERB, Init
 from tests.steps.builders import (
     M,
     cluster,
@@ -45,7 +45,7 @@ CTX = RunContext()
 
 MASTER_STATE = (APISERVER_MANIFEST, ETCD_MANIFEST, ETCD_DATA, ADMIN_CONF)
 
-INIT = ("kubeadm", "init", "--upload-certs", "--config", KUBEADM_RUN_CONFIG_PATH)
+INIT = ("kubeadm", *INIT_VERB, "--config", KUBEADM_RUN_CONFIG_PATH)
 
 
 def script_init(fake: FakeRemote, host: str, *present: str) -> None:
@@ -83,6 +83,27 @@ async def test_init_writes_the_marker_pki_and_config_then_runs_kubeadm_init(
     kubeadm_at = fake.index(INIT)
     assert fake.log.index(uploads[0]) < kubeadm_at < fake.log.index(uploads[-1])
     assert RESET not in fake.commands()
+
+
+async def test_init_creates_sealers_own_token_from_the_file_and_prints_no_secret(
+    fake: FakeRemote, ca: ClusterCA
+) -> None:
+    host = M[0]
+    script_init(fake, host)
+    target = make_target(fake, cluster(), fresh(cluster()), ca)
+
+    await Init(target, host, InitPayload()).run(CTX)
+
+    token = target.credentials.token
+    assert token is not None and fake.secrets[:2] == [token, token.split(".")[1]]
+    assert target.credentials.ca_cert_hash == ca.ca_cert_hash()
+    assert "--skip-token-print" in INIT and "--skip-certificate-key-print" in INIT
+    assert "--upload-certs" not in INIT  # no kubeadm-certs Secret, no certificate key
+    real = next(u for u in fake.uploads if u.path == KUBEADM_RUN_CONFIG_PATH)
+    kept = next(u for u in fake.uploads if u.path == KUBEADM_CONFIG_PATH)
+    assert f"- token: {token}\n".encode() in real.content and real.mode == 0o600
+    assert token.encode() not in kept.content and b"bootstrapTokens" not in kept.content
+    assert all(token not in " ".join(c.argv) for c in fake.calls)
 
 
 async def test_init_on_a_running_control_plane_changes_nothing(

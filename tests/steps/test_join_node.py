@@ -17,12 +17,15 @@ from sealer.layout import (
     INIT_MARKER,
     KUBEADM_CONFIG_PATH,
     KUBEADM_RUN_CONFIG_PATH,
+    KUBEADM_TOKEN_CONFIG_PATH,
     KUBELET_CONF,
     PYTHON_PATH,
 )
 from sealer.plan.payloads import JoinNodePayload
 from sealer.steps.join_node import JoinNode
 from tests.steps.builders import (
+    RM_TOKEN_CONFIG,
+    TOKEN_CREATE,
     M,
     N,
     cluster,
@@ -64,12 +67,20 @@ async def test_join_node_joins_through_the_vip(fake: FakeRemote, ca: ClusterCA) 
     assert (await JoinNode(target, host, JoinNodePayload()).run(CTX)).changed
 
     assert changed_argv(fake, host) == [JOIN, RM_RUN_CONFIG, ("rm", "-f", INIT_MARKER)]
-    assert len(fake.secrets) == 1  # a token, no certificate key for a worker
-    assert [u.path for u in fake.uploads] == [
-        KUBEADM_CONFIG_PATH,
-        KUBEADM_RUN_CONFIG_PATH,
-        CLUSTER_IDENTITY,
+    token = target.credentials.token
+    assert token is not None and fake.secrets == [token, token.split(".")[1]]
+    assert [(u.host, u.path, u.mode) for u in fake.uploads] == [
+        (M[0], KUBEADM_TOKEN_CONFIG_PATH, 0o600),
+        (host, KUBEADM_CONFIG_PATH, 0o600),
+        (host, KUBEADM_RUN_CONFIG_PATH, 0o600),
+        (host, CLUSTER_IDENTITY, 0o644),
     ]
+    assert f"- token: {token}\n".encode() in fake.uploads[0].content
+    # the token file is made, used by `kubeadm token create` and removed, in that order
+    created, removed = fake.index(TOKEN_CREATE, M[0]), fake.index(RM_TOKEN_CONFIG, M[0])
+    assert fake.log.index(fake.uploads[0]) < created < removed < fake.index(JOIN)
+    assert fake.file(M[0], KUBEADM_TOKEN_CONFIG_PATH) is None
+    assert all(token.split(".")[1] not in " ".join(c.argv) for c in fake.calls)
     assert fake.index(CHECK_VIP) < fake.index(JOIN)
 
 

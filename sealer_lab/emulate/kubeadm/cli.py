@@ -284,7 +284,12 @@ def cmd_init(argv: list[str]) -> int:
     s.ignore_preflight += p.list("ignore-preflight-errors")
     if p.str("certificate-key"):
         s.certificate_key = p.str("certificate-key")
-    return run_init(s, upload_certs=p.bool("upload-certs"))
+    return run_init(
+        s,
+        upload_certs=p.bool("upload-certs"),
+        skip_token_print=p.bool("skip-token-print"),
+        skip_certificate_key_print=p.bool("skip-certificate-key-print"),
+    )
 
 
 def cmd_init_phase(argv: list[str]) -> int:
@@ -428,7 +433,9 @@ def cmd_token(argv: list[str]) -> int:
         return 0
     if len(p.args) > 1:
         raise KubeadmError(f'unknown command "{p.args[1]}" for "kubeadm token create"')
-    token = p.args[0] if p.args else apiobjects.generate_token()
+    _mixed(p)
+    spec = _token_spec(p)
+    token = spec["token"]
     if not apiobjects.TOKEN_RE.match(token):
         raise KubeadmError(
             f'the bootstrap token "{token}" was not of the form '
@@ -438,10 +445,10 @@ def cmd_token(argv: list[str]) -> int:
         apiobjects.create_token(
             client,
             token,
-            ttl=p.str("ttl") or "24h0m0s",
-            description=p.str("description"),
-            usages=p.list("usages") or None,
-            groups=p.list("groups") or None,
+            ttl=spec["ttl"],
+            description=spec["description"],
+            usages=spec["usages"],
+            groups=spec["groups"],
         )
     except ApiError as exc:
         raise KubeadmError(
@@ -462,6 +469,30 @@ def cmd_token(argv: list[str]) -> int:
         line += f"--control-plane --certificate-key {p.str('certificate-key')}"
     print(line)
     return 0
+
+
+def _token_spec(p: Parsed) -> dict[str, Any]:
+    """The token ``kubeadm token create`` makes: from ``--config`` (an InitConfiguration's
+    first ``bootstrapTokens`` entry; the file wins over a token argument, as in kubeadm's
+    LoadOrDefaultInitConfiguration) or from the argument and flags."""
+    if p.str("config"):
+        cfg = load_config(p.str("config"), kubeadm_version())
+        tokens = cfg.init.get("bootstrapTokens") or [{}]
+        first = dict(tokens[0])
+        return {
+            "token": str(first.get("token") or apiobjects.generate_token()),
+            "ttl": str(first.get("ttl") or "24h0m0s"),
+            "description": str(first.get("description") or ""),
+            "usages": first.get("usages") or None,
+            "groups": first.get("groups") or None,
+        }
+    return {
+        "token": p.args[0] if p.args else apiobjects.generate_token(),
+        "ttl": p.str("ttl") or "24h0m0s",
+        "description": p.str("description"),
+        "usages": p.list("usages") or None,
+        "groups": p.list("groups") or None,
+    }
 
 
 def _x509(pem: bytes):  # type: ignore[no-untyped-def]

@@ -38,7 +38,19 @@ PHASES = (
 )
 
 
-def run_init(s: Settings, *, upload_certs: bool, timeout: float = 240.0) -> int:
+#: What kubeadm prints instead of a secret under --skip-token-print/--skip-certificate-key-print
+#: (cmd/kubeadm/app/cmd/util/join.go).
+WITHHELD = "<value withheld>"
+
+
+def run_init(
+    s: Settings,
+    *,
+    upload_certs: bool,
+    timeout: float = 240.0,
+    skip_token_print: bool = False,
+    skip_certificate_key_print: bool = False,
+) -> int:
     for phase in s.skip_phases:
         top = phase.split("/")[0]
         if top not in PHASES:
@@ -101,7 +113,8 @@ def run_init(s: Settings, *, upload_certs: bool, timeout: float = 240.0) -> int:
         key = ""
         if upload_certs and not s.skipped("upload-certs"):
             key = s.certificate_key or apiobjects.generate_certificate_key()
-            say(apiobjects.upload_certs(client, s, key))
+            uploaded = apiobjects.upload_certs(client, s, key)
+            say(uploaded[:1] if skip_certificate_key_print else uploaded)
         else:
             say("[upload-certs] Skipping phase. Please see --upload-certs")
         if not s.skipped("mark-control-plane"):
@@ -109,7 +122,9 @@ def run_init(s: Settings, *, upload_certs: bool, timeout: float = 240.0) -> int:
         tokens: list[str] = []
         if not s.skipped("bootstrap-token"):
             lines, tokens = apiobjects.bootstrap_token_phase(client, s)
-            say([f"[bootstrap-token] Using token: {tokens[0]}", *lines])
+            if not skip_token_print:
+                lines = [f"[bootstrap-token] Using token: {tokens[0]}", *lines]
+            say(lines)
         if not s.skipped("kubelet-finalize"):
             say(
                 '[kubelet-finalize] Updating "/etc/kubernetes/kubelet.conf" to point to a '
@@ -121,7 +136,14 @@ def run_init(s: Settings, *, upload_certs: bool, timeout: float = 240.0) -> int:
     say("")
     say("Your Kubernetes control-plane has initialized successfully!")
     if not s.skipped("show-join-command"):
-        say(success_text(s, tokens[0] if tokens else "<token>", key))
+        token = tokens[0] if tokens else "<token>"
+        say(
+            success_text(
+                s,
+                WITHHELD if skip_token_print else token,
+                WITHHELD if skip_certificate_key_print and key else key,
+            )
+        )
     return 0
 
 

@@ -219,6 +219,41 @@ def test_config_errors(kube: Kube, cluster: dict[str, str]) -> None:
     assert "can not mix '--config' with arguments [token]" in out.stderr
 
 
+TOKEN_CONFIG = """apiVersion: kubeadm.k8s.io/v1beta3
+kind: InitConfiguration
+bootstrapTokens:
+- token: q7x2ka.5b0c9d8e7f6a5b4c
+  ttl: 1h0m0s
+  description: from a file
+nodeRegistration:
+  criSocket: unix:///run/containerd/containerd.sock
+"""
+
+
+def test_token_create_reads_the_token_from_a_config_file_and_delete_removes_it(
+    kube: Kube, cluster: dict[str, str]
+) -> None:
+    m1 = cluster["m1"]
+    kube.ssh(m1, ["tee", "/root/token.yaml"], input=TOKEN_CONFIG)
+    mixed = kube.ssh(
+        m1, ["kubeadm", "token", "create", "--config", "/root/token.yaml", "--ttl", "2h"],
+        check=False,
+    )  # fmt: skip
+    assert mixed.returncode == 1
+    assert "can not mix '--config' with arguments [ttl]" in mixed.stderr
+    join = kube.ssh(
+        m1, ["kubeadm", "token", "create", "--config", "/root/token.yaml", "--print-join-command"]
+    ).stdout.split()
+    assert join[:5] == ["kubeadm", "join", "apiserver.cluster.local:6443", "--token",
+                        "q7x2ka.5b0c9d8e7f6a5b4c"]  # fmt: skip
+    listed = kube.ssh(m1, ["kubeadm", "token", "list"]).stdout
+    assert "q7x2ka.5b0c9d8e7f6a5b4c" in listed and "from a file" in listed
+    gone = kube.ssh(m1, ["kubeadm", "token", "delete", "--", "q7x2ka"]).stdout
+    assert gone.strip() == 'bootstrap token "q7x2ka" deleted'
+    assert "q7x2ka" not in kube.ssh(m1, ["kubeadm", "token", "list"]).stdout
+    kube.ssh(m1, ["rm", "-f", "/root/token.yaml"])
+
+
 def test_upload_certs_phase_prints_the_key(kube: Kube, cluster: dict[str, str]) -> None:
     out = kube.ssh(cluster["m1"], ["kubeadm", "init", "phase", "upload-certs", "--upload-certs"])
     lines = out.stdout.strip().splitlines()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import tarfile
@@ -76,3 +77,28 @@ def test_same_version_and_code_give_the_same_bytes(package: Path, tmp_path: Path
 def test_unknown_version_is_refused(tmp_path: Path) -> None:
     with pytest.raises(LabError, match="not a Kubernetes version the lab can emulate"):
         build_package("v1.12.0", tmp_path)
+
+
+def test_entries_are_a_careless_builders_and_metadata_lists_the_sums(package: Path) -> None:
+    """uid 1000 and group/world-writable modes, which installing as root must not keep; the
+    programs' and init.sh's sha256 in Metadata, which sealer checks on the hosts."""
+    with tarfile.open(package) as tar:
+        members = tar.getmembers()
+        meta = json.loads(tar.extractfile("kube/Metadata").read())  # type: ignore[union-attr]
+        contents = {
+            m.name.removeprefix("kube/"): tar.extractfile(m).read()  # type: ignore[union-attr]
+            for m in members
+            if m.isfile()
+        }
+    assert {(m.uid, m.gid) for m in members} == {(1000, 1000)}
+    assert {m.mode for m in members if m.isdir()} == {0o777}
+    assert tar_mode(members, "kube/shell/init.sh") == tar_mode(members, "kube/bin/kubeadm") == 0o777
+    assert tar_mode(members, "kube/conf/kubelet.service") == 0o666
+    sums = meta["sha256sums"]
+    assert set(sums) == {"bin/kubeadm", "bin/kubelet", "bin/kubectl", "shell/init.sh"}
+    for path, digest in sums.items():
+        assert hashlib.sha256(contents[path]).hexdigest() == digest, path
+
+
+def tar_mode(members: list[tarfile.TarInfo], name: str) -> int:
+    return next(m.mode for m in members if m.name == name)
