@@ -8,6 +8,7 @@ graph. The CLI calls these functions and renders what they return.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,16 +55,18 @@ async def plan(
     *,
     connect_timeout: float = 10.0,
     package: LocalPackage | None = None,
+    ignore_preflight: Sequence[str] = (),
 ) -> Planned:
     """Read every host and the cluster, and decide what apply would do (changes nothing).
 
     ``package``: the package already prepared (apply prepares it before taking the run lock,
-    as a download would block the lock's heartbeat)."""
+    as a download would block the lock's heartbeat). ``ignore_preflight``: preflight checks
+    skipped (besides ``spec.preflight.ignore``)."""
     if package is None:
         package = prepare_package(cluster.spec.package, cluster.spec.version, cache_dir)
     observation = await observe(conns, cluster, package.name, connect_timeout=connect_timeout)
     fresh = ClusterIdentity.new(cluster.metadata.name)
-    decided = make_plan(cluster, observation.state, package, fresh)
+    decided = make_plan(cluster, observation.state, package, fresh, ignore_preflight)
     return Planned(cluster, package, observation, decided)
 
 
