@@ -33,6 +33,7 @@ __all__ = [
     "Planned",
     "clean",
     "cluster_ca",
+    "decide",
     "foreign_hosts",
     "graph_for",
     "plan",
@@ -65,6 +66,16 @@ async def plan(
     if package is None:
         package = prepare_package(cluster.spec.package, cluster.spec.version, cache_dir)
     observation = await observe(conns, cluster, package.name, connect_timeout=connect_timeout)
+    return decide(cluster, package, observation, ignore_preflight)
+
+
+def decide(
+    cluster: Cluster,
+    package: LocalPackage,
+    observation: Observation,
+    ignore_preflight: Sequence[str] = (),
+) -> Planned:
+    """The plan for what ``observation`` read (pure; a PlanError when it cannot be made)."""
     fresh = ClusterIdentity.new(cluster.metadata.name)
     decided = make_plan(cluster, observation.state, package, fresh, ignore_preflight)
     return Planned(cluster, package, observation, decided)

@@ -100,9 +100,14 @@ def test_a_busy_port_and_a_duplicate_hostname_stop_diff_and_apply_before_any_cha
         f"preflight found 2 errors on {', '.join(sorted([m0.address, n1.address, n2.address]))}"
         in diff.stderr
     )
-    as_json = lab.sealer("diff", "--output", "json")
-    assert as_json.returncode == 1
-    report = json.loads(as_json.stdout)["preflight"]
+    # apply, here with --output json: the same report as a document, and no change
+    apply = lab.sealer("apply", "--yes", "--output", "json")
+    assert apply.returncode == 1, apply.stdout + apply.stderr
+    assert "no host was changed" in apply.stderr
+    document = json.loads(apply.stdout)
+    assert document["steps"] == [] and document["succeeded"] is False
+    report = document["preflight"]
+    assert report["errors"] == 2
     errors = [(f["check"], f["hosts"]) for f in report["findings"] if f["severity"] == "error"]
     assert errors == [("ports", [m0.address]), ("hostname", [n1.address, n2.address])]
     warnings = {
@@ -113,11 +118,6 @@ def test_a_busy_port_and_a_duplicate_hostname_stop_diff_and_apply_before_any_cha
         ("kernel-modules", (n1.address,)),
         ("sysctls", (n1.address,)),
     } <= warnings
-
-    apply = lab.sealer("apply", "--yes")
-    assert apply.returncode == 1, apply.stdout + apply.stderr
-    assert "port 6443 is in use" in apply.stdout and "same hostname" in apply.stdout
-    assert "no host was changed" in apply.stderr
     assert lab.snapshot() == before
     assert "/swapfile" in lab.on(n1, ["swapon", "--show=NAME", "--noheadings"])
 
