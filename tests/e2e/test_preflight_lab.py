@@ -146,6 +146,15 @@ def test_with_the_listener_gone_and_the_name_fixed_apply_prepares_and_succeeds(l
         s["after"] for s in plan["steps"] if s["id"] == f"distribute@{n1.address}"
     )
 
+    # sealer status on the fresh hosts: every one reachable, no cluster yet, changes pending
+    status = lab.sealer("status", "--output", "json")
+    assert status.returncode == 2, status.stdout + status.stderr
+    report = json.loads(status.stdout)
+    assert report["pending"]["steps"] == len(plan["steps"])
+    assert report["control_plane"]["initialized"] is False and report["problems"] == []
+    assert [h["reachable"] for h in report["hosts"]] == [True, True, True]
+    assert [h["joined_as"] for h in report["hosts"]] == [None, None, None]
+
     apply = lab.sealer("apply", "--yes")
     assert apply.returncode == 0, apply.stdout + apply.stderr
     assert lab.on(n1, ["swapon", "--show=NAME", "--noheadings"]) == ""
