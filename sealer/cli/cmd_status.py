@@ -78,10 +78,13 @@ async def read_status(
     reachable = [a for a in spec.all_addresses if state.hosts[a].reachable]
     facts = await gather_all(*(_host_status(conns, observation.access[a]) for a in reachable))
     host_facts = {a: f for a, f in zip(reachable, facts, strict=True) if f is not None}
+    # every master that joined: by its files, or as a Node (a master whose API server's
+    # manifest is gone has only the kubelet's files left, and is exactly what to report)
     masters = [
         observation.access[m]
         for m in spec.master_addresses
-        if state.hosts[m].reachable and state.hosts[m].role == "control-plane"
+        if state.hosts[m].reachable
+        and (state.hosts[m].role is not None or state.node_at(m) is not None)
     ]
     api_host = observation.access[state.api_host] if state.api_host else None
     cluster_facts = await gather_cluster_status(conns, api_host, masters)
