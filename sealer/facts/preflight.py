@@ -132,7 +132,7 @@ def parse_listening(result: Result) -> dict[int, str]:
     ports: dict[int, str] = {}
     for line in require_ok(result).splitlines():
         fields = line.split()
-        if len(fields) < 4:
+        if len(fields) < 4 or fields[0] == "State":  # an ss too old for -H prints a header
             continue
         local = fields[3]
         _, sep, port = local.rpartition(":")

@@ -79,6 +79,8 @@ def test_listening_ports_name_the_process_when_ss_can() -> None:
     assert ports == {6443: "python3 (pid 812)", 22: "sshd (pid 31)", 2379: "etcd (pid 901)",
                      10250: ""}  # fmt: skip
     assert parse_listening(ok("")) == {}
+    header = "State  Recv-Q Send-Q Local Address:Port Peer Address:Port\n"
+    assert parse_listening(ok(header + "LISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n")) == {22: ""}
     with pytest.raises(ValueError):
         parse_listening(ok("LISTEN 0 1 nonsense 0.0.0.0:*\n"))
 
