@@ -17,6 +17,7 @@ The tree (a layer that adds a class defines it next to its code, always under on
     ├── PackageError                the offline package is missing or broken
     │                                                                (sealer/offline_package.py)
     ├── PlanError                   the change cannot be planned, or is refused as unsafe
+    │   └── PreflightFailed         preflight found errors on hosts  (sealer/plan/preflight.py)
     ├── StepError                   a step of the plan could not be carried out ("STEP on HOST")
     ├── KubeError                   the kubeadm configuration or the PKI could not be made
     │   └── MissingCAFile           a CA file is not on the master   (sealer/facts/cluster_ca.py)

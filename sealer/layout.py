@@ -25,6 +25,8 @@ __all__ = [
     "ETCD_DATA",
     "ETCD_MANIFEST",
     "ETCD_PKI_DIR",
+    "FSTAB",
+    "FSTAB_SWAP_MARKER",
     "HOSTS_FILE",
     "INIT_MARKER",
     "KUBEADM_CONFIG_PATH",
@@ -37,6 +39,7 @@ __all__ = [
     "KUBERNETES_DIR",
     "KUBE_BINARIES",
     "MANIFESTS_DIR",
+    "MODULES_LOAD_FILE",
     "PACKAGE_DIR",
     "PKI_DIR",
     "PYTHON_PATH",
@@ -44,12 +47,21 @@ __all__ = [
     "SEALER_KUBE_DIR",
     "SNAPSHOT_DIR",
     "STATE_DIR",
+    "SYSCTL_FILE",
     "UNPACKED_DIR",
     "USER_KUBECONFIG",
     "WRITTEN_DIRS",
 ]
 
 HOSTS_FILE: Final = "/etc/hosts"
+
+# -- what the prepare step writes (clean removes the files and restores fstab's lines) ---------
+
+FSTAB: Final = "/etc/fstab"
+#: Prefix of a swap line of /etc/fstab that sealer commented out (clean takes it off again).
+FSTAB_SWAP_MARKER: Final = "#sealer-swapoff# "
+MODULES_LOAD_FILE: Final = "/etc/modules-load.d/sealer.conf"
+SYSCTL_FILE: Final = "/etc/sysctl.d/99-sealer.conf"
 
 # -- kubeadm's files, and sealer's next to them -----------------------------------------------
 
@@ -140,6 +152,8 @@ WRITTEN_DIRS: Final = (
 #: Everything an install puts on a host that `clean` removes after `kubeadm reset -f`.
 CLEAN_PATHS: Final = (
     KUBERNETES_DIR,
+    MODULES_LOAD_FILE,
+    SYSCTL_FILE,
     "/var/lib/kubelet",
     "/var/lib/etcd",
     "/etc/cni",

@@ -8,6 +8,7 @@ graph. The CLI calls these functions and renders what they return.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ __all__ = [
     "Planned",
     "clean",
     "cluster_ca",
+    "decide",
     "foreign_hosts",
     "graph_for",
     "plan",
@@ -56,16 +58,28 @@ async def plan(
     *,
     connect_timeout: float = 10.0,
     package: LocalPackage | None = None,
+    ignore_preflight: Sequence[str] = (),
 ) -> Planned:
     """Read every host and the cluster, and decide what apply would do (changes nothing).
 
     ``package``: the package already prepared (apply prepares it before taking the run lock,
-    as a download would block the lock's heartbeat)."""
+    as a download would block the lock's heartbeat). ``ignore_preflight``: preflight checks
+    skipped (besides ``spec.preflight.ignore``)."""
     if package is None:
         package = prepare_package(cluster.spec.package, cluster.spec.version, cache_dir)
     observation = await observe(conns, cluster, package.name, connect_timeout=connect_timeout)
+    return decide(cluster, package, observation, ignore_preflight)
+
+
+def decide(
+    cluster: Cluster,
+    package: LocalPackage,
+    observation: Observation,
+    ignore_preflight: Sequence[str] = (),
+) -> Planned:
+    """The plan for what ``observation`` read (pure; a PlanError when it cannot be made)."""
     fresh = ClusterIdentity.new(cluster.metadata.name)
-    decided = make_plan(cluster, observation.state, package, fresh)
+    decided = make_plan(cluster, observation.state, package, fresh, ignore_preflight)
     return Planned(cluster, package, observation, decided)
 
 

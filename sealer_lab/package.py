@@ -44,7 +44,12 @@ __all__ = [
 ]
 
 EMULATED_PROGRAMS = ("kubeadm", "kubelet")
-SBIN_PROGRAMS = ("systemctl", "journalctl", "lab-boot")
+SBIN_PROGRAMS = (
+    "systemctl",
+    "journalctl",
+    "lab-boot",
+    *("lsmod", "modprobe", "sysctl", "swapon", "swapoff"),  # sealer_lab/emulate/kernel.py
+)
 BIN_DIR = "/usr/local/bin"
 #: The owner and modes of every entry (see the module's docstring).
 BUILDER_UID = 1000
@@ -73,6 +78,11 @@ PROGRAMS = {
     "systemctl": "sealer_lab.emulate.systemctl",
     "journalctl": "sealer_lab.emulate.journalctl",
     "lab-boot": "sealer_lab.emulate.labboot",
+    "lsmod": "sealer_lab.emulate.kernel",
+    "modprobe": "sealer_lab.emulate.kernel",
+    "sysctl": "sealer_lab.emulate.kernel",
+    "swapon": "sealer_lab.emulate.kernel",
+    "swapoff": "sealer_lab.emulate.kernel",
 }
 name = os.path.basename(sys.argv[0])
 module = PROGRAMS.get(name)
@@ -80,7 +90,7 @@ if module is None:
     sys.stderr.write(f"{name}: not an emulated program ({', '.join(PROGRAMS)})\\n")
     sys.exit(2)
 try:
-    runpy.run_module(module, run_name="__main__", alter_sys=True)
+    runpy.run_module(module, {"PROGRAM": name}, run_name="__main__", alter_sys=True)
 except BrokenPipeError:  # stdout closed (| head): end quietly, as Go programs do on SIGPIPE
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
@@ -141,7 +151,7 @@ for b in kubeadm kubelet kubectl; do
 done
 sed -e "s#@BIN_DIR@#$BIN_DIR#g" conf/kubelet.service > "$UNIT_DIR/kubelet.service"
 sed -e "s#@BIN_DIR@#$BIN_DIR#g" conf/10-kubeadm.conf > "$UNIT_DIR/kubelet.service.d/10-kubeadm.conf"
-# Per network namespace, so harmless on a lab host (modprobe/swapoff have no lab equivalent).
+# The lab's sysctl keeps the host's own value (sealer_lab/emulate/kernel.py).
 sysctl -q -w net.ipv4.ip_forward=1 || true
 systemctl daemon-reload
 systemctl enable kubelet

@@ -12,9 +12,12 @@ from sealer.cli.session import (
     Progress,
     add_break_lock,
     add_connection_options,
+    add_ignore_preflight,
+    check_preflight,
     confirm,
     open_run_log,
     pool_options,
+    preflight_json,
     print_plan,
     print_summary,
     run_async,
@@ -38,7 +41,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="make the machines match the Clusterfile",
         description="Read every host, plan the steps that bring them to the Clusterfile, show "
         "the plan, and (after confirmation, or with --yes) carry it out as a dependency graph, "
-        "in parallel where the dependencies allow. Re-applying an unchanged file changes "
+        "in parallel where the dependencies allow. Preflight errors on any host (all listed "
+        "together) stop it before it changes anything. Re-applying an unchanged file changes "
         "nothing.",
     )
     add_clusterfile(parser)
@@ -47,6 +51,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress, only the summary")
     parser.add_argument("--log", metavar="FILE", help="the run log (JSON lines)")
     add_break_lock(parser)
+    add_ignore_preflight(parser)
     add_output(parser)
     add_connection_options(parser)
     parser.set_defaults(handler=run)
@@ -65,7 +70,22 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     package = prepare_package(cluster.spec.package, cluster.spec.version)
 
     async def carry_out(conns: Connections, lock: RunLock | None) -> RunSummary | None:
-        planned = await plan(conns, cluster, connect_timeout=args.connect_timeout, package=package)
+        planned = await plan(
+            conns,
+            cluster,
+            connect_timeout=args.connect_timeout,
+            package=package,
+            ignore_preflight=args.ignore_preflight,
+        )
+        if ui.output == "json" and planned.plan.preflight.errors:
+            ui.print_json(
+                {
+                    "steps": [],
+                    "succeeded": False,
+                    "preflight": preflight_json(planned.plan.preflight),
+                }
+            )
+        check_preflight(ui, planned.plan)  # before any change: errors stop the run here
         if ui.output != "json":
             print_plan(ui, planned.plan, title=f"sealer apply: {cluster.metadata.name}")
         if planned.plan.empty:

@@ -9,7 +9,10 @@ from sealer.cli.options import add_clusterfile, add_output
 from sealer.cli.render import Ui
 from sealer.cli.session import (
     add_connection_options,
+    add_ignore_preflight,
+    check_preflight,
     pool_options,
+    preflight_json,
     print_plan,
     run_async,
     warn_if_locked,
@@ -27,9 +30,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="show what apply would change (exit 0 nothing, 2 changes pending, 1 error)",
         description="Read the live state of every host over SSH and compare it with the "
         "Clusterfile. Changes nothing. Exit 0 when every host matches, 2 when changes are "
-        "pending, 1 on error: run it in CI before merging a Clusterfile change.",
+        "pending, 1 on error (preflight errors included: every one is listed, with its host "
+        "and fix): run it in CI before merging a Clusterfile change.",
     )
     add_clusterfile(parser)
+    add_ignore_preflight(parser)
     add_output(parser)
     add_connection_options(parser)
     parser.set_defaults(handler=run)
@@ -44,7 +49,12 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             # Another run holding the run lock is worth a warning, not a failure.
             locked, planned = await asyncio.gather(
                 warn_if_locked(ui, conns, loaded.cluster, args),
-                plan(conns, loaded.cluster, connect_timeout=args.connect_timeout),
+                plan(
+                    conns,
+                    loaded.cluster,
+                    connect_timeout=args.connect_timeout,
+                    ignore_preflight=args.ignore_preflight,
+                ),
             )
             return planned, locked
 
@@ -56,8 +66,10 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
                 "pending": not planned.plan.empty,
                 "steps": [s.to_dict() for s in planned.plan.steps],
                 "warnings": [*locked, *planned.plan.warnings],
+                "preflight": preflight_json(planned.plan.preflight),
             }
         )
     else:
         print_plan(ui, planned.plan, title=f"sealer diff: cluster {loaded.cluster.metadata.name}")
+    check_preflight(ui, planned.plan)
     return 0 if planned.plan.empty else CHANGES_PENDING

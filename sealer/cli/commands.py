@@ -12,12 +12,14 @@ from sealer.cli import (
     cmd_config,
     cmd_diff,
     cmd_schema,
+    cmd_status,
     cmd_validate,
 )
 
 ALL: tuple[ModuleType, ...] = (
     cmd_apply,
     cmd_diff,
+    cmd_status,
     cmd_clean,
     cmd_certs,
     cmd_validate,

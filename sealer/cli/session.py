@@ -28,16 +28,21 @@ from sealer.engine import Event, EventKind, RunSummary, Status
 from sealer.errors import UsageError
 from sealer.lock import EXPIRY_SECONDS, Holder, RunLock, lock_masters, seen_locks
 from sealer.plan.diff import Plan
+from sealer.plan.preflight import Preflight, PreflightFailed
 from sealer.spec import LoadedClusterfile
-from sealer.spec.model import Cluster
+from sealer.spec.model import PREFLIGHT_CHECKS, Cluster
 
 __all__ = [
     "Progress",
     "add_break_lock",
     "add_connection_options",
+    "add_ignore_preflight",
+    "check_preflight",
     "confirm",
     "pool_options",
+    "preflight_json",
     "print_plan",
+    "print_preflight",
     "print_summary",
     "run_async",
     "run_lock",
@@ -98,6 +103,67 @@ def add_break_lock(parser: argparse.ArgumentParser) -> None:
         help="take over the run lock of another sealer run at once (when you know it is dead; "
         f"a lock without heartbeat for {EXPIRY_SECONDS:.0f}s is taken over anyway)",
     )
+
+
+def add_ignore_preflight(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ignore-preflight",
+        action="append",
+        default=[],
+        choices=("all", *PREFLIGHT_CHECKS),
+        metavar="NAME",
+        help="skip a preflight check (repeatable; `all` skips every one): "
+        + ", ".join(PREFLIGHT_CHECKS),
+    )
+
+
+_SEVERITY = {"error": "red", "warning": "yellow"}
+
+
+def print_preflight(ui: Ui, preflight: Preflight) -> None:
+    """Every preflight finding, together: a table on a terminal, one line each otherwise."""
+    findings = preflight.findings
+    if not findings:
+        return
+    if ui.out.is_terminal:
+        table = Table(title="preflight", title_justify="left")
+        for column in ("severity", "check", "host", "problem", "fix"):
+            table.add_column(column)
+        for f in findings:
+            colour = _SEVERITY[f.severity]
+            table.add_row(
+                f"[{colour}]{f.severity}[/{colour}]",
+                f.check,
+                escape(", ".join(f.hosts)),
+                escape(f.problem),
+                escape(f.fix),
+            )
+        ui.out.print(table)
+        return
+    errors = len(preflight.errors)
+    ui.out.print(f"preflight: {errors} error(s), {len(findings) - errors} warning(s)")
+    for f in findings:
+        ui.out.print(
+            f"{f.severity:>7} {f.check}: {escape(', '.join(f.hosts))}: {escape(f.problem)} "
+            f"(fix: {escape(f.fix)})"
+        )
+
+
+def preflight_json(preflight: Preflight) -> dict[str, Any]:
+    """The preflight part of ``diff``/``apply --output json`` (docs/cli.md)."""
+    return {
+        "errors": len(preflight.errors),
+        "findings": [f.to_dict() for f in preflight.findings],
+        "ignored": list(preflight.ignored),
+    }
+
+
+def check_preflight(ui: Ui, plan: Plan) -> None:
+    """Report the findings (text output); raise :class:`PreflightFailed` when any is an error."""
+    if ui.output != "json":
+        print_preflight(ui, plan.preflight)
+    if plan.preflight.errors:
+        raise PreflightFailed(plan.preflight)
 
 
 def warn(ui: Ui, message: str) -> None:

@@ -9,6 +9,8 @@ empty plan. What this version cannot do safely is a :class:`PlanError` before an
 
 The dependencies (an edge means "after"):
 
+* ``prepare@h`` (only on a host where preflight found swap on, a kernel module missing or a
+  sysctl wrong: :mod:`sealer.plan.preflight`) comes first; ``distribute@h`` waits for it;
 * ``distribute@h``, ``hosts@h`` and, on nodes, ``ipvs@n`` start at once on every host;
 * ``init@master0`` waits for master0's distribute and hosts;
 * ``join-master@m`` waits for init, its own distribute and hosts, and the previous
@@ -43,9 +45,11 @@ from sealer.plan.payloads import (
     JoinMasterPayload,
     JoinNodePayload,
     Payload,
+    PreparePayload,
     RemoveMemberPayload,
     SnapshotPayload,
 )
+from sealer.plan.preflight import Preflight, run_preflight
 from sealer.plan.state import ClusterState, LiveHost
 from sealer.spec.model import Cluster
 
@@ -98,6 +102,8 @@ class Plan:
     warnings: tuple[str, ...] = field(default_factory=tuple)
     #: Who the cluster is: the running cluster's identity, or the one init will record.
     identity: ClusterIdentity | None = None
+    #: What the preflight checks found (apply refuses on its errors before any change).
+    preflight: Preflight = field(default_factory=Preflight)
 
     @property
     def empty(self) -> bool:
@@ -334,13 +340,16 @@ def make_plan(
     live: ClusterState,
     package: LocalPackage,
     fresh_identity: ClusterIdentity | None = None,
+    ignore_preflight: Iterable[str] = (),
 ) -> Plan:
     """The steps that bring the live hosts to the Clusterfile, in dependency form.
 
     ``fresh_identity`` is the identity to record when the cluster has none yet (a new
-    cluster, or one created before sealer recorded identities)."""
+    cluster, or one created before sealer recorded identities). ``ignore_preflight``: checks
+    skipped besides ``spec.preflight.ignore``."""
     spec = cluster.spec
     _unreachable(cluster, live)
+    checked = run_preflight(cluster, live, package, ignore_preflight)
     half_done_init = _cluster_state_known(cluster, live)
     _identity_checks(cluster, live)
     identity = live.identity or fresh_identity or ClusterIdentity.new(cluster.metadata.name)
@@ -360,9 +369,14 @@ def make_plan(
     def prepare(address: str, joined: bool) -> list[str]:
         host = live.hosts[address]
         done: list[str] = []
+        fix = checked.preparations.get(address)
+        if fix is not None:
+            done.append(
+                add(PreparePayload(fix.swap_off, fix.modules, fix.sysctls), address, fix.reason())
+            )
         reason = _distribute_reason(host, package, spec.version)
         if reason:
-            done.append(add(DistributePayload(), address, reason))
+            done.append(add(DistributePayload(), address, reason, done))
         want = desired_hosts_entries(cluster, address, joined=joined, resolved=live.resolved)
         reason = _hosts_reason(want, host)
         if reason:
@@ -525,4 +539,4 @@ def make_plan(
             )
         if is_master:
             previous_master = last
-    return Plan(tuple(steps), tuple(warnings), identity)
+    return Plan(tuple(steps), tuple(warnings), identity, checked)

@@ -13,6 +13,7 @@ __all__ = ["StepKind"]
 
 
 class StepKind(StrEnum):
+    PREPARE = "prepare"
     DISTRIBUTE = "distribute"
     HOSTS = "hosts"
     IPVS = "ipvs"

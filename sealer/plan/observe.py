@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -20,11 +21,12 @@ from ruamel.yaml.error import YAMLError
 from sealer.aio import gather_all
 from sealer.connect import Connections, HostAccess
 from sealer.errors import CommandFailed, ConnectError, SealerError
-from sealer.facts.base import FactError, collect_many
+from sealer.facts.base import Fact, FactError, collect_many
 from sealer.facts.cluster import NodeInfo
 from sealer.facts.gather import HostFacts, gather_cluster_facts, gather_host_facts
 from sealer.facts.identity import ClusterIdentity
 from sealer.facts.node_setup import care_active, care_config, cgroup_driver, ipvs_available
+from sealer.facts.preflight import PREFLIGHT_FACTS, HostPreflight, preflight_of
 from sealer.facts.system import file_sha256
 from sealer.kube.kubeadm_config import KubeadmHostFacts
 from sealer.layout import KUBEADM_CONFIG_PATH, PACKAGE_DIR
@@ -50,18 +52,23 @@ class _Extra:
     lb_active: bool
     cgroup: Literal["systemd", "cgroupfs"]
     ipvs: bool
+    preflight: HostPreflight
 
 
 async def _extra(conns: Connections, access: HostAccess, package_name: str) -> _Extra:
-    facts = (
+    facts: tuple[Fact[Any], ...] = (
         file_sha256(f"{PACKAGE_DIR}/{package_name}"),
         care_config,
         care_active,
         cgroup_driver,
         ipvs_available,
+        *PREFLIGHT_FACTS,  # in the same command: preflight costs no extra round trip
     )
-    sha, config, active, cgroup, ipvs = await collect_many(conns, access, facts)
-    return _Extra(sha, config, active, cgroup, ipvs)
+    started = time.time()
+    found = await collect_many(conns, access, facts)
+    ended = time.time()
+    sha, config, active, cgroup, ipvs = found[:5]
+    return _Extra(sha, config, active, cgroup, ipvs, preflight_of(found[5:], started, ended))
 
 
 def _host_state(address: str, facts: HostFacts, extra: _Extra | None) -> LiveHost:
@@ -84,6 +91,9 @@ def _host_state(address: str, facts: HostFacts, extra: _Extra | None) -> LiveHos
         etcd_data=bool(kube and kube.etcd_data),
         init_started=bool(kube and kube.init_started),
         identity=facts.identity,
+        os=facts.os,
+        arch=facts.arch.name if facts.arch is not None else None,
+        preflight=extra.preflight,
     )
 
 

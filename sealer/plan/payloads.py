@@ -29,6 +29,7 @@ __all__ = [
     "JoinMasterPayload",
     "JoinNodePayload",
     "Payload",
+    "PreparePayload",
     "RemoveMemberPayload",
     "SnapshotPayload",
     "StepPayload",
@@ -49,6 +50,26 @@ class StepPayload:
     @property
     def flags(self) -> tuple[str, ...]:
         return ()
+
+
+@dataclass(frozen=True)
+class PreparePayload(StepPayload):
+    """What preflight found wrong and sealer fixes: swap turned off (and commented out of
+    /etc/fstab), kernel modules loaded (and listed in /etc/modules-load.d/), sysctls set to 1
+    (and written to /etc/sysctl.d/). Only these; nothing else on the host is touched."""
+
+    kind: ClassVar[StepKind] = StepKind.PREPARE
+    swap_off: bool = False
+    modules: tuple[str, ...] = ()
+    sysctls: tuple[str, ...] = ()
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return (
+            *(("swapoff",) if self.swap_off else ()),
+            *(f"modprobe:{m}" for m in self.modules),
+            *(f"sysctl:{k}" for k in self.sysctls),
+        )
 
 
 @dataclass(frozen=True)
@@ -166,7 +187,8 @@ class DeleteNodePayload(StepPayload):
 
 #: Every payload; a planned step carries one of them.
 Payload = (
-    DistributePayload
+    PreparePayload
+    | DistributePayload
     | HostsPayload
     | IpvsPayload
     | InitPayload

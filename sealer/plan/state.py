@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from sealer.facts.hosts import HostsEntry
 from sealer.facts.identity import ClusterIdentity
+from sealer.facts.preflight import HostPreflight
+from sealer.facts.system import OsRelease
 
 __all__ = ["ClusterState", "LiveHost", "LiveNode"]
 
@@ -35,6 +37,10 @@ class LiveHost:
     etcd_data: bool = False  # holds etcd data (a member's data directory or its manifest)
     init_started: bool = False  # sealer's init marker without a recorded identity
     identity: ClusterIdentity | None = None  # the cluster this host was installed for
+    os: OsRelease | None = None
+    arch: str | None = None  # as Go names it ("amd64")
+    #: What the preflight checks read (sealer/plan/preflight.py); None when not read.
+    preflight: HostPreflight | None = None
 
 
 @dataclass(frozen=True)

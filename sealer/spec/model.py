@@ -29,6 +29,7 @@ from sealer.spec.addresses import MAX_HOSTS, check_entry, count_entry, expand_en
 __all__ = [
     "API_VERSION",
     "DEFAULT_VIP",
+    "PREFLIGHT_CHECKS",
     "Certificates",
     "Cluster",
     "ClusterSpec",
@@ -39,6 +40,8 @@ __all__ = [
     "Metadata",
     "Network",
     "Package",
+    "Preflight",
+    "PreflightCheck",
     "SshConfig",
     "SshOverride",
     "Taint",
@@ -301,6 +304,52 @@ class Certificates(_Model):
     )
 
 
+#: The preflight checks, by the names ``spec.preflight.ignore`` and ``--ignore-preflight`` take
+#: (sealer/plan/preflight.py runs them; docs/clusterfile.md says what each reads).
+PREFLIGHT_CHECKS: tuple[str, ...] = (
+    "swap",
+    "kernel-modules",
+    "sysctls",
+    "ports",
+    "hostname",
+    "machine-id",
+    "clock",
+    "disk",
+    "cgroup",
+    "runtime",
+    "commands",
+    "os",
+    "arch",
+)
+
+PreflightCheck = Literal[
+    "all",
+    "swap",
+    "kernel-modules",
+    "sysctls",
+    "ports",
+    "hostname",
+    "machine-id",
+    "clock",
+    "disk",
+    "cgroup",
+    "runtime",
+    "commands",
+    "os",
+    "arch",
+]
+
+
+class Preflight(_Model):
+    """The host checks run before any change (`sealer diff` and `apply` report them)."""
+
+    ignore: list[PreflightCheck] = Field(
+        default_factory=list,
+        description="Checks to skip, by name (`all` skips every one), as kubeadm's "
+        "--ignore-preflight-errors; a skipped check neither reports nor prepares anything.",
+    )
+
+
 class KubeadmPatches(_Model):
     """User patches merged into the generated kubeadm configuration, one mapping per kind."""
 
@@ -340,6 +389,7 @@ class ClusterSpec(_Model):
     load_balancer: LoadBalancer = Field(default_factory=LoadBalancer)
     certificates: Certificates = Field(default_factory=Certificates)
     kubeadm: KubeadmPatches = Field(default_factory=KubeadmPatches)
+    preflight: Preflight = Field(default_factory=Preflight)
 
     @model_validator(mode="after")
     def _bounded_host_count(self) -> ClusterSpec:

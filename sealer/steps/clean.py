@@ -2,8 +2,10 @@
 
 ``clean`` undoes everything an install put on a host: ``kubeadm reset -f`` (which also
 removes a master's etcd member), the load-balancer daemon and its rules, the kubelet unit,
-the Kubernetes directories, the binaries the package installed, sealer's /etc/hosts block
-and the package. It is safe on a host that was never installed and on one half-cleaned.
+the Kubernetes directories, the binaries the package installed, sealer's /etc/hosts block,
+the package, and what ``prepare`` added (its modules-load.d and sysctl.d files, the swap lines
+it commented out of /etc/fstab; swap is not turned back on). It is safe on a host that was
+never installed and on one half-cleaned.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sealer.steps.base import KindStep, StepBuilder
 from sealer.steps.control_plane import KUBEADM_TIMEOUT, reset_argv
 from sealer.steps.etcd_safety import prepare_master_reset
 from sealer.steps.hosts import write_hosts_block
+from sealer.steps.prepare import restore_fstab
 from sealer.steps.target import Target
 
 __all__ = ["BUILDERS", "Clean", "clean_host"]
@@ -103,6 +106,8 @@ async def clean_host(target: Target, host: str, *, member_removed: bool = False)
         done.append("interrupted uploads removed")
     if await write_hosts_block(target, host, ()):
         done.append("/etc/hosts block removed")
+    if await restore_fstab(target, host):
+        done.append("swap lines of /etc/fstab given back")
     return done
 
 

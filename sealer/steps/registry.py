@@ -25,6 +25,7 @@ from sealer.steps import (
     join_master,
     join_node,
     lb,
+    prepare,
     remove_member,
     snapshot,
 )
@@ -53,6 +54,7 @@ def builders_by_kind(
 
 BUILDERS = builders_by_kind(
     (
+        *prepare.BUILDERS,
         *distribute.BUILDERS,
         *hosts.BUILDERS,
         *lb.BUILDERS,

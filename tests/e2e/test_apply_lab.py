@@ -245,6 +245,69 @@ def test_unchanged_file_diff_is_clean_and_apply_changes_nothing(cluster: Cluster
     assert all(argv[1] == "version" for argv in kube), kube
 
 
+def _status(cluster: Cluster) -> tuple[int, dict[str, Any]]:
+    done = cluster.run("status", "--output", "json")
+    assert done.returncode in (0, 2, 3), done.stdout + done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)
+    assert report["exit_code"] == done.returncode
+    return done.returncode, report
+
+
+def test_status_of_the_healthy_cluster_then_of_one_with_a_master_api_server_down(
+    cluster: Cluster,
+) -> None:
+    masters = [h.address for h in cluster.lab.masters]
+    nodes = [h.address for h in cluster.lab.nodes]
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    code, report = _status(cluster)
+    assert code == 0, report["problems"]
+    assert [h["address"] for h in report["hosts"]] == masters + nodes
+    for host in report["hosts"]:
+        assert host["reachable"] and host["kubelet_active"] and host["node_ready"], host
+        assert host["versions"] == {"kubeadm": VERSION, "kubelet": VERSION, "package": VERSION}
+        # the kubelet's client certificate (from a CSR: a year, rotated) expires first
+        assert host["earliest_certificate"]["not_after"] > now, host
+    for node in nodes:
+        lb = next(h for h in report["hosts"] if h["address"] == node)["load_balancer"]
+        assert lb["backends"] == [{"master": m, "healthy": True} for m in masters]
+    plane = report["control_plane"]
+    assert plane["api"] == {m: {"ready": True, "detail": None} for m in masters}
+    etcd = plane["etcd"]
+    assert sorted(m["endpoint"] for m in etcd["members"]) == sorted(
+        f"https://{m}:2379" for m in masters
+    )
+    assert all(m["healthy"] for m in etcd["members"])
+    assert etcd["leader"] in {m["endpoint"] for m in etcd["members"]}
+    assert plane["lock"] == [] and report["pending"] == {"steps": 0, "error": None}
+
+    victim = masters[1]
+    manifest = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+    parked = "/etc/kubernetes/kube-apiserver.yaml.parked"
+    cluster.on(victim, ["mv", manifest, parked])
+    try:
+        down = wait_for(
+            f"sealer status to see {victim}'s API server down",
+            lambda: (
+                (r := _status(cluster))[1]["control_plane"]["api"][victim]["ready"] is False and r
+            ),
+            timeout=120,
+            interval=0.5,
+        )
+        assert down[0] == 3
+        said = [p for p in down[1]["problems"] if p.startswith(f"{victim}: its API server")]
+        assert said, down[1]["problems"]
+        others = [m for m in masters if m != victim]
+        assert all(down[1]["control_plane"]["api"][m]["ready"] for m in others)
+    finally:
+        cluster.on(victim, ["mv", parked, manifest])
+    wait_for(
+        lambda: f"sealer status healthy again (problems: {_status(cluster)[1]['problems']})",
+        lambda: _status(cluster)[0] == 0,
+        timeout=300,
+        interval=0.5,
+    )
+
+
 def test_adding_a_node_touches_only_that_node(cluster: Cluster) -> None:
     lab = up_kubernetes_lab(cluster.lab.name, 3, 3, version=VERSION, clusterfile=cluster.file)
     cluster.lab = lab

@@ -27,6 +27,7 @@ from sealer.plan.payloads import (
     JoinMasterPayload,
     JoinNodePayload,
     Payload,
+    PreparePayload,
     RemoveMemberPayload,
     SnapshotPayload,
 )
@@ -54,6 +55,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: One payload of every kind, with values a planner could have decided.
 SAMPLES: dict[StepKind, Payload] = {
+    StepKind.PREPARE: PreparePayload(True, ("br_netfilter",), ("net.ipv4.ip_forward",)),
     StepKind.DISTRIBUTE: DistributePayload(),
     StepKind.HOSTS: HostsPayload(hosts_entries(M[0])),
     StepKind.IPVS: lb_payload(cluster()),

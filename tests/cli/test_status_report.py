@@ -1,0 +1,50 @@
+"""`sealer status`'s text: the hosts' table, the API per master, etcd with its leader, the
+lock, the pending steps and every problem."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+from rich.console import Console
+
+from sealer.cli.cmd_status import print_report
+from sealer.cli.render import Ui
+from sealer.facts.health import Health
+from sealer.plan.status import build_report
+from tests.clusters import M, cluster
+from tests.plan.test_diff import running
+from tests.plan.test_status import healthy_cluster, host_facts
+
+
+def text(report_args: dict[str, object]) -> str:
+    out = io.StringIO()
+    console = Console(file=out, no_color=True, width=200)
+    print_report(Ui(console, console), build_report(**report_args))  # type: ignore[arg-type]
+    return out.getvalue()
+
+
+def test_a_healthy_cluster_then_one_api_server_down() -> None:
+    c = cluster()
+    args: dict[str, object] = {
+        "cluster": c,
+        "live": running(c),
+        "host_facts": host_facts(),
+        "cluster_facts": healthy_cluster(),
+        "pending": 0,
+    }
+    shown = text(args).splitlines()
+    assert any(line.startswith("│ 10.9.0.2") and "master (control-plane)" in line for line in shown)
+    assert f"API via {M[1]}: yes" in shown
+    assert any(
+        line.startswith("etcd: ") and f"https://{M[1]}:2379 (leader)" in line for line in shown
+    )
+    assert "run lock: free" in shown
+    assert "pending: 0 step(s) (`sealer diff` shows them)" in shown
+    assert shown[-1] == "healthy"
+    facts = healthy_cluster()
+    args["cluster_facts"] = replace(facts, api={**facts.api, M[2]: Health(False, "refused")})
+    shown = text(args).splitlines()
+    assert f"API via {M[2]}: no (refused)" in shown
+    assert f"unhealthy: {M[2]}: its API server is not ready (refused)" in shown
+    assert "healthy" not in shown
