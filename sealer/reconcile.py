@@ -19,7 +19,7 @@ from sealer.facts.base import collect
 from sealer.facts.cluster_ca import MissingCAFile, read_ca
 from sealer.facts.identity import ClusterIdentity, host_identity
 from sealer.kube.pki import ClusterCA
-from sealer.offline_package import LocalPackage, prepare_package
+from sealer.offline_package import LocalPackage, prepare_cluster_package
 from sealer.plan.access import host_access
 from sealer.plan.diff import Plan, make_plan
 from sealer.plan.observe import Observation, observe
@@ -60,7 +60,7 @@ async def plan(
     ``package``: the package already prepared (apply prepares it before taking the run lock,
     as a download would block the lock's heartbeat)."""
     if package is None:
-        package = prepare_package(cluster.spec.package, cluster.spec.version, cache_dir)
+        package = prepare_cluster_package(cluster, cache_dir)
     observation = await observe(conns, cluster, package.name, connect_timeout=connect_timeout)
     fresh = ClusterIdentity.new(cluster.metadata.name)
     decided = make_plan(cluster, observation.state, package, fresh)
