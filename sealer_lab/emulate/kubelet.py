@@ -176,7 +176,6 @@ class Kubelet:
         self.api_pods: dict[str, tuple[dict[str, Any], podrun.PodProcess]] = {}
         self.api_reported: dict[str, str] = {}  # pod -> "<uid>/<pid>" whose status was posted
         self.api_listed = 0.0
-        self.network_was_ready: bool | None = None
         self.static_names: set[str] = set()
         STATE_DIR.mkdir(parents=True, exist_ok=True)
         LOG_DIR.mkdir(parents=True, exist_ok=True)
@@ -456,6 +455,7 @@ class Kubelet:
         return out
 
     ready_since = started
+    network_was_ready: bool | None = None  # as last posted
 
     def heartbeat(self) -> None:
         if self.client is None:
@@ -638,7 +638,10 @@ class Kubelet:
         last_beat = 0.0
         while not self.stop.is_set():
             self.sync_pods()
-            if time.monotonic() - last_beat >= (HEARTBEAT if self.registered else 2.0):
+            # Until the node is Ready its status is posted as soon as readiness changes (the
+            # real kubelet's fast node status update at start-up), then every HEARTBEAT.
+            changed = self.registered and cninet.network_ready() != self.network_was_ready
+            if changed or time.monotonic() - last_beat >= (HEARTBEAT if self.registered else 2.0):
                 last_beat = time.monotonic()
                 self.heartbeat()
             elif self.registered and self.client is not None:
