@@ -125,7 +125,10 @@ def plan_pod(
     meta = manifest.get("metadata") or {}
     name = f"{meta.get('name', 'unnamed')}-{node}" if static else str(meta.get("name", ""))
     namespace = str(meta.get("namespace") or "default")
-    digest = hashlib.sha256(json.dumps(manifest, sort_keys=True).encode()).hexdigest()[:16]
+    # a static pod restarts when its file changes; an API pod is another pod only when its
+    # uid or spec changes (not its status, labels or resourceVersion)
+    what = manifest if static else {"uid": meta.get("uid"), "spec": manifest.get("spec")}
+    digest = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:16]
     labels = tuple(sorted((str(k), str(v)) for k, v in (meta.get("labels") or {}).items()))
     annotations = tuple(
         sorted((str(k), str(v)) for k, v in (meta.get("annotations") or {}).items())

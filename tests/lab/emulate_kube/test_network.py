@@ -114,3 +114,14 @@ def test_the_add_on_pod_runs_the_emulated_agent_which_writes_the_configuration(
     finally:
         agent.terminate()
         agent.wait(30)
+
+
+def test_an_api_pod_is_restarted_for_a_new_spec_only() -> None:
+    pod = {**_calico_pod(), "status": {"phase": "Pending"}}
+    pod["metadata"] = {**pod["metadata"], "uid": "u1", "resourceVersion": "5"}
+    first = podrun.plan_pod(pod, "n1", static=False)
+    posted = {**pod, "status": {"phase": "Running"}}
+    posted["metadata"] = {**pod["metadata"], "resourceVersion": "6"}
+    assert podrun.plan_pod(posted, "n1", static=False).digest == first.digest
+    recreated = {**pod, "metadata": {**pod["metadata"], "uid": "u2"}}
+    assert podrun.plan_pod(recreated, "n1", static=False).digest != first.digest
