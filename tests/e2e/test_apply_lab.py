@@ -396,7 +396,7 @@ def test_a_new_package_with_another_add_on_manifest_reapplies_the_cni_step(
     cni = next(s for s in steps if s["name"] == "cni")
     assert cni["host"] == master0
     assert "network add-on calico: the package's manifest changed" in cni["why"]
-    assert not cni["after"]
+    assert cni["after"] == [f"distribute@{master0}"]  # kubectl is the new package's
     log = cluster.workdir / "new-manifest.jsonl"
     result = cluster.run("apply", "--yes", "--quiet", log=str(log))
     assert result.returncode == 0, result.stdout + result.stderr
