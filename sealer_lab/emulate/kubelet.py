@@ -648,6 +648,7 @@ class Kubelet:
                 self._mirror_pods()
                 if time.monotonic() - self.api_listed >= API_PODS_EVERY:
                     self._list_api_pods()
+            if self.registered and self.client is not None:
                 self._report_api_pods()
             self.stop.wait(1.0)
 

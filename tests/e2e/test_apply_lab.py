@@ -253,20 +253,26 @@ def test_the_default_calico_makes_each_node_ready_after_its_pod_ran(cluster: Clu
     assert result.returncode == 0, result.stdout + result.stderr
     assert "spec.network.cni" not in result.stderr
     nodes = cluster.ready_nodes(h.address for h in cluster.lab.hosts)
-    pods = json.loads(
-        cluster.on(
-            master0,
-            [*ADMIN, "get", "pods", "-n", "kube-system", "-l", "k8s-app=calico-node", "-o",
-             "json"],
-        )
-    )["items"]  # fmt: skip
+
+    def running_pods() -> list[dict[str, Any]] | None:
+        pods: list[dict[str, Any]] = json.loads(
+            cluster.on(
+                master0,
+                [*ADMIN, "get", "pods", "-n", "kube-system", "-l", "k8s-app=calico-node",
+                 "-o", "json"],
+            )
+        )["items"]  # fmt: skip
+        phases = [p.get("status", {}).get("phase") for p in pods]
+        return pods if len(pods) == 5 and phases == ["Running"] * 5 else None
+
+    # each kubelet posts its pod's status on its own time, apart from its Node's
+    pods = wait_for("5 calico-node pods Running", running_pods, timeout=120, interval=0.5)
     by_node = {p["spec"]["nodeName"]: p for p in pods}
-    assert len(pods) == len(by_node) == 5
+    assert len(by_node) == 5
     for node in nodes:
         name = node["metadata"]["name"]
         pod = by_node[name]
         started = pod["status"]["startTime"]
-        assert pod["status"]["phase"] == "Running", pod["status"]
         assert started <= _ready(node)["lastTransitionTime"], (name, started, _ready(node))
         assert "node.kubernetes.io/not-ready" not in json.dumps(node["spec"])
         conf = json.loads(
