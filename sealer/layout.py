@@ -21,6 +21,8 @@ __all__ = [
     "CERTS_BACKUP_ROOT",
     "CLEAN_PATHS",
     "CLUSTER_IDENTITY",
+    "CNI_MANIFEST_PATH",
+    "CNI_RECORD_PATH",
     "CRI_SOCKET",
     "ETCD_DATA",
     "ETCD_MANIFEST",
@@ -95,6 +97,11 @@ KUBEADM_TOKEN_CONFIG_PATH: Final = f"{SEALER_KUBE_DIR}/token-run.yaml"
 #: Where a master's API server listens (and the VIP's port on the nodes).
 API_SERVER_PORT: Final = 6443
 CRI_SOCKET: Final = "unix:///run/containerd/containerd.sock"
+
+#: The network add-on's manifest as sealer applied it last (rendered: @POD_CIDR@ replaced),
+#: and the ConfigMap that records it, on the master the cni step ran on.
+CNI_MANIFEST_PATH: Final = f"{SEALER_KUBE_DIR}/cni.yaml"
+CNI_RECORD_PATH: Final = f"{SEALER_KUBE_DIR}/cni-record.yaml"
 
 # -- the care daemon (sealer/lb/care.py) on every node ----------------------------------------
 

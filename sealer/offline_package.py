@@ -22,17 +22,32 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.client import HTTPMessage
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlparse
 
 from sealer.errors import SealerError
+from sealer.kube.addon import (
+    DesiredAddon,
+    ManifestError,
+    kubeadm_images,
+    manifest_images,
+    render_manifest,
+)
 from sealer.package_members import ROOT, member_problem, metadata_sums
-from sealer.spec.model import Package
+from sealer.spec.model import Cluster, CniManifest, Package
 
-__all__ = ["LocalPackage", "PackageError", "default_cache_dir", "prepare_package"]
+__all__ = [
+    "LocalPackage",
+    "PackageError",
+    "default_cache_dir",
+    "missing_images",
+    "prepare_cluster_package",
+    "prepare_package",
+    "read_package_file",
+]
 
 _CHUNK = 1024 * 1024
 
@@ -54,6 +69,12 @@ class LocalPackage:
     #: Metadata's ``sha256sums`` (path relative to ``kube/``, sha256), checked on the hosts
     #: after unpacking; empty when Metadata has none.
     sha256sums: tuple[tuple[str, str], ...] = ()
+    #: The images the package holds, as its Metadata lists them (``images``).
+    images: tuple[str, ...] = ()
+    #: The add-on names Metadata maps to their manifests (``cni``: name -> {manifest}).
+    addons: tuple[tuple[str, str], ...] = ()
+    #: The network add-on the Clusterfile asks for, rendered (None: ``cni: none``).
+    addon: DesiredAddon | None = None
 
 
 def default_cache_dir() -> Path:
@@ -142,6 +163,20 @@ def _download(url: str, cache_dir: Path, expected: str) -> Path:
         with contextlib.suppress(OSError):
             os.unlink(tmp_name)
     return final
+
+
+def read_package_file(path: Path, name: str) -> bytes | None:
+    """The file ``kube/NAME`` of the package, None when it has none."""
+    wanted = f"kube/{name}"
+    try:
+        with tarfile.open(path, "r:*") as archive:
+            for member in archive:
+                if member.name.removeprefix("./") == wanted and member.isfile():
+                    handle = archive.extractfile(member)
+                    return None if handle is None else handle.read()
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise PackageError(f"{path}: not a readable package tarball ({exc})") from None
+    return None
 
 
 def _without_dot(name: str) -> str:
@@ -236,6 +271,8 @@ def prepare_package(
             f"package {path} holds Kubernetes {version or 'of unknown version'}, "
             f"but the Clusterfile asks for {expected_version}"
         )
+    images = metadata.get("images")
+    addons = metadata.get("cni")
     return LocalPackage(
         path=path,
         name=path.name,
@@ -244,4 +281,74 @@ def prepare_package(
         k8s_version=version,
         arch=str(metadata.get("arch", "amd64")),
         sha256sums=tuple(sorted(sums.items())),
+        images=tuple(str(i) for i in images) if isinstance(images, list) else (),
+        addons=tuple(
+            (str(name), str(entry.get("manifest", "")))
+            for name, entry in addons.items()
+            if isinstance(entry, dict)
+        )
+        if isinstance(addons, dict)
+        else (),
     )
+
+
+def _addon(local: LocalPackage, cluster: Cluster) -> DesiredAddon | None:
+    network = cluster.spec.network
+    choice = network.cni
+    if choice == "none":
+        return None
+    if isinstance(choice, CniManifest):
+        manifest = choice.manifest
+    else:
+        manifest = dict(local.addons).get(str(choice), "")
+        if not manifest:
+            raise PackageError(
+                f"package {local.path} has no {choice} add-on (its Metadata cni lists "
+                f"{', '.join(n for n, _ in local.addons) or 'none'}), which spec.network.cni "
+                "asks for",
+                hint="use a package with that add-on, or spec.network.cni: {manifest: PATH}",
+            )
+    raw = read_package_file(local.path, manifest)
+    if raw is None:
+        raise PackageError(
+            f"package {local.path} has no kube/{manifest}: the manifest of the network "
+            f"add-on spec.network.cni ({network.cni_type}) is not in it"
+        )
+    text = render_manifest(raw.decode("utf-8", errors="replace"), network.pod_cidr)
+    try:
+        images = manifest_images(text)
+    except ManifestError as exc:
+        raise PackageError(f"package {local.path}: kube/{manifest} is not YAML: {exc}") from None
+    return DesiredAddon(network.cni_type, manifest, text, images)
+
+
+def missing_images(local: LocalPackage, cluster: Cluster) -> list[tuple[str, str]]:
+    """(image, what needs it) for every image the cluster needs that the package lacks."""
+    patches = cluster.spec.kubeadm.cluster_configuration
+    repository = str(patches.get("imageRepository") or "registry.k8s.io")
+    needed: list[tuple[str, str]] = []
+    for image in kubeadm_images(cluster.spec.version, repository) or ():
+        needed.append((image, f"kubeadm {cluster.spec.version}"))
+    if local.addon is not None:
+        for image in local.addon.images:
+            needed.append((image, f"the {local.addon.type} add-on (kube/{local.addon.manifest})"))
+    held = set(local.images)
+    return [(image, why) for image, why in needed if image not in held]
+
+
+def prepare_cluster_package(cluster: Cluster, cache_dir: Path | None = None) -> LocalPackage:
+    """:func:`prepare_package`, then the network add-on rendered from it, and every image the
+    cluster needs checked to be in it (air-gapped hosts pull nothing): before any host."""
+    spec = cluster.spec
+    local = prepare_package(spec.package, spec.version, cache_dir)
+    local = replace(local, addon=_addon(local, cluster))
+    missing = missing_images(local, cluster)
+    if missing:
+        listed = "; ".join(f"{image} (needed by {why})" for image, why in missing)
+        raise PackageError(
+            f"package {local.path} lacks {len(missing)} image(s) the cluster needs: {listed}. "
+            "Nothing was changed on any host",
+            hint="the package's images/ and its Metadata images list must hold every image "
+            "kubeadm and the network add-on use (`kubeadm config images list`)",
+        )
+    return local

@@ -20,7 +20,7 @@ from sealer.facts.base import collect
 from sealer.facts.cluster_ca import MissingCAFile, read_ca
 from sealer.facts.identity import ClusterIdentity, host_identity
 from sealer.kube.pki import ClusterCA
-from sealer.offline_package import LocalPackage, prepare_package
+from sealer.offline_package import LocalPackage, prepare_cluster_package
 from sealer.plan.access import host_access
 from sealer.plan.diff import Plan, make_plan
 from sealer.plan.observe import Observation, observe
@@ -66,7 +66,7 @@ async def plan(
     as a download would block the lock's heartbeat). ``ignore_preflight``: preflight checks
     skipped (besides ``spec.preflight.ignore``)."""
     if package is None:
-        package = prepare_package(cluster.spec.package, cluster.spec.version, cache_dir)
+        package = prepare_cluster_package(cluster, cache_dir)
     observation = await observe(conns, cluster, package.name, connect_timeout=connect_timeout)
     return decide(cluster, package, observation, ignore_preflight)
 

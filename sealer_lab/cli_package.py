@@ -18,7 +18,7 @@ __all__ = ["register_lab", "register_lab_subcommand"]
 
 def _handle(args: argparse.Namespace, ui: Ui) -> int:
     dest = Path(args.out) if args.out else Path.cwd() / package_name(args.version)
-    path = build_package(args.version, dest)
+    path = build_package(args.version, dest, without_images=tuple(args.without_image))
     digest = sha256(path)
     if ui.output == "json":
         ui.print_json(
@@ -39,12 +39,23 @@ def register_lab(lab_subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         "package",
         help="build the emulated Kubernetes offline package (kube<version>.tar.gz)",
         description=(
-            "Build the lab's offline package: the real layout (bin/ conf/ images/ shell/ "
-            "Metadata) with emulated kubeadm and kubelet and the machine's real kubectl."
+            "Build the lab's offline package: the real layout (bin/ conf/ images/ manifests/ "
+            "shell/ Metadata) with emulated kubeadm and kubelet, the network add-ons' "
+            "manifests and the machine's real kubectl."
         ),
     )
     parser.add_argument("--version", default="v1.29.3", help="Kubernetes version (v1.23-v1.33)")
     parser.add_argument("-o", "--out", default="", help="output file or directory")
+    parser.add_argument(
+        "--without-image",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=(
+            "leave this image out of the package (a reference, or a repository name such as "
+            "coredns); a broken package for tests. Repeatable"
+        ),
+    )
     add_output(parser)
     parser.set_defaults(handler=_handle)
 

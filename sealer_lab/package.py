@@ -6,6 +6,7 @@
                                          kubectl: the machine's real kubectl client
     kube/conf/{kubelet.service,10-kubeadm.conf}
     kube/images/images.tar               a real tar listing the image names (nothing to load)
+    kube/manifests/{calico,flannel}.yaml the network add-ons (sealer_lab.addons)
     kube/shell/init.sh                   installs binaries and the kubelet unit, enables it
     kube/Metadata                        JSON: version, k8sVersion, arch, cniName, images...,
                                          sha256sums of the programs and init.sh
@@ -32,6 +33,7 @@ import zipfile
 from pathlib import Path
 
 from sealer.errors import LabError
+from sealer_lab import addons
 from sealer_lab.emulate import versions
 
 __all__ = [
@@ -246,8 +248,9 @@ def _metadata(
         "version": str(version),
         "k8sVersion": str(version),
         "arch": arch,
-        "cniName": "none",
-        "cniVersion": "",
+        "cniName": addons.CALICO.name,
+        "cniVersion": addons.CALICO.version,
+        "cni": {a.name: {"manifest": a.manifest, "version": a.version} for a in addons.ADDONS},
         "images": images,
         "emulated": True,
         "binDir": BIN_DIR,
@@ -268,9 +271,20 @@ def _add(tar: tarfile.TarFile, arcname: str, data: bytes | None, mode: int) -> N
         tar.addfile(info, io.BytesIO(data))
 
 
-def build_package(version: str, dest: Path) -> Path:
+def build_package(
+    version: str,
+    dest: Path,
+    *,
+    without_images: tuple[str, ...] = (),
+    manifest_suffix: str = "",
+) -> Path:
     """Write the offline package for ``version`` to ``dest`` (a file, or a directory to put
-    ``kube<version>.tar.gz`` in) and return its path."""
+    ``kube<version>.tar.gz`` in) and return its path.
+
+    ``without_images`` leaves images out of images/ and Metadata (a broken package, for
+    tests: each is an image reference, or a name such as ``coredns`` matching every image
+    whose repository ends with it); ``manifest_suffix`` is appended to every add-on manifest
+    (a comment line makes a new manifest without changing what it does)."""
     parsed = versions.parse_version(version)
     if parsed is None or parsed.major != 1 or parsed.minor not in versions.MINORS:
         known = ", ".join(f"1.{m}" for m in versions.MINORS)
@@ -282,7 +296,14 @@ def build_package(version: str, dest: Path) -> Path:
     out = dest / package_name(str(parsed)) if dest.is_dir() else dest
     out.parent.mkdir(parents=True, exist_ok=True)
     arch = "amd64"
-    images = versions.images(parsed)
+    images = versions.images(parsed) + [
+        image for addon in addons.ADDONS for image in addons.manifest_images(addon.text)
+    ]
+    for dropped in without_images:
+        matching = [i for i in images if _image_matches(i, dropped)]
+        if not matching:
+            raise LabError(f"--without-image {dropped}: the package has no such image")
+        images = [i for i in images if i not in matching]
     kubectl = _kubectl_for(parsed)
     tmp = out.with_name(out.name + ".part")
     with (
@@ -291,10 +312,12 @@ def build_package(version: str, dest: Path) -> Path:
         tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tar,
     ):
         programs = {name: zipapp_bytes(name, str(parsed), arch) for name in EMULATED_PROGRAMS}
+        manifests = {a.manifest: (a.text + manifest_suffix).encode() for a in addons.ADDONS}
         sums = {f"bin/{name}": hashlib.sha256(data).hexdigest() for name, data in programs.items()}
         sums["bin/kubectl"] = sha256(kubectl)
         sums["shell/init.sh"] = hashlib.sha256(INIT_SH.encode()).hexdigest()
-        for d in ("kube", "kube/bin", "kube/conf", "kube/images", "kube/shell"):
+        sums.update({name: hashlib.sha256(data).hexdigest() for name, data in manifests.items()})
+        for d in ("kube", "kube/bin", "kube/conf", "kube/images", "kube/manifests", "kube/shell"):
             _add(tar, d, None, LOOSE_DIR_MODE)
         metadata = _metadata(parsed, arch, images, dict(sorted(sums.items())))
         _add(tar, "kube/Metadata", metadata, LOOSE_FILE_MODE)
@@ -319,9 +342,18 @@ def build_package(version: str, dest: Path) -> Path:
             LOOSE_FILE_MODE,
         )
         _add(tar, "kube/images/images.tar", _images_tar(images), LOOSE_FILE_MODE)
+        for name, data in manifests.items():
+            _add(tar, f"kube/{name}", data, LOOSE_FILE_MODE)
         _add(tar, "kube/shell/init.sh", INIT_SH.encode(), LOOSE_PROGRAM_MODE)
     os.replace(tmp, out)
     return out
+
+
+def _image_matches(image: str, name: str) -> bool:
+    if image == name:
+        return True
+    repository = image.rsplit(":", 1)[0]
+    return repository == name or repository.endswith(f"/{name}")
 
 
 def install_sbin(sbin_dir: Path, version: str = "v1.29.3") -> list[Path]:

@@ -30,8 +30,9 @@ from sealer.clusterfile import load as load_clusterfile
 from sealer.connect import Connections
 from sealer.engine import Executor, RunContext, RunSummary
 from sealer.lock import RunLock
-from sealer.offline_package import prepare_package
+from sealer.offline_package import prepare_cluster_package
 from sealer.reconcile import graph_for, plan, target_for
+from sealer.spec.model import Cluster
 from sealer.steps.graph import apply_graph
 
 
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
 
     cluster = loaded.cluster
     # Before the run lock: a download blocks the event loop, and so the lock's heartbeat.
-    package = prepare_package(cluster.spec.package, cluster.spec.version)
+    package = prepare_cluster_package(cluster)
 
     async def carry_out(conns: Connections, lock: RunLock | None) -> RunSummary | None:
         planned = await plan(
@@ -127,8 +128,20 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     if summary is None:
         if ui.output == "json":
             ui.print_json({"steps": [], "succeeded": True, "log": str(log_path)})
+        _no_network_notice(ui, cluster, args.dry_run)
         return 0
     if ui.output == "json":
         ui.print_json({**summary.to_dict(), "log": str(log_path)})
     print_summary(ui, summary, Path(log_path))
+    _no_network_notice(ui, cluster, args.dry_run)
     return 0 if summary.succeeded else 1
+
+
+def _no_network_notice(ui: Ui, cluster: Cluster, dry_run: bool) -> None:
+    """With ``cni: none`` the nodes wait for a network add-on the user installs: say so."""
+    if cluster.spec.network.cni != "none" or dry_run:
+        return
+    ui.err.print(
+        "[yellow]warning[/yellow]: spec.network.cni is none: sealer installed no network "
+        "add-on, so every node stays NotReady (NetworkPluginNotReady) until you install one"
+    )

@@ -10,6 +10,7 @@ from typing import Any
 from sealer.aio import gather_all
 from sealer.connect import Connections, HostAccess
 from sealer.errors import ConnectError
+from sealer.facts.addon import AppliedAddon, applied_addon
 from sealer.facts.base import Fact, collect, collect_many
 from sealer.facts.cluster import EtcdMember, NodeInfo, etcd_members, kube_nodes
 from sealer.facts.hosts import HostsEntry, hosts_block
@@ -112,17 +113,19 @@ class ClusterFacts:
     nodes: tuple[NodeInfo, ...]
     etcd_members: tuple[EtcdMember, ...]
     identity: ClusterIdentity | None = None
+    addon: AppliedAddon | None = None  # the network add-on record (ConfigMap sealer-cni)
 
 
 async def gather_cluster_facts(conns: Connections, master: HostAccess) -> ClusterFacts:
-    """Nodes (``kubectl get nodes``), etcd members (``etcdctl member list``) and sealer's
-    identity ConfigMap, from ``master``.
+    """Nodes (``kubectl get nodes``), etcd members (``etcdctl member list``), sealer's
+    identity ConfigMap and its network add-on record (ConfigMap sealer-cni), from ``master``.
 
-    The three reads run at once and every one is awaited before the first failure is raised
+    The four reads run at once and every one is awaited before the first failure is raised
     (a read left running would outlive the run and fail unobserved)."""
-    nodes, members, identity = await gather_all(
+    nodes, members, identity, addon = await gather_all(
         collect(conns, master, kube_nodes),
         collect(conns, master, etcd_members),
         collect(conns, master, cluster_identity_configmap),
+        collect(conns, master, applied_addon),
     )
-    return ClusterFacts(tuple(nodes), tuple(members), identity)
+    return ClusterFacts(tuple(nodes), tuple(members), identity, addon)

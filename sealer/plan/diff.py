@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sealer.errors import PlanError
+from sealer.facts.addon import ADDON_CONFIGMAP, ADDON_NAMESPACE
 from sealer.facts.hosts import HostsEntry
 from sealer.facts.identity import ClusterIdentity
 from sealer.layout import PACKAGE_DIR
@@ -35,6 +36,7 @@ from sealer.plan.kinds import StepKind
 from sealer.plan.lb import desired_lb_config
 from sealer.plan.payloads import (
     CleanPayload,
+    CniPayload,
     DeleteNodePayload,
     DistributePayload,
     DrainPayload,
@@ -171,6 +173,35 @@ def _version_checks(cluster: Cluster, live: ClusterState) -> None:
                 f"Clusterfile asks for {want}: changing the version of a running cluster is an "
                 "upgrade, which this version of sealer does not do yet"
             )
+
+
+def _addon_checks(cluster: Cluster, live: ClusterState) -> None:
+    """A running cluster keeps the network add-on it was given: replacing one with another
+    (or with none) needs the nodes' networking torn down, which sealer does not do."""
+    applied = live.addon
+    want = cluster.spec.network.cni_type
+    if applied is not None and applied.type != want:
+        raise PlanError(
+            f"spec.network.cni is {want}, but the cluster runs the {applied.type} network "
+            f"add-on (recorded in ConfigMap {ADDON_NAMESPACE}/{ADDON_CONFIGMAP}): sealer does "
+            "not change a running cluster's network add-on; put spec.network.cni back to "
+            f"{applied.type}, or build a new cluster for the other one"
+        )
+
+
+def _addon_reason(live: ClusterState, package: LocalPackage) -> str | None:
+    """Why the add-on must be applied, None when what is applied is what the package has."""
+    addon = package.addon
+    if addon is None:
+        return None
+    if live.addon is None:
+        return f"network add-on {addon.type} not applied yet (kube/{addon.manifest})"
+    if live.addon.sha256 != addon.sha256:
+        return (
+            f"network add-on {addon.type}: the package's manifest changed (kube/"
+            f"{addon.manifest}, sha256 {addon.sha256[:12]}; applied {live.addon.sha256[:12]})"
+        )
+    return None
 
 
 def _fixed_at_creation(cluster: Cluster, live: ClusterState) -> list[str]:
@@ -354,6 +385,7 @@ def make_plan(
     _identity_checks(cluster, live)
     identity = live.identity or fresh_identity or ClusterIdentity.new(cluster.metadata.name)
     _version_checks(cluster, live)
+    _addon_checks(cluster, live)
     warnings: list[str] = _fixed_at_creation(cluster, live)
     removed = _removed(cluster, live)
     steps: list[PlannedStep] = []
@@ -402,6 +434,16 @@ def make_plan(
         raise PlanError(
             f"a cluster is running but master0 {m0} is not part of it: sealer will not "
             "initialise a second cluster; put a running master first in spec.masters"
+        )
+
+    cni = _addon_reason(live, package)
+    if cni is not None and package.addon is not None:
+        addon = package.addon
+        add(
+            CniPayload(addon.type, addon.manifest, addon.sha256),
+            live.api_host or m0,
+            cni,
+            [x for x in (init_id,) if x] or m0_ready,
         )
 
     lb_ids: dict[str, str] = {}

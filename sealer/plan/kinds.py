@@ -26,3 +26,4 @@ class StepKind(StrEnum):
     CLEAN = "clean"
     REMOVE_MEMBER = "remove-member"
     DELETE_NODE = "delete-node"
+    CNI = "cni"

@@ -21,6 +21,7 @@ from ruamel.yaml.error import YAMLError
 from sealer.aio import gather_all
 from sealer.connect import Connections, HostAccess
 from sealer.errors import CommandFailed, ConnectError, SealerError
+from sealer.facts.addon import AppliedAddon
 from sealer.facts.base import Fact, FactError, collect_many
 from sealer.facts.cluster import NodeInfo
 from sealer.facts.gather import HostFacts, gather_cluster_facts, gather_host_facts
@@ -210,6 +211,7 @@ async def observe(
     identity: ClusterIdentity | None = None
     unread: dict[str, str] = {}
     identity_in_cluster: bool | None = None
+    addon: AppliedAddon | None = None
     for master in spec.master_addresses:
         host = hosts[master]
         if not host.reachable or host.role != "control-plane":
@@ -225,6 +227,7 @@ async def observe(
         peer_urls = tuple(u for m in cluster_facts.etcd_members for u in m.peer_urls)
         identity = cluster_facts.identity
         identity_in_cluster = identity is not None
+        addon = cluster_facts.addon
         break
     if identity is None:
         # no ConfigMap (or no answer): the identity the masters recorded, when they agree
@@ -260,5 +263,6 @@ async def observe(
         identity=identity,
         identity_in_cluster=identity_in_cluster,
         resolved=resolved,
+        addon=addon,
     )
     return Observation(state, kube_facts, access)

@@ -19,6 +19,7 @@ from sealer.plan.kinds import StepKind
 
 __all__ = [
     "CleanPayload",
+    "CniPayload",
     "DeleteNodePayload",
     "DistributePayload",
     "DrainPayload",
@@ -185,6 +186,17 @@ class DeleteNodePayload(StepPayload):
     node_name: str
 
 
+@dataclass(frozen=True)
+class CniPayload(StepPayload):
+    """The network add-on to apply: its type, the package's manifest and the sha256 of the
+    rendered manifest (the run's package holds the text; the step applies only that one)."""
+
+    kind: ClassVar[StepKind] = StepKind.CNI
+    addon_type: str
+    manifest: str
+    sha256: str
+
+
 #: Every payload; a planned step carries one of them.
 Payload = (
     PreparePayload
@@ -200,4 +212,5 @@ Payload = (
     | CleanPayload
     | RemoveMemberPayload
     | DeleteNodePayload
+    | CniPayload
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sealer.facts.addon import AppliedAddon
 from sealer.facts.hosts import HostsEntry
 from sealer.facts.identity import ClusterIdentity
 from sealer.facts.preflight import HostPreflight
@@ -77,6 +78,8 @@ class ClusterState:
     identity_in_cluster: bool | None = None
     #: The IPv4 address each host the file names by DNS name resolved to on this workstation.
     resolved: dict[str, str] = field(default_factory=dict)
+    #: The network add-on sealer applied (ConfigMap kube-system/sealer-cni), None when none.
+    addon: AppliedAddon | None = None
 
     def etcd_member(self, hostname: str, address: str) -> bool:
         """The host is listed as an etcd member (by name, or by peer URL for a member that

@@ -18,7 +18,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PlainValidator,
     SecretStr,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -28,11 +30,13 @@ from sealer.spec.addresses import MAX_HOSTS, check_entry, count_entry, expand_en
 
 __all__ = [
     "API_VERSION",
+    "CNI_ADDONS",
     "DEFAULT_VIP",
     "PREFLIGHT_CHECKS",
     "Certificates",
     "Cluster",
     "ClusterSpec",
+    "CniManifest",
     "HostOverride",
     "JumpHost",
     "KubeadmPatches",
@@ -233,7 +237,83 @@ class HostOverride(_Model):
     taints: list[Taint] = Field(default_factory=list, description="Node taints.")
 
 
+def _check_manifest_path(text: str) -> str:
+    parts = text.split("/")
+    if not text or text.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(
+            f"'{text}' is not a path inside the package (relative to its kube/ directory, "
+            "like manifests/my-cni.yaml, without '..')"
+        )
+    if not text.endswith((".yaml", ".yml", ".json")):
+        raise ValueError(f"'{text}' is not a manifest file (.yaml, .yml or .json)")
+    return text
+
+
+ManifestPath = Annotated[str, AfterValidator(_check_manifest_path)]
+CNI_ADDONS = ("calico", "flannel", "none")
+
+
+class CniManifest(_Model):
+    """A network add-on of the package's own: a manifest inside the package."""
+
+    manifest: ManifestPath = Field(
+        description="Path of the add-on's manifest inside the package (relative to kube/)."
+    )
+
+
+def _parse_cni(value: Any) -> str | CniManifest:
+    if isinstance(value, CniManifest):
+        return value
+    if isinstance(value, str):
+        if value in CNI_ADDONS:
+            return value
+        raise ValueError(
+            f"'{value}' is not one of: calico, flannel, none (or {{manifest: PATH}}, a "
+            "manifest inside the package)"
+        )
+    if isinstance(value, dict):
+        extra = sorted(str(k) for k in value if k != "manifest")
+        if extra:
+            raise ValueError(f"unknown field '{extra[0]}' (the only one is manifest)")
+        manifest = value.get("manifest")
+        if not isinstance(manifest, str):
+            raise ValueError("manifest: a path inside the package is required")
+        return CniManifest(manifest=_check_manifest_path(manifest))
+    raise ValueError("expected calico, flannel, none or {manifest: PATH}")
+
+
+_CNI_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"enum": list(CNI_ADDONS), "type": "string"},
+        {
+            "type": "object",
+            "properties": {"manifest": {"type": "string", "minLength": 1}},
+            "required": ["manifest"],
+            "additionalProperties": False,
+        },
+    ],
+    "default": "calico",
+}
+CniChoice = Annotated[str | CniManifest, PlainValidator(_parse_cni), WithJsonSchema(_CNI_SCHEMA)]
+
+
 class Network(_Model):
+    cni: CniChoice = Field(
+        default="calico",
+        description=(
+            "Network add-on applied after init: calico or flannel (the package's manifest), "
+            "none (nodes stay NotReady until you install one), or {manifest: PATH} inside "
+            "the package. @POD_CIDR@ in the manifest becomes podCIDR."
+        ),
+    )
+
+    @property
+    def cni_type(self) -> str:
+        """What the add-on is, as recorded in the cluster: its name, or ``manifest PATH``."""
+        if isinstance(self.cni, CniManifest):
+            return f"manifest {self.cni.manifest}"
+        return self.cni
+
     pod_cidr: Cidr = Field(default="100.64.0.0/10", alias="podCIDR", description="Pod network.")
     service_cidr: Cidr = Field(
         default="10.96.0.0/16",

@@ -16,6 +16,7 @@ from sealer.errors import PlanError
 from sealer.plan.kinds import StepKind
 from sealer.steps import (
     clean,
+    cni,
     delete_node,
     distribute,
     drain,
@@ -67,5 +68,6 @@ BUILDERS = builders_by_kind(
         *clean.BUILDERS,
         *remove_member.BUILDERS,
         *delete_node.BUILDERS,
+        *cni.BUILDERS,
     )
 )

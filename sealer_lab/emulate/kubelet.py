@@ -1,4 +1,10 @@
-"""The emulated kubelet: static pods as host processes, Node registration and heartbeats.
+"""The emulated kubelet: static pods and the API's pods bound to its node as host processes,
+Node registration and heartbeats.
+
+The Node is Ready only once the runtime's network is ready (a CNI configuration in
+/etc/cni/net.d, :mod:`cninet`); until then Ready is False with the real kubelet's reason and
+message, and only host-network pods are started (as the real kubelet refuses a pod sandbox
+without a network).
 
 Flags as the real kubelet takes them from 10-kubeadm.conf and kubeadm-flags.env. Pod processes
 run in their own sessions (as containers live outside the kubelet's cgroup), so stopping the
@@ -24,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from sealer_lab.emulate import kubeconfig, pki, podrun, runtime, yamlio
+from sealer_lab.emulate import cninet, kubeconfig, pki, podrun, runtime, yamlio
 from sealer_lab.emulate.kubeapi import ApiError, Client
 
 __all__ = ["Flags", "main", "parse_flags"]
@@ -33,6 +39,8 @@ STATE_DIR = Path("/var/lib/kubelet/emulate")
 LOG_DIR = Path("/var/lib/kubelet/pod-logs")
 MAX_BACKOFF = 10.0
 HEARTBEAT = 10.0
+API_PODS_EVERY = 2.0
+MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
 
 VALUE_FLAGS = {
     "--bootstrap-kubeconfig",
@@ -143,6 +151,7 @@ class PodState:
     next_start: float = 0.0
     backoff: float = 0.0
     started_at: str = ""
+    api: bool = False  # a pod of the API (not a static pod)
 
 
 class Kubelet:
@@ -163,6 +172,11 @@ class Kubelet:
         self.registered = False
         self.mirrors: set[str] = set()
         self.mirror_retry: dict[str, float] = {}
+        # pods the API binds to this node: name -> (the Pod, how it runs)
+        self.api_pods: dict[str, tuple[dict[str, Any], podrun.PodProcess]] = {}
+        self.api_reported: dict[str, str] = {}  # pod -> "<uid>/<pid>" whose status was posted
+        self.api_listed = 0.0
+        self.static_names: set[str] = set()
         STATE_DIR.mkdir(parents=True, exist_ok=True)
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.code = runtime.stable_code_root(STATE_DIR / "code")
@@ -229,7 +243,8 @@ class Kubelet:
             logf.close()
         st.pid, st.start, st.digest = proc.pid, runtime.start_time(proc.pid), plan.digest
         st.started_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        log("I", f'"Started static pod" pod="{plan.pod}" pid={proc.pid}')
+        kind = "pod" if st.api else "static pod"
+        log("I", f'"Started {kind}" pod="{plan.pod}" pid={proc.pid}')
 
     def _kill(self, name: str, st: PodState) -> None:
         if st.pid and runtime.pid_alive(st.pid) and runtime.start_time(st.pid) == st.start:
@@ -254,16 +269,31 @@ class Kubelet:
         except ChildProcessError:
             pass
 
+    def _api_plans(self) -> dict[str, podrun.PodProcess]:
+        """The API's pods for this node that may run now: host-network ones always, the
+        others once the network is ready."""
+        ready = cninet.network_ready()
+        plans: dict[str, podrun.PodProcess] = {}
+        for name, (obj, plan) in self.api_pods.items():
+            if not ready and not (obj.get("spec") or {}).get("hostNetwork"):
+                continue
+            plans[name] = plan
+        return plans
+
     def sync_pods(self) -> None:
         self._reap()
-        plans = self._read_manifests()
+        static = self._read_manifests()
+        plans = {**self._api_plans(), **static}
         for name in list(self.pods):
             if name not in plans:
+                if self.pods[name].api and not self.api_listed:
+                    continue  # adopted after a restart: kept until the API's pods are known
                 self._kill(name, self.pods.pop(name))
                 self._delete_mirror(name)
         now = time.monotonic()
         for name, plan in plans.items():
             st = self.pods.setdefault(name, PodState())
+            st.api = name not in static
             if plan.error:
                 if self.plans.get(name) != plan:
                     log("E", f'"Error syncing pod" pod="{name}" err="{plan.error}"')
@@ -288,6 +318,7 @@ class Kubelet:
             if now >= st.next_start:
                 self._start(plan, st)
         self.plans = plans
+        self.static_names = set(static)
         self._save_state()
 
     # --- API server ------------------------------------------------------------------------
@@ -390,7 +421,7 @@ class Kubelet:
                     "KubeletHasSufficientPID",
                     "kubelet has sufficient PID available",
                 ),
-                cond("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+                self._ready_condition(cond),
             ],
             "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
             "nodeInfo": {
@@ -408,6 +439,23 @@ class Kubelet:
         }
 
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _ready_condition(self, cond: Any) -> dict[str, str]:
+        ready = cninet.network_ready()
+        if ready != self.network_was_ready:
+            self.network_was_ready = ready
+            self.ready_since = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if ready:
+            out: dict[str, str] = cond(
+                "Ready", "True", "KubeletReady", "kubelet is posting ready status"
+            )
+        else:
+            out = cond("Ready", "False", "KubeletNotReady", cninet.NOT_READY_MESSAGE)
+        out["lastTransitionTime"] = self.ready_since
+        return out
+
+    ready_since = started
+    network_was_ready: bool | None = None  # as last posted
 
     def heartbeat(self) -> None:
         if self.client is None:
@@ -446,6 +494,7 @@ class Kubelet:
             self.registered = True
             self._lease()
             self._mirror_pods()
+            self._list_api_pods()
         except ApiError as exc:
             log("E", f'"Error updating node status, will retry" err="{exc.message}"')
             if exc.status in (401, 403):
@@ -468,7 +517,7 @@ class Kubelet:
         assert self.client is not None
         for name, plan in self.plans.items():
             st = self.pods.get(name)
-            if name in self.mirrors or st is None or not st.pid:
+            if name in self.api_pods or name in self.mirrors or st is None or not st.pid:
                 continue
             if self.mirror_retry.get(name, 0.0) > time.monotonic():
                 continue
@@ -533,7 +582,50 @@ class Kubelet:
         except ApiError:
             self.client.put(path.removesuffix("/status"), obj)
 
+    def _list_api_pods(self) -> None:
+        """The pods the API binds to this node (not mirror pods), planned as host processes."""
+        assert self.client is not None
+        self.api_listed = time.monotonic()
+        try:
+            listed = self.client.get(
+                "/api/v1/pods", {"fieldSelector": f"spec.nodeName={self.node}"}
+            )
+        except ApiError as exc:
+            log("E", f'"Failed to list pods" err="{exc.message}"')
+            return
+        pods: dict[str, tuple[dict[str, Any], podrun.PodProcess]] = {}
+        for obj in listed.get("items") or []:
+            meta = obj.get("metadata") or {}
+            if MIRROR_ANNOTATION in (meta.get("annotations") or {}) or meta.get(
+                "deletionTimestamp"
+            ):
+                continue
+            plan = podrun.plan_pod(obj, self.node, self.code, static=False)
+            pods[plan.pod] = (obj, plan)
+        self.api_pods = pods
+
+    def _report_api_pods(self) -> None:
+        """Post the status of each running API pod once per (pod uid, process)."""
+        assert self.client is not None
+        for name, (obj, plan) in self.api_pods.items():
+            st = self.pods.get(name)
+            if st is None or not st.pid:
+                continue
+            key = f"{obj['metadata'].get('uid', '')}/{st.pid}"
+            if self.api_reported.get(name) == key:
+                continue
+            try:
+                current = self.client.get(f"/api/v1/namespaces/{plan.namespace}/pods/{name}")
+                self._pod_status(plan.namespace, name, current, st.started_at)
+            except ApiError as exc:
+                log("E", f'"Failed to update pod status" pod="{name}" err="{exc.message}"')
+                continue
+            self.api_reported[name] = key
+
     def _delete_mirror(self, name: str) -> None:
+        self.api_reported.pop(name, None)
+        if name not in self.static_names:
+            return  # an API pod: the API removed it (or it waits for the network)
         plan = self.plans.get(name)
         self.mirrors.discard(name)
         if self.client is None or plan is None:
@@ -546,11 +638,18 @@ class Kubelet:
         last_beat = 0.0
         while not self.stop.is_set():
             self.sync_pods()
-            if time.monotonic() - last_beat >= (HEARTBEAT if self.registered else 2.0):
+            # Until the node is Ready its status is posted as soon as readiness changes (the
+            # real kubelet's fast node status update at start-up), then every HEARTBEAT.
+            changed = self.registered and cninet.network_ready() != self.network_was_ready
+            if changed or time.monotonic() - last_beat >= (HEARTBEAT if self.registered else 2.0):
                 last_beat = time.monotonic()
                 self.heartbeat()
             elif self.registered and self.client is not None:
                 self._mirror_pods()
+                if time.monotonic() - self.api_listed >= API_PODS_EVERY:
+                    self._list_api_pods()
+            if self.registered and self.client is not None:
+                self._report_api_pods()
             self.stop.wait(1.0)
 
 

@@ -44,12 +44,14 @@ def parse_version(text: str) -> Version | None:
 
 def images(version: Version, repo: str = "registry.k8s.io") -> list[str]:
     etcd, coredns, pause = MINORS[version.minor]
+    # kubeadm: coredns/coredns under the default registry, plain coredns under another one
+    dns = "coredns/coredns" if repo == "registry.k8s.io" else "coredns"
     return [
         f"{repo}/kube-apiserver:{version}",
         f"{repo}/kube-controller-manager:{version}",
         f"{repo}/kube-scheduler:{version}",
         f"{repo}/kube-proxy:{version}",
-        f"{repo}/coredns/coredns:{coredns}",
+        f"{repo}/{dns}:{coredns}",
         f"{repo}/pause:{pause}",
         f"{repo}/etcd:{etcd}",
     ]

@@ -22,6 +22,7 @@ from ruamel.yaml import YAML
 import sealer_lab
 from sealer.layout import KUBEADM_TOKEN_CONFIG_PATH, SEALER_KUBE_DIR, STATE_DIR
 from sealer_lab.kube_lab import up_kubernetes_lab
+from sealer_lab.package import build_package
 from tests.conftest import kubernetes_lab
 from tests.sealer_cli import run_sealer as sealer
 from tests.sealer_cli import start_sealer
@@ -97,6 +98,35 @@ class Cluster:
             interval=0.5,
         )
 
+    def ready_nodes(self, addresses: Iterable[str]) -> list[dict[str, Any]]:
+        """The Node objects once every host of ``addresses`` has one that is Ready: a node is
+        Ready when its network add-on's agent ran (after apply's cni step, on its own time)."""
+        want = set(addresses)
+
+        def check() -> list[dict[str, Any]] | None:
+            nodes = self.nodes()
+            ready = {_internal_ip(n) for n in nodes if _ready(n)["status"] == "True"}
+            return nodes if want <= ready else None
+
+        return wait_for(
+            lambda: f"Ready Nodes for {sorted(want)} (now {sorted(_states(self.nodes()))})",
+            check,
+            timeout=180,
+            interval=0.5,
+        )
+
+    def set_cni(self, cni: str | None) -> None:
+        """spec.network.cni in the file (None: the field left out, so the default)."""
+        yaml = YAML()
+        data = yaml.load(self.file.read_text())
+        network = data["spec"].setdefault("network", {})
+        if cni is None:
+            network.pop("cni", None)
+        else:
+            network["cni"] = cni
+        with self.file.open("w") as handle:
+            yaml.dump(data, handle)
+
     def edit(self, **spec: Any) -> None:
         yaml = YAML()
         data = yaml.load(self.file.read_text())
@@ -108,6 +138,14 @@ class Cluster:
 
 def _internal_ip(node: dict[str, Any]) -> str:
     return str(next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP"))
+
+
+def _ready(node: dict[str, Any]) -> dict[str, Any]:
+    return dict(next(c for c in node["status"]["conditions"] if c["type"] == "Ready"))
+
+
+def _states(nodes: Iterable[dict[str, Any]]) -> list[str]:
+    return [f"{_internal_ip(n)}={_ready(n)['status']}" for n in nodes]
 
 
 def _is_run_lock(record: dict[str, Any]) -> bool:
@@ -143,7 +181,37 @@ def cluster(lab_session_id: str, tmp_path_factory: pytest.TempPathFactory) -> It
         yield Cluster(lab, workdir)
 
 
-def test_apply_creates_a_ha_cluster(cluster: Cluster) -> None:
+def test_a_package_without_an_image_is_refused_before_any_host_changes(cluster: Cluster) -> None:
+    """`sealer lab package --without-image coredns` builds a package that lacks CoreDNS: apply
+    names the image and stops before it touches a host (air-gapped hosts could not pull it)."""
+    broken = cluster.workdir / "broken.tar.gz"
+    built = sealer(
+        "lab", "package", "--version", VERSION, "--without-image", "coredns", "-o", str(broken)
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    good = cluster.file
+    cluster.file = cluster.workdir / "broken.yaml"
+    cluster.file.write_text(good.read_text())
+    try:
+        cluster.edit(package=str(broken))
+        result = cluster.run("apply", "--yes", "--quiet")
+    finally:
+        cluster.file = good
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.startswith(
+        f"error: package {broken} lacks 1 image(s) the cluster needs: "
+        "registry.k8s.io/coredns/coredns:v1.11.1 (needed by kubeadm v1.29.3). "
+        "Nothing was changed on any host"
+    ), result.stderr
+    assert "Traceback" not in result.stderr
+    for host in cluster.lab.hosts:
+        assert _leftovers(cluster, host.address) == "", host.name
+
+
+def test_apply_with_cni_none_leaves_every_node_not_ready_and_says_so(cluster: Cluster) -> None:
+    """The cluster is made here, watched: test_the_apply_wrote_no_secret_anywhere... checks
+    this run's output, logs and every command line of the machine for its secrets."""
+    cluster.set_cni("none")
     log = cluster.workdir / "runs" / "create.jsonl"
     master0 = cluster.lab.masters[0].address
     with SecretWatch(cluster.lab, master0) as watch:
@@ -151,18 +219,28 @@ def test_apply_creates_a_ha_cluster(cluster: Cluster) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stdout)["succeeded"] is True
     cluster.first_run = (result, watch)
+    assert (
+        "warning: spec.network.cni is none: sealer installed no network add-on, so every node "
+        "stays NotReady (NetworkPluginNotReady) until you install one"
+    ) in " ".join(result.stderr.split())
     nodes = cluster.registered_nodes(h.address for h in cluster.lab.hosts)
     assert len(nodes) == 5
     by_address = {_internal_ip(n): n for n in nodes}
     for host in cluster.lab.hosts:
         node = by_address[host.address]
-        ready = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
-        assert ready["status"] == "True", node["metadata"]["name"]
+        ready = _ready(node)
+        assert (ready["status"], ready["reason"]) == ("False", "KubeletNotReady"), ready
+        assert ready["message"].startswith(
+            "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady"
+        )
+        taints = [(t["key"], t["effect"]) for t in node["spec"].get("taints", [])]
+        assert ("node.kubernetes.io/not-ready", "NoSchedule") in taints
         assert node["status"]["nodeInfo"]["kubeletVersion"] == VERSION
         is_master = "node-role.kubernetes.io/control-plane" in node["metadata"]["labels"]
         assert is_master == (host.role == "master")
     table = cluster.on(cluster.lab.masters[0].address, [*ADMIN, "get", "nodes"])
     assert table.split()[:5] == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    assert "NotReady" in table
     members = cluster.on(
         cluster.lab.masters[0].address,
         [
@@ -174,6 +252,57 @@ def test_apply_creates_a_ha_cluster(cluster: Cluster) -> None:
         ],
     )  # fmt: skip
     assert len(json.loads(members)["members"]) == 3
+    diff = cluster.run("diff")
+    assert diff.returncode == 0, diff.stdout + diff.stderr
+
+
+def test_the_default_calico_makes_each_node_ready_after_its_pod_ran(cluster: Cluster) -> None:
+    """Without spec.network.cni (the default, calico) the plan is the cni step alone; then
+    the DaemonSet runs a calico-node pod on every node, whose agent writes the CNI
+    configuration with the pod CIDR, and each node turns Ready after its pod started."""
+    cluster.set_cni(None)
+    master0 = cluster.lab.masters[0].address
+    diff = cluster.run("diff", "--output", "json")
+    assert diff.returncode == 2, diff.stdout + diff.stderr
+    steps = json.loads(diff.stdout)["steps"]
+    assert [(s["name"], s["host"]) for s in steps] == [("cni", master0)]
+    assert "network add-on calico not applied yet" in steps[0]["why"]
+    result = cluster.run("apply", "--yes", "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "spec.network.cni" not in result.stderr
+    nodes = cluster.ready_nodes(h.address for h in cluster.lab.hosts)
+
+    def running_pods() -> list[dict[str, Any]] | None:
+        pods: list[dict[str, Any]] = json.loads(
+            cluster.on(
+                master0,
+                [*ADMIN, "get", "pods", "-n", "kube-system", "-l", "k8s-app=calico-node",
+                 "-o", "json"],
+            )
+        )["items"]  # fmt: skip
+        phases = [p.get("status", {}).get("phase") for p in pods]
+        return pods if len(pods) == 5 and phases == ["Running"] * 5 else None
+
+    # each kubelet posts its pod's status on its own time, apart from its Node's
+    pods = wait_for("5 calico-node pods Running", running_pods, timeout=120, interval=0.5)
+    by_node = {p["spec"]["nodeName"]: p for p in pods}
+    assert len(by_node) == 5
+    for node in nodes:
+        name = node["metadata"]["name"]
+        pod = by_node[name]
+        started = pod["status"]["startTime"]
+        assert started <= _ready(node)["lastTransitionTime"], (name, started, _ready(node))
+        assert "node.kubernetes.io/not-ready" not in json.dumps(node["spec"])
+        conf = json.loads(
+            cluster.on(_internal_ip(node), ["cat", "/etc/cni/net.d/10-calico.conflist"])
+        )
+        assert conf["plugins"][0]["ipam"]["ranges"] == [[{"subnet": "100.64.0.0/10"}]]
+    record = json.loads(
+        cluster.on(master0, [*ADMIN, "get", "configmap", "-n", "kube-system", "sealer-cni",
+                             "-o", "json"])
+    )["data"]  # fmt: skip
+    assert (record["type"], record["manifest"]) == ("calico", "manifests/calico.yaml")
+    assert len(record["sha256"]) == 64
 
 
 def test_the_apply_wrote_no_secret_anywhere_and_left_no_join_credentials(
@@ -182,7 +311,7 @@ def test_the_apply_wrote_no_secret_anywhere_and_left_no_join_credentials(
     """The run's bootstrap token and the cluster's keys appear in no run log, no message, no
     JSON output and on no command line (the join secrets travel in 0600 files); the token and
     any kubeadm-certs Secret are gone once the run is done."""
-    assert cluster.first_run is not None, "test_apply_creates_a_ha_cluster did not run"
+    assert cluster.first_run is not None, "the first apply (cni none) did not run"
     result, watch = cluster.first_run
     master0 = cluster.lab.masters[0].address
     assert watch.tokens, "no bootstrap token was seen while the cluster was made"
@@ -243,6 +372,8 @@ def test_unchanged_file_diff_is_clean_and_apply_changes_nothing(cluster: Cluster
     assert not mutating
     kube = [r["argv"] for r in records if r["kind"] == "run" and r["argv"][0] == "kubeadm"]
     assert all(argv[1] == "version" for argv in kube), kube
+    applied = [r["argv"] for r in records if r["kind"] == "run" and "apply" in r["argv"]]
+    assert not applied, applied  # no cni step: the recorded manifest is the package's
 
 
 def _status(cluster: Cluster) -> tuple[int, dict[str, Any]]:
@@ -393,6 +524,39 @@ def test_a_host_lost_mid_apply_fails_its_branch_only_and_apply_converges(cluster
     assert cluster.run("diff").returncode == 0
 
 
+def test_a_new_package_with_another_add_on_manifest_reapplies_the_cni_step(
+    cluster: Cluster,
+) -> None:
+    """A package whose calico manifest differs (here by a comment): besides copying the new
+    package, the plan re-applies the add-on, and diff says why; nodes stay Ready."""
+    master0 = cluster.lab.masters[0].address
+    newer = build_package(
+        VERSION, cluster.workdir / "rebuilt" / "kube1.29.3.tar.gz", manifest_suffix="# 2\n"
+    )
+    cluster.edit(package=str(newer))
+    diff = cluster.run("diff", "--output", "json")
+    assert diff.returncode == 2, diff.stdout + diff.stderr
+    steps = json.loads(diff.stdout)["steps"]
+    names = sorted({s["name"] for s in steps})
+    assert names == ["cni", "distribute"], steps
+    cni = next(s for s in steps if s["name"] == "cni")
+    assert cni["host"] == master0
+    assert "network add-on calico: the package's manifest changed" in cni["why"]
+    assert cni["after"] == [f"distribute@{master0}"]  # kubectl is the new package's
+    log = cluster.workdir / "new-manifest.jsonl"
+    result = cluster.run("apply", "--yes", "--quiet", log=str(log))
+    assert result.returncode == 0, result.stdout + result.stderr
+    applied = [r["argv"] for r in _log_records(log) if r["kind"] == "run" and "apply" in r["argv"]]
+    assert applied == [
+        [*ADMIN, "apply", "-f", "/etc/kubernetes/sealer/cni.yaml"],
+        [*ADMIN, "apply", "-f", "/etc/kubernetes/sealer/cni-record.yaml"],
+    ]
+    assert cluster.run("diff").returncode == 0
+    cluster.ready_nodes(
+        h.address for h in cluster.lab.hosts if h.address in cluster.file.read_text()
+    )
+
+
 def test_clean_gives_every_host_back(cluster: Cluster) -> None:
     # what an upload cut short (a lost connection, Ctrl-C) leaves next to its target
     node = cluster.lab.nodes[0].address
@@ -462,11 +626,8 @@ def _apply_named(cluster: Cluster, file: str, masters: list[str], nodes: list[st
     assert result.returncode == 0, result.stdout + result.stderr
     by_name = {h.name: h.address for h in cluster.lab.hosts}
     addresses = [by_name.get(entry, entry) for entry in [*masters, *nodes]]
-    nodes_now = cluster.registered_nodes(addresses)
+    nodes_now = cluster.ready_nodes(addresses)
     assert sorted(_internal_ip(n) for n in nodes_now) == sorted(addresses)
-    for node in nodes_now:
-        ready = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
-        assert ready["status"] == "True", node["metadata"]["name"]
     diff = cluster.run("diff")
     assert diff.returncode == 0, diff.stdout + diff.stderr
     assert diff.stdout.strip() == "No changes: every host matches the Clusterfile."

@@ -261,10 +261,17 @@ def test_removing_master0_keeps_the_cluster_and_its_nodes(cluster: Cluster) -> N
     assert _members(cluster, m1) == [cluster.lab.masters[1].name]
     after = _node_uids(cluster, via=m1)
     assert after == {k: v for k, v in before.items() if k != cluster.lab.masters[0].name}
-    items = json.loads(cluster.on(m1, [*ADMIN, "get", "nodes", "-o", "json"]))["items"]
-    for item in items:
-        ready = next(c for c in item["status"]["conditions"] if c["type"] == "Ready")
-        assert ready["status"] == "True", item["metadata"]["name"]
+
+    def all_ready() -> bool:
+        items = json.loads(cluster.on(m1, [*ADMIN, "get", "nodes", "-o", "json"]))["items"]
+        return all(
+            c["status"] == "True"
+            for item in items
+            for c in item["status"]["conditions"]
+            if c["type"] == "Ready"
+        )
+
+    wait_for("every node Ready (each runs its network add-on pod)", all_ready)
     for node in _file_nodes(cluster):
         config = json.loads(cluster.on(node, ["cat", "/etc/sealer/care.json"]))
         assert config["masters"] == [m1]

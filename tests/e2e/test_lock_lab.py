@@ -147,7 +147,7 @@ def test_apply_and_clean_refuse_while_an_apply_runs(cluster: Cluster) -> None:
     assert "is locked by another sealer run" in clean_err and f"pid {first.pid}" in clean_err
     # the refused runs changed nothing and the first run converged
     assert cluster.locked() == []
-    assert cluster.ready_nodes() == 2
+    wait_for(lambda: cluster.ready_nodes() == 2, 180, "2 Ready nodes (the add-on ran)")
     assert cluster.run("diff").returncode == 0
 
 
@@ -197,7 +197,7 @@ def test_a_killed_run_keeps_others_out_until_break_lock(cluster: Cluster) -> Non
     assert "warning: taking over the run lock" in taken.stderr
     assert f"pid {process.pid}" in taken.stderr and "--break-lock was given" in taken.stderr
     assert cluster.locked() == []
-    assert cluster.ready_nodes() == 3
+    wait_for(lambda: cluster.ready_nodes() == 3, 180, "3 Ready nodes (the add-on ran)")
     assert cluster.run("diff").returncode == 0
 
 

@@ -18,6 +18,7 @@ from sealer.plan.diff import Plan, PlannedStep, make_plan
 from sealer.plan.kinds import StepKind
 from sealer.plan.payloads import (
     CleanPayload,
+    CniPayload,
     DeleteNodePayload,
     DistributePayload,
     DrainPayload,
@@ -68,6 +69,7 @@ SAMPLES: dict[StepKind, Payload] = {
     StepKind.CLEAN: CleanPayload(remove_etcd_member=True),
     StepKind.REMOVE_MEMBER: RemoveMemberPayload(),
     StepKind.DELETE_NODE: DeleteNodePayload("h9"),
+    StepKind.CNI: CniPayload("calico", "manifests/calico.yaml", "ab" * 32),
 }
 
 

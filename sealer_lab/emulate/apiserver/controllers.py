@@ -7,6 +7,7 @@
   for every bootstrap token with ``usage-bootstrap-signing: true`` (kube-controller-manager's
   bootstrapsigner), so ``kubeadm join`` token discovery can verify cluster-info;
 - token cleaner: deletes expired bootstrap-token Secrets (kube-controller-manager's tokencleaner);
+- DaemonSets: one Pod per eligible Node (:mod:`daemonsets`);
 - CSR approver and signer: approves kubelet client CSRs (signer
   ``kubernetes.io/kube-apiserver-client-kubelet``) from bootstrappers and nodes, as kubeadm's
   auto-approve bindings make csrapproving do, and signs them with the cluster CA key when the
@@ -35,6 +36,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from sealer_lab.emulate.apiserver.auth import token_expired
+from sealer_lab.emulate.apiserver.daemonsets import sync_daemonsets
 from sealer_lab.emulate.apiserver.etcd import EtcdUnavailable
 from sealer_lab.emulate.apiserver.resources import Resource, find_resource
 from sealer_lab.emulate.apiserver.status import ApiError
@@ -121,6 +123,7 @@ class Controllers:
             self.clean_tokens,
             self.sign_cluster_info,
             self.csrs,
+            self.daemonsets,
             self.compact,
         )
         for loop in loops:
@@ -319,6 +322,9 @@ class Controllers:
         if new != data:
             info["data"] = new
             self.store.update(configmaps, "kube-public", "cluster-info", info)
+
+    def daemonsets(self) -> None:
+        sync_daemonsets(self.store)
 
     # -- certificate signing requests ----------------------------------------------------
 

@@ -88,9 +88,26 @@ class Kube:
             host, ["kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", *args], check=check
         )
 
+    def pod(self, host: str, name: str, namespace: str = "kube-system") -> dict[str, Any]:
+        pod: dict[str, Any] = json.loads(
+            self.kubectl(host, "get", "pod", "-n", namespace, name, "-o", "json").stdout
+        )
+        return pod
+
     def nodes(self, host: str) -> dict[str, dict[str, Any]]:
         items = json.loads(self.kubectl(host, "get", "nodes", "-o", "json").stdout)["items"]
         return {n["metadata"]["name"]: n for n in items}
+
+    def install_network(self, host: str, pod_cidr: str = "10.244.0.0/16") -> None:
+        """What an operator does after ``kubeadm init``: apply the package's network add-on
+        (calico, its pod CIDR filled in) with kubectl."""
+        manifest = "/root/kube/manifests/calico.yaml"
+        text = self.ssh(host, ["sed", f"s#@POD_CIDR@#{pod_cidr}#g", manifest]).stdout
+        self.ssh(
+            host,
+            ["kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf", "apply", "-f", "-"],
+            input=text,
+        )
 
     def install(self, host: str, endpoint_ip: str, package: Path | None = None) -> None:
         self.ssh(host, ["rm", "-rf", "/root/kube"])
@@ -110,6 +127,11 @@ class Kube:
 def ready(node: dict[str, Any]) -> bool:
     conds = {c["type"]: c["status"] for c in node.get("status", {}).get("conditions", [])}
     return conds.get("Ready") == "True"
+
+
+def ready_condition(node: dict[str, Any]) -> dict[str, Any]:
+    conditions = node.get("status", {}).get("conditions", [])
+    return next((c for c in conditions if c["type"] == "Ready"), {})
 
 
 def wait_for(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from tests.lab.emulate_kube.conftest import (
     Kube,
     kubeadm_config,
     ready,
+    ready_condition,
     wait_for,
 )
 
@@ -31,6 +33,25 @@ def cluster(kube: Kube) -> dict[str, str]:
         m1.name, ["kubeadm", "init", "--config", "/root/kubeadm.yaml", "--upload-certs"]
     )
     assert "Your Kubernetes control-plane has initialized successfully!" in init.stdout
+    # no network add-on yet: the kubelet reports NotReady as the real one does, and the Node
+    # carries the not-ready taint; the add-on's DaemonSet pod writes the CNI configuration
+    not_ready = wait_for(
+        lambda: (n := kube.nodes(m1.name).get(m1.name)) and ready_condition(n).get("reason") and n,
+        what=f"{m1.name}'s Node with a Ready condition",
+    )
+    assert not_ready  # the wait returned the Node
+    node = kube.nodes(m1.name)[m1.name]
+    condition = ready_condition(node)
+    assert (condition["status"], condition["reason"]) == ("False", "KubeletNotReady")
+    assert condition["message"] == (
+        "container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+        "message:Network plugin returns error: cni plugin not initialized"
+    )
+    assert {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"} in [
+        {k: t[k] for k in ("key", "effect")} for t in node["spec"]["taints"]
+    ]
+    assert kube.ssh(m1.name, ["ls", "-A", "/etc/cni/net.d"], check=False).stdout == ""
+    kube.install_network(m1.name)
     key = re.search(r"--certificate-key ([0-9a-f]{64})", init.stdout)
     assert key is not None
     join = kube.ssh(m1.name, ["kubeadm", "token", "create", "--print-join-command"]).stdout
@@ -83,6 +104,40 @@ def test_three_ready_nodes_and_a_two_member_etcd(kube: Kube, cluster: dict[str, 
     members = kube.ssh(cluster["m1"], [*ETCDCTL, "member", "list"]).stdout.splitlines()
     assert len(members) == 2 and all(", started, " in m for m in members)
     assert {m.split(", ")[2] for m in members} == {cluster["m1"], cluster["m2"]}
+
+
+def test_each_node_is_ready_after_its_network_pod_ran(kube: Kube, cluster: dict[str, str]) -> None:
+    """The DaemonSet put one calico-node pod on every node (each tolerates the not-ready
+    taint), the kubelet ran it, its agent wrote the CNI configuration, then the node turned
+    Ready: the pod started no later than the Ready transition."""
+    names = {cluster["m1"], cluster["m2"], cluster["n1"]}
+    pods = json.loads(
+        kube.kubectl(
+            cluster["m1"], "get", "pods", "-n", "kube-system", "-l", "k8s-app=calico-node",
+            "-o", "json",
+        ).stdout
+    )["items"]  # fmt: skip
+    by_node = {p["spec"]["nodeName"]: p for p in pods}
+    assert set(by_node) == names and len(pods) == len(names)
+    nodes = kube.nodes(cluster["m1"])
+    for name in names:
+        pod = wait_for(
+            lambda name=name: (
+                (p := kube.pod(cluster["m1"], by_node[name]["metadata"]["name"]))["status"].get(
+                    "phase"
+                )
+                == "Running"
+                and p
+            ),
+            what=f"the calico-node pod on {name} Running",
+        )
+        assert pod
+        running = kube.pod(cluster["m1"], by_node[name]["metadata"]["name"])
+        became_ready = ready_condition(nodes[name])["lastTransitionTime"]
+        assert running["status"]["startTime"] <= became_ready, (name, running["status"])
+        assert "node.kubernetes.io/not-ready" not in json.dumps(nodes[name]["spec"])
+        conf = json.loads(kube.ssh(name, ["cat", "/etc/cni/net.d/10-calico.conflist"]).stdout)
+        assert conf["plugins"][0]["ipam"]["ranges"] == [[{"subnet": "10.244.0.0/16"}]]
 
 
 def test_real_processes_ports_and_certificates(kube: Kube, cluster: dict[str, str]) -> None:

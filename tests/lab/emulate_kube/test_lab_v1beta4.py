@@ -55,6 +55,7 @@ apiServer:
         version = json.loads(kube.kubectl(m.name, "version", "-o", "json").stdout)
         assert version["serverVersion"]["gitVersion"] == "v1.31.4"
         assert version["clientVersion"]["gitVersion"].startswith("v1.31.")
+        kube.install_network(m.name)
         assert wait_for(lambda: ready(kube.nodes(m.name)[m.name]))
         node = kube.nodes(m.name)[m.name]
         assert node["status"]["nodeInfo"]["kubeletVersion"] == "v1.31.4"

@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from sealer.errors import LabError
+from sealer.kube.addon import kubeadm_images, manifest_images
+from sealer.offline_package import PackageError, prepare_cluster_package
+from sealer.spec.model import Cluster
 from sealer_lab.package import build_package, package_name, sha256
 
 
@@ -32,6 +35,8 @@ def test_layout_and_metadata(package: Path, tmp_path: Path) -> None:
         "kube/conf/10-kubeadm.conf",
         "kube/images/images.tar",
         "kube/shell/init.sh",
+        "kube/manifests/calico.yaml",
+        "kube/manifests/flannel.yaml",
         "kube/Metadata",
     ):
         assert required in names
@@ -95,10 +100,82 @@ def test_entries_are_a_careless_builders_and_metadata_lists_the_sums(package: Pa
     assert tar_mode(members, "kube/shell/init.sh") == tar_mode(members, "kube/bin/kubeadm") == 0o777
     assert tar_mode(members, "kube/conf/kubelet.service") == 0o666
     sums = meta["sha256sums"]
-    assert set(sums) == {"bin/kubeadm", "bin/kubelet", "bin/kubectl", "shell/init.sh"}
+    assert set(sums) == {
+        "bin/kubeadm",
+        "bin/kubelet",
+        "bin/kubectl",
+        "shell/init.sh",
+        "manifests/calico.yaml",
+        "manifests/flannel.yaml",
+    }
     for path, digest in sums.items():
         assert hashlib.sha256(contents[path]).hexdigest() == digest, path
 
 
 def tar_mode(members: list[tarfile.TarInfo], name: str) -> int:
     return next(m.mode for m in members if m.name == name)
+
+
+def test_package_lists_every_image_and_carries_the_add_ons(package: Path, tmp_path: Path) -> None:
+    """The images kubeadm's emulator reports (`kubeadm config images list`) and the add-ons'
+    images are in Metadata and images.tar; sealer finds nothing missing and renders the
+    default add-on (calico) with the pod CIDR."""
+    with tarfile.open(package) as tar:
+        tar.extractall(tmp_path, filter="data")
+    meta = json.loads((tmp_path / "kube/Metadata").read_text())
+    listed = subprocess.run(
+        [str(tmp_path / "kube/bin/kubeadm"), "config", "images", "list"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert listed == list(kubeadm_images("v1.29.3") or ())  # sealer's table, kubeadm's answer
+    assert set(listed) <= set(meta["images"])
+    assert meta["cni"] == {
+        "calico": {"manifest": "manifests/calico.yaml", "version": "v3.27.3"},
+        "flannel": {"manifest": "manifests/flannel.yaml", "version": "v0.24.2"},
+    }
+    for addon in ("calico", "flannel"):
+        text = (tmp_path / f"kube/manifests/{addon}.yaml").read_text()
+        assert "@POD_CIDR@" in text
+        assert set(manifest_images(text)) <= set(meta["images"])
+    with tarfile.open(tmp_path / "kube/images/images.tar") as images:
+        member = images.extractfile("images.txt")
+        assert member is not None
+        assert member.read().decode().split() == meta["images"]
+
+    local = prepare_cluster_package(lab_cluster(package, "10.244.0.0/16"), tmp_path / "cache")
+    assert local.addon is not None and local.addon.type == "calico"
+    assert "@POD_CIDR@" not in local.addon.text
+    assert '"subnet":"10.244.0.0/16"' in local.addon.text
+    assert local.addon.images == ("docker.io/calico/node:v3.27.3",)
+
+
+def test_a_package_without_an_image_is_refused_naming_it(tmp_path: Path) -> None:
+    broken = build_package("v1.29.3", tmp_path / "broken.tar.gz", without_images=("coredns",))
+    with pytest.raises(PackageError) as refused:
+        prepare_cluster_package(lab_cluster(broken, "100.64.0.0/10"), tmp_path / "cache")
+    assert str(refused.value).startswith(
+        f"package {broken} lacks 1 image(s) the cluster needs: "
+        "registry.k8s.io/coredns/coredns:v1.11.1 (needed by kubeadm v1.29.3). "
+        "Nothing was changed on any host"
+    )
+    with pytest.raises(LabError, match="--without-image nope: the package has no such image"):
+        build_package("v1.29.3", tmp_path / "x.tar.gz", without_images=("nope",))
+
+
+def lab_cluster(package: Path, pod_cidr: str) -> Cluster:
+    return Cluster.model_validate(
+        {
+            "apiVersion": "sealer.dev/v1alpha1",
+            "kind": "Cluster",
+            "metadata": {"name": "pkg"},
+            "spec": {
+                "version": "v1.29.3",
+                "masters": ["10.0.0.2"],
+                "package": str(package),
+                "network": {"podCIDR": pod_cidr},
+                "ssh": {"password": "x"},
+            },
+        }
+    )
