@@ -54,15 +54,17 @@ async def plan(
     *,
     connect_timeout: float = 10.0,
     package: LocalPackage | None = None,
+    identity: ClusterIdentity | None = None,
 ) -> Planned:
     """Read every host and the cluster, and decide what apply would do (changes nothing).
 
     ``package``: the package already prepared (apply prepares it before taking the run lock,
-    as a download would block the lock's heartbeat)."""
+    as a download would block the lock's heartbeat). ``identity``: what a new cluster records
+    (a restore onto fresh masters gives the archive's; by default a new one)."""
     if package is None:
         package = prepare_package(cluster.spec.package, cluster.spec.version, cache_dir)
     observation = await observe(conns, cluster, package.name, connect_timeout=connect_timeout)
-    fresh = ClusterIdentity.new(cluster.metadata.name)
+    fresh = identity or ClusterIdentity.new(cluster.metadata.name)
     decided = make_plan(cluster, observation.state, package, fresh)
     return Planned(cluster, package, observation, decided)
 

@@ -20,8 +20,10 @@ order, on every master at once where etcd allows it:
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
+import json
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -40,7 +42,7 @@ from sealer.facts import NodeInfo, collect, etcd_members, hostname, kube_nodes
 from sealer.facts.health import api_ready, etcd_healthy
 from sealer.facts.identity import ClusterIdentity, host_identity
 from sealer.facts.static_pods import STATIC_PODS, listening_ports
-from sealer.kube.pki import CERT_MODE, KEY_MODE
+from sealer.kube.pki import CERT_MODE, KEY_MODE, ClusterCA
 from sealer.layout import (
     CERTS_BACKUP_ROOT,
     ETCD_DATA,
@@ -56,7 +58,12 @@ __all__ = [
     "RestoreOptions",
     "RestorePlan",
     "RestoreReport",
+    "all_fresh",
+    "archive_ca",
+    "archive_identity",
     "check_archive",
+    "fresh_lines",
+    "masters_only",
     "plan_restore",
     "read_masters",
     "run_restore",
@@ -170,11 +177,12 @@ async def _present(conns: Remote, access: HostAccess, paths: Sequence[str]) -> s
 
 
 async def _tool(conns: Remote, access: HostAccess) -> str:
+    """``etcdutl`` when the host has it (etcd 3.5+), else ``etcdctl``; "" when neither."""
     for tool in ("etcdutl", "etcdctl"):
         found = await conns.run(access, [tool, "version"], check=False)
         if found.exit_status == 0:
             return tool
-    raise PlanError(f"{access.label}: neither etcdutl nor etcdctl is installed")
+    return ""
 
 
 async def _view(
@@ -231,10 +239,17 @@ def plan_restore(
     if bare:
         raise PlanError(
             f"cluster {cluster.metadata.name}: master(s) {', '.join(bare)} have no control-plane "
-            "manifests (/etc/kubernetes/manifests): restore puts etcd's data back under an "
-            "installed control plane. Nothing was changed.",
-            hint="for masters wiped by `sealer clean`, see docs/operations.md (restore onto "
-            "fresh masters)",
+            "manifests (/etc/kubernetes/manifests): restore puts etcd's data back under the "
+            "installed control planes, or onto masters that are all fresh (no manifests and no "
+            "etcd data: wiped by `sealer clean`). Nothing was changed.",
+            hint="`sealer clean` those masters too (a Clusterfile listing only them), or bring "
+            "their control plane back, then restore",
+        )
+    missing = [v.address for v in views if not v.tool]
+    if missing:
+        raise PlanError(
+            f"{', '.join(missing)}: neither etcdutl nor etcdctl is installed (the offline "
+            "package installs etcdctl). Nothing was changed."
         )
     members = restored_members(
         [v.address for v in views], {v.address: v.hostname for v in views}, archive.etcd.members
@@ -242,6 +257,42 @@ def plan_restore(
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     token = f"sealer-restore-{stamp.lower()}-{secrets.token_hex(4)}"
     return RestorePlan(archive, tuple(views), members, token, stamp), warnings
+
+
+def all_fresh(views: Sequence[MasterView]) -> bool:
+    """Every master is fresh (no control-plane manifests, no etcd data: wiped by `sealer
+    clean`): the control plane is installed from the archive's CAs and identity first
+    (:func:`masters_only`, :func:`archive_ca`, :func:`archive_identity`), then restored."""
+    return all(not v.manifests and not v.etcd_data for v in views)
+
+
+def masters_only(cluster: Cluster) -> Cluster:
+    """The Clusterfile without its nodes: what installs fresh masters before a restore (the
+    nodes are joined to the cluster in the snapshot and keep their kubelets)."""
+    spec = cluster.spec.model_copy(update={"nodes": []})
+    spec.__dict__.pop("node_addresses", None)  # a cached_property: model_copy copied its value
+    return cluster.model_copy(update={"spec": spec})
+
+
+def archive_identity(archive: Archive) -> ClusterIdentity:
+    try:
+        return ClusterIdentity.from_mapping(json.loads(archive.identity))
+    except ValueError as exc:
+        raise ArchiveError(f"the archive's cluster.json is not a cluster identity: {exc}") from None
+
+
+def archive_ca(archive: Archive) -> ClusterCA:
+    return ClusterCA.load(archive.pki, where="the archive")
+
+
+def fresh_lines(cluster: Cluster, archive: Archive) -> list[str]:
+    masters = ", ".join(cluster.spec.master_addresses)
+    return [
+        f"every master is fresh: install the control plane on {masters} first (as `sealer "
+        "apply` of the masters only would, with the archive's CAs and identity "
+        f"{archive.cluster}/{archive.uid}), then restore etcd from the snapshot on them; the "
+        "nodes are not touched",
+    ]
 
 
 Emit = Callable[[str, str], None]
@@ -318,15 +369,24 @@ async def _put_pki(conns: Remote, plan: RestorePlan, view: MasterView, emit: Emi
         emit(view.address, f"put back {', '.join(view.missing_pki)}")
 
 
+async def _manifests_back(
+    conns: Remote, plan: RestorePlan, view: MasterView, *, check: bool
+) -> None:
+    """The manifests back where the kubelet reads them (``check=False``: as far as it goes,
+    after a failure, without overwriting a manifest someone put back meanwhile)."""
+    staging = plan.staging()
+    for pod in STATIC_PODS:
+        if pod.name in view.manifests:
+            source = f"{staging}/{pod.name}.yaml"
+            await conns.run(view.access, ["mv", "-n", "--", source, pod.manifest], check=check)
+    await conns.run(view.access, ["rmdir", "--", staging], check=False)
+
+
 async def _start(
     conns: Remote, plan: RestorePlan, view: MasterView, options: RestoreOptions, emit: Emit
 ) -> None:
     access = view.access
-    staging = plan.staging()
-    for pod in STATIC_PODS:
-        if pod.name in view.manifests:
-            await conns.run(access, ["mv", "-f", "--", f"{staging}/{pod.name}.yaml", pod.manifest])
-    await conns.run(access, ["rmdir", "--", staging], check=False)
+    await _manifests_back(conns, plan, view, check=True)
 
     async def ready() -> bool:
         try:
@@ -377,9 +437,24 @@ async def run_restore(
 ) -> RestoreReport:
     started = time.monotonic()
     masters = plan.masters
-    await gather_all(*(_stop(conns, plan, v, options, emit) for v in masters))
-    asides = await gather_all(*(_restore_member(conns, plan, v, emit) for v in masters))
-    await gather_all(*(_put_pki(conns, plan, v, emit) for v in masters))
+    try:
+        await gather_all(*(_stop(conns, plan, v, options, emit) for v in masters))
+        asides = await gather_all(*(_restore_member(conns, plan, v, emit) for v in masters))
+        await gather_all(*(_put_pki(conns, plan, v, emit) for v in masters))
+    except SealerError as exc:
+        # a stopped control plane helps nobody: start it again (on whatever data each master
+        # has now) so that the next restore finds installed masters and converges
+        await asyncio.gather(
+            *(_manifests_back(conns, plan, v, check=False) for v in masters),
+            return_exceptions=True,
+        )
+        raise StepError(
+            "restore",
+            None,
+            f"{exc}. The control-plane manifests were put back; etcd data that was moved "
+            f"aside is in {plan.aside()} on its master. Fix the cause and run `sealer "
+            "restore` again.",
+        ) from exc
     await gather_all(*(_start(conns, plan, v, options, emit) for v in masters))
     first = masters[0].access
     members = await collect(conns, first, etcd_members)

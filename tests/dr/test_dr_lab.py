@@ -9,7 +9,9 @@ other, as a restore drill would (docs/operations.md, "Backup and restore"):
    ``diff`` exits 0;
 5. ``sealer kubeconfig`` works with this machine's kubectl; a ``--user dev`` one
    authenticates as dev, and expires;
-6. an encrypted archive with a wrong passphrase is a clear error and changes nothing.
+6. an encrypted archive with a wrong passphrase is a clear error and changes nothing;
+4. (last: it is the most destructive) the same as 3 after ``sealer clean`` of the masters
+   only, with the encrypted archive: an install from the archive's CAs, then the restore.
 """
 
 from __future__ import annotations
@@ -59,12 +61,12 @@ class Cluster:
         return self.lab.nodes[0].address
 
     def sealer(
-        self, *args: str, env: dict[str, str] | None = None
+        self, *args: str, env: dict[str, str] | None = None, file: Path | None = None
     ) -> subprocess.CompletedProcess[str]:
         return run_sealer(
             args[0],
             "-f",
-            str(self.file),
+            str(file or self.file),
             "--known-hosts",
             str(self.lab.known_hosts),
             *args[1:],
@@ -192,16 +194,7 @@ def test_3_restore_brings_the_cluster_back(cluster: Cluster) -> None:
     # the data etcd had before the restore was moved aside, not deleted
     aside = report["aside"][cluster.masters[0]]
     assert cluster.on(cluster.masters[0], ["ls", aside]).split() == ["snap", "wal"]
-    m1 = cluster.masters[1]
-    wait_for("every Node Ready", lambda: cluster.all_ready(m1), timeout=300, interval=2)
-    nodes = cluster.nodes(m1)
-    assert {n["metadata"]["name"]: n["metadata"]["uid"] for n in nodes} == cluster.node_uids
-    labelled = [n for n in nodes if n["metadata"]["labels"].get(LABEL[0]) == LABEL[1]]
-    assert [n["metadata"]["name"] for n in labelled] == [cluster.lab.nodes[0].name]
-    members = json.loads(cluster.on(m1, [*ETCDCTL, "member", "list", "-w", "json"]))["members"]
-    assert sorted(m["name"] for m in members) == sorted(h.name for h in cluster.lab.masters)
-    diff = cluster.sealer("diff")
-    assert diff.returncode == 0, diff.stdout + diff.stderr
+    _assert_restored(cluster, cluster.masters[1])
 
 
 def _kubectl(kubeconfig: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -274,3 +267,41 @@ def test_6_a_wrong_passphrase_changes_nothing(cluster: Cluster) -> None:
     missing = cluster.sealer("restore", "--from", str(cluster.archives["encrypted"]), "--yes")
     assert missing.returncode == 1 and "the archive is encrypted" in missing.stderr
     assert cluster.sealer("diff").returncode == 0
+
+
+def _assert_restored(cluster: Cluster, via: str) -> None:
+    wait_for("every Node Ready", lambda: cluster.all_ready(via), timeout=300, interval=2)
+    nodes = cluster.nodes(via)
+    assert {n["metadata"]["name"]: n["metadata"]["uid"] for n in nodes} == cluster.node_uids
+    labelled = [n for n in nodes if n["metadata"]["labels"].get(LABEL[0]) == LABEL[1]]
+    assert [n["metadata"]["name"] for n in labelled] == [cluster.lab.nodes[0].name]
+    members = json.loads(cluster.on(via, [*ETCDCTL, "member", "list", "-w", "json"]))["members"]
+    assert sorted(m["name"] for m in members) == sorted(h.name for h in cluster.lab.masters)
+    diff = cluster.sealer("diff")
+    assert diff.returncode == 0, diff.stdout + diff.stderr
+
+
+def test_4_restore_onto_masters_wiped_by_clean(cluster: Cluster) -> None:
+    yaml = YAML()
+    data = yaml.load(cluster.file.read_text())
+    data["spec"]["nodes"] = []
+    masters_file = cluster.file.parent / "masters.yaml"
+    with masters_file.open("w") as handle:
+        yaml.dump(data, handle)
+    clean = cluster.sealer("clean", "--yes", "--quiet", file=masters_file)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    for host in cluster.masters:
+        left = cluster.lab.run(host, ["ls", "/etc/kubernetes", "/var/lib/etcd/member"],
+                               check=False)  # fmt: skip
+        assert left.returncode != 0 and left.stdout.strip() == "", left.stdout
+
+    result = cluster.sealer(
+        "restore", "--from", str(cluster.archives["encrypted"]), "--yes", "--output", "json",
+        "--passphrase-env", PASSPHRASE_VAR, env={PASSPHRASE_VAR: "correct horse battery staple"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["restored"] is True and report["etcd_members"] == 3
+    assert report["stale_kubelets"] == []
+    # the node was not touched: its kubelet's credentials still verify against the CA
+    _assert_restored(cluster, cluster.masters[2])

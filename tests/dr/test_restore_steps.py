@@ -11,9 +11,20 @@ import pytest
 
 from sealer.connect import HostAccess
 from sealer.dr import ArchiveError
-from sealer.dr.restore import MasterView, check_archive, plan_restore
+from sealer.dr.restore import (
+    MasterView,
+    RestoreOptions,
+    all_fresh,
+    archive_ca,
+    archive_identity,
+    check_archive,
+    masters_only,
+    plan_restore,
+    run_restore,
+)
 from sealer.dr.restore import _restore_member as restore_member
-from sealer.errors import PlanError
+from sealer.errors import KubeError, PlanError, StepError
+from sealer.kube.pki import ClusterCA
 from tests.clusters import IDENTITY, OTHER, M, cluster
 from tests.dr.test_archive import ARCHIVE
 from tests.steps.fake_remote import FakeRemote
@@ -114,3 +125,66 @@ def test_a_master_without_etcd_data_has_nothing_to_move_aside() -> None:
     assert not any(c[:2] == ("mv", "-T") and c[3] == "/var/lib/etcd/member"
                    for c in fake.commands())  # fmt: skip
     assert any(c[0] == "etcdutl" for c in fake.commands())
+
+
+def test_masters_without_an_etcd_tool_are_refused() -> None:
+    views = [_view(M[0]), _view(M[1], tool=""), _view(M[2])]
+    with pytest.raises(PlanError, match=f"{M[1]}: neither etcdutl nor etcdctl is installed"):
+        plan_restore(cluster(), ARCH, views, force=False)
+
+
+def test_fresh_masters_are_installed_from_the_archive_first() -> None:
+    fresh = [_view(a, manifests=(), etcd_data=False, identity=None) for a in M]
+    assert all_fresh(fresh)
+    assert not all_fresh([*fresh[:2], _view(M[2])])
+    # a master without manifests that still holds etcd data is not fresh: refused
+    kept = [*fresh[:2], _view(M[2], manifests=())]
+    assert not all_fresh(kept)
+    with pytest.raises(PlanError, match="have no control-plane manifests"):
+        plan_restore(cluster(), ARCH, kept, force=False)
+    full = cluster()
+    assert full.spec.node_addresses  # computed (and cached) before the copy
+    only = masters_only(full)
+    assert only.spec.master_addresses == M and only.spec.node_addresses == []
+    assert only.spec.all_addresses == M
+    assert full.spec.node_addresses  # the original is unchanged
+
+
+def test_the_archive_s_identity_and_cas() -> None:
+    identity = archive_identity(
+        dataclasses.replace(ARCH, identity=b'{"name": "t", "uid": "%s"}' % IDENTITY.uid.encode())
+    )
+    assert (identity.name, identity.uid) == ("t", IDENTITY.uid)
+    with pytest.raises(ArchiveError, match=r"cluster\.json is not a cluster identity"):
+        archive_identity(dataclasses.replace(ARCH, identity=b'{"name": "t"}'))
+    ca = ClusterCA.generate(cluster().spec)
+    files = {path: f.content for path, f in ca.to_files().items()}
+    loaded = archive_ca(dataclasses.replace(ARCH, pki=files))
+    assert loaded.ca.cert == ca.ca.cert
+    with pytest.raises(KubeError, match=r"the archive: /etc/kubernetes/pki/ca\.crt"):
+        archive_ca(ARCH)
+
+
+def test_a_failed_restore_puts_the_manifests_back_and_says_where_the_data_is() -> None:
+    views = [_view(a) for a in M]
+    plan, _ = plan_restore(cluster(), ARCH, views, force=False)
+    fake = FakeRemote()
+    for prefix in (["mkdir"], ["mv"], ["rmdir"], ["rm"]):
+        fake.on_prefix(prefix)
+    fake.on(["ss", "-H", "-l", "-t", "-n"], read=True, stdout="LISTEN 0 128 0.0.0.0:22 0.0.0.0:*\n")
+    fake.on_prefix(["etcdctl", "snapshot", "restore"], exit_status=2, stderr="disk full")
+    with pytest.raises(StepError) as failed:
+        asyncio.run(run_restore(fake, cluster(), plan, RestoreOptions(), lambda _h, _m: None))
+    message = str(failed.value)
+    assert "disk full" in message and plan.aside() in message
+    assert "manifests were put back" in message
+    staging = plan.staging()
+    for address in M:
+        back = [c for c in fake.commands(address) if c[:2] == ("mv", "-n")]
+        assert [c[-1] for c in back] == [
+            "/etc/kubernetes/manifests/etcd.yaml",
+            "/etc/kubernetes/manifests/kube-apiserver.yaml",
+            "/etc/kubernetes/manifests/kube-controller-manager.yaml",
+            "/etc/kubernetes/manifests/kube-scheduler.yaml",
+        ]
+        assert all(c[3].startswith(staging) for c in back)
