@@ -174,7 +174,8 @@ def run_restore_command(args: argparse.Namespace, ui: Ui) -> int:
         return 0
     ui.out.print(
         f"restored {len(report.masters)} master(s) in {report.seconds:.1f}s: etcd has "
-        f"{report.members} members, {len(report.nodes)} Nodes Ready",
+        f"{report.members} members, "
+        f"{len(report.nodes) - len(report.stale_kubelets)} Nodes Ready",
         markup=False,
     )
     for host, aside in report.aside.items():
@@ -182,8 +183,9 @@ def run_restore_command(args: argparse.Namespace, ui: Ui) -> int:
     for host in report.stale_kubelets:
         warn(
             ui,
-            f"{host}: its kubelet's client certificate does not verify against the "
-            "restored cluster CA; clean and re-join it",
+            f"{host}: its kubelet's client certificate does not verify against the restored "
+            "cluster CA, so its Node cannot be Ready: re-join it (remove it from the "
+            "Clusterfile and apply, then add it back and apply)",
         )
     ui.err.print(f"run log: {log_path}", markup=False)
     return 0

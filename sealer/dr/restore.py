@@ -416,14 +416,15 @@ def _verifies(cert_pem: bytes, ca_pem: bytes) -> bool:
 
 async def stale_kubelets(
     conns: Remote, cluster: Cluster, ca_pem: bytes, connect_timeout: float
-) -> list[str]:
-    """The nodes whose kubelet client certificate does not verify against the cluster CA."""
-    stale = []
+) -> dict[str, str]:
+    """Node address -> Node name (its host name) of the nodes whose kubelet client certificate
+    does not verify against the cluster CA (a node without that file is not judged)."""
+    stale = {}
     for address in cluster.spec.node_addresses:
         access = host_access(cluster, address, connect_timeout=connect_timeout)
         data = await conns.read_file(access, KUBELET_CLIENT_CERT_PATH)
-        if data is None or not _verifies(data, ca_pem):
-            stale.append(address)
+        if data is not None and not _verifies(data, ca_pem):
+            stale[address] = (await collect(conns, access, hostname)).strip().lower()
     return stale
 
 
@@ -473,13 +474,18 @@ async def run_restore(
         except SealerError:
             return ()
 
+    # a node whose kubelet cannot authenticate will not be Ready: it needs a re-join
+    stale = await stale_kubelets(conns, cluster, plan.archive.pki["pki/ca.crt"], connect_timeout)
+    if stale:
+        emit(masters[0].address, f"kubelet credentials that do not verify: {', '.join(stale)}")
+    rejoin = set(stale.values())
     seen = await poll_until(
         nodes,
         timeout=options.nodes_timeout,
         interval=options.poll_interval,
-        done=lambda ns: bool(ns) and all(n.ready for n in ns),
+        done=lambda ns: bool(ns) and all(n.ready or n.name in rejoin for n in ns),
     )
-    not_ready = [n.name for n in seen if not n.ready]
+    not_ready = [n.name for n in seen if not n.ready and n.name not in rejoin]
     if not seen or not_ready:
         raise StepError(
             "restore",
@@ -487,8 +493,7 @@ async def run_restore(
             "Nodes not Ready after "
             f"{options.nodes_timeout:.0f}s: {', '.join(not_ready) or 'none listed'}",
         )
-    emit(masters[0].address, f"{len(seen)} Nodes Ready")
-    stale = await stale_kubelets(conns, cluster, plan.archive.pki["pki/ca.crt"], connect_timeout)
+    emit(masters[0].address, f"{len(seen) - len(rejoin)} Nodes Ready")
     return RestoreReport(
         masters=tuple(v.address for v in masters),
         aside={v.address: a for v, a in zip(masters, asides, strict=True) if a},

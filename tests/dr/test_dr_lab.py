@@ -172,15 +172,17 @@ def test_2_every_master_loses_its_etcd_data(cluster: Cluster) -> None:
     for host in cluster.masters:
         for pod in MANIFESTS:
             cluster.on(host, ["mv", f"/root/stopped/{pod}.yaml", "/etc/kubernetes/manifests/"])
-    # the cluster's data is gone: master0's etcd starts a new, empty cluster of its own
+    # the cluster's data is gone: master0's etcd starts a new cluster of its own (one member,
+    # no Node of the worker's label), whatever its kubelet registers in it meanwhile
     m0 = cluster.masters[0]
 
-    def empty() -> bool:
-        out = cluster.lab.run(m0, [*ETCDCTL, "get", "/registry/minions/", "--prefix",
-                                   "--keys-only"], check=False)  # fmt: skip
-        return out.returncode == 0 and out.stdout.strip() == ""
+    def alone() -> bool:
+        out = cluster.lab.run(m0, [*ETCDCTL, "member", "list", "-w", "json"], check=False)
+        return out.returncode == 0 and len(json.loads(out.stdout)["members"]) == 1
 
-    wait_for("master0's etcd to answer with no Nodes", empty, timeout=180, interval=1)
+    wait_for("master0's etcd to be a new cluster of one member", alone, timeout=180, interval=1)
+    labels = cluster.lab.run(m0, [*ETCDCTL, "get", "/registry/minions/", "--prefix"], check=False)
+    assert LABEL[1] not in labels.stdout
 
 
 def test_3_restore_brings_the_cluster_back(cluster: Cluster) -> None:

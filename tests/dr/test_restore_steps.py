@@ -21,11 +21,12 @@ from sealer.dr.restore import (
     masters_only,
     plan_restore,
     run_restore,
+    stale_kubelets,
 )
 from sealer.dr.restore import _restore_member as restore_member
 from sealer.errors import KubeError, PlanError, StepError
 from sealer.kube.pki import ClusterCA
-from tests.clusters import IDENTITY, OTHER, M, cluster
+from tests.clusters import IDENTITY, OTHER, M, N, cluster
 from tests.dr.test_archive import ARCHIVE
 from tests.steps.fake_remote import FakeRemote
 
@@ -188,3 +189,18 @@ def test_a_failed_restore_puts_the_manifests_back_and_says_where_the_data_is() -
             "/etc/kubernetes/manifests/kube-scheduler.yaml",
         ]
         assert all(c[3].startswith(staging) for c in back)
+
+
+def test_kubelets_whose_certificate_does_not_verify_are_named() -> None:
+    ca, other = ClusterCA.generate(cluster().spec), ClusterCA.generate(cluster().spec)
+    good = ca.issue("ca", "system:node:n-5", client_auth=True, years=1)
+    bad = other.issue("ca", "system:node:n-6", client_auth=True, years=1)
+    fake = FakeRemote()
+    path = "/var/lib/kubelet/pki/kubelet-client-current.pem"
+    fake.write(N[0], path, good.cert_pem() + good.key_pem())
+    fake.write(N[1], path, bad.cert_pem() + bad.key_pem())
+    fake.on(["hostname"], read=True, stdout="N-6\n", host=N[1])
+    stale = asyncio.run(stale_kubelets(fake, cluster(), ca.ca.cert_pem(), 10.0))
+    assert stale == {N[1]: "n-6"}
+    fake.remove(N[1], path)  # no certificate file: not judged
+    assert asyncio.run(stale_kubelets(fake, cluster(), ca.ca.cert_pem(), 10.0)) == {}
