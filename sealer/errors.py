@@ -24,6 +24,8 @@ The tree (a layer that adds a class defines it next to its code, always under on
     ├── LbError                     the load balancer's rules or settings   (sealer/lb/errors.py)
     ├── LockHeld                    another run holds the cluster's run lock
     ├── LockLost                    this run's lock was taken over while it ran
+    ├── ArchiveError                a backup archive cannot be written, read, decrypted or
+    │                               trusted                          (sealer/dr/__init__.py)
     └── LabError                    the lab could not be built or torn down
 
 Not in the tree, on purpose: ``facts.base.UnexpectedExit`` (a parser's signal, turned into

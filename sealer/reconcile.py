@@ -59,16 +59,18 @@ async def plan(
     connect_timeout: float = 10.0,
     package: LocalPackage | None = None,
     ignore_preflight: Sequence[str] = (),
+    identity: ClusterIdentity | None = None,
 ) -> Planned:
     """Read every host and the cluster, and decide what apply would do (changes nothing).
 
     ``package``: the package already prepared (apply prepares it before taking the run lock,
     as a download would block the lock's heartbeat). ``ignore_preflight``: preflight checks
-    skipped (besides ``spec.preflight.ignore``)."""
+    skipped (besides ``spec.preflight.ignore``). ``identity``: what a new cluster records
+    (a restore onto fresh masters gives the archive's; by default a new one)."""
     if package is None:
         package = prepare_cluster_package(cluster, cache_dir)
     observation = await observe(conns, cluster, package.name, connect_timeout=connect_timeout)
-    return decide(cluster, package, observation, ignore_preflight)
+    return decide(cluster, package, observation, ignore_preflight, identity)
 
 
 def decide(
@@ -76,9 +78,10 @@ def decide(
     package: LocalPackage,
     observation: Observation,
     ignore_preflight: Sequence[str] = (),
+    identity: ClusterIdentity | None = None,
 ) -> Planned:
     """The plan for what ``observation`` read (pure; a PlanError when it cannot be made)."""
-    fresh = ClusterIdentity.new(cluster.metadata.name)
+    fresh = identity or ClusterIdentity.new(cluster.metadata.name)
     decided = make_plan(cluster, observation.state, package, fresh, ignore_preflight)
     return Planned(cluster, package, observation, decided)
 

@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from cryptography import x509
 
 from sealer.aio import gather_all, poll_until
-from sealer.certops.facts import STATIC_PODS, StaticPod, listening_ports
 from sealer.connect import HostAccess, Remote
 from sealer.errors import PlanError, StepError
 from sealer.facts import collect, hostname
 from sealer.facts.cluster_ca import MissingCAFile, read_ca
 from sealer.facts.health import Health, api_ready, etcd_healthy
+from sealer.facts.static_pods import STATIC_PODS, StaticPod, listening_ports
 from sealer.kube.pki import CA_FILES, ClusterCA, PkiFile, renew_master_leaves
 from sealer.layout import ADMIN_CONF, CERTS_BACKUP_ROOT, KUBERNETES_DIR, USER_KUBECONFIG
 from sealer.plan.access import host_access

@@ -23,7 +23,7 @@ from sealer.connect import Connections, HostAccess
 from sealer.errors import PlanError, SealerError, UsageError
 from sealer.facts.status import HostStatusFacts, gather_cluster_status, gather_host_status
 from sealer.lock import lock_masters, seen_locks
-from sealer.offline_package import prepare_package
+from sealer.offline_package import prepare_cluster_package
 from sealer.plan.observe import observe
 from sealer.plan.status import StatusReport, build_report
 from sealer.reconcile import decide
@@ -67,7 +67,7 @@ async def read_status(
 ) -> StatusReport:
     cluster = loaded.cluster
     spec = cluster.spec
-    package = prepare_package(spec.package, spec.version)
+    package = prepare_cluster_package(cluster)
     observation = await observe(conns, cluster, package.name, connect_timeout=connect_timeout)
     state = observation.state
     pending: int | None

@@ -7,10 +7,13 @@ from types import ModuleType
 
 from sealer.cli import (
     cmd_apply,
+    cmd_backup,
     cmd_certs,
     cmd_clean,
     cmd_config,
     cmd_diff,
+    cmd_kubeconfig,
+    cmd_restore,
     cmd_schema,
     cmd_status,
     cmd_validate,
@@ -22,6 +25,9 @@ ALL: tuple[ModuleType, ...] = (
     cmd_status,
     cmd_clean,
     cmd_certs,
+    cmd_backup,
+    cmd_restore,
+    cmd_kubeconfig,
     cmd_validate,
     cmd_config,
     cmd_schema,

@@ -396,14 +396,18 @@ class ClusterCA:
         client_auth: bool = False,
         dns_names: Iterable[str] = (),
         ip_addresses: Iterable[str] = (),
-        years: int,
+        years: int = 0,
+        lifetime: dt.timedelta | None = None,
         now: dt.datetime | None = None,
     ) -> KeyPair:
         """A new key and certificate signed by one of the CAs.
 
-        The certificate ends ``years`` from now, or when its CA ends if that is sooner: a
-        leaf is useless past its CA, and clamping keeps every chain consistent.
+        The certificate ends ``years`` (or ``lifetime``, for a short-lived one) from now, or
+        when its CA ends if that is sooner: a leaf is useless past its CA, and clamping keeps
+        every chain consistent.
         """
+        if (lifetime is None) == (years == 0):
+            raise KubeError(f"certificate {common_name!r}: give its years or its lifetime")
         moment = _now(now)
         issuer = self.by_name(ca_name)
         key = _new_key(self.key_algorithm)
@@ -414,7 +418,8 @@ class ClusterCA:
             usages.append(ExtendedKeyUsageOID.CLIENT_AUTH)
         if not usages:
             raise KubeError(f"certificate {common_name!r} needs at least one extended key usage")
-        not_after = min(moment + _years(years), issuer.cert.not_valid_after_utc)
+        span = lifetime if lifetime is not None else _years(years)
+        not_after = min(moment + span, issuer.cert.not_valid_after_utc)
         builder = (
             x509.CertificateBuilder()
             .subject_name(_name(common_name, organizations))

@@ -15,10 +15,10 @@ from sealer.certops import (
     problems,
     refusal,
 )
-from sealer.certops.facts import STATIC_PODS, parse_listening_ports
 from sealer.connect import Result
 from sealer.errors import PlanError, UsageError
 from sealer.facts.health import Health, parse_probe
+from sealer.facts.static_pods import STATIC_PODS, parse_listening_ports
 from sealer.kube.certcheck import check_certificates
 from sealer.kube.pki import ClusterCA, renew_master_leaves
 from sealer.spec.model import Cluster

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from sealer.certops.facts import STATIC_PODS, listening_ports
 from sealer.certops.renew import MasterRenewal, RenewEvent, RenewOptions
 from sealer.certops.renew_chain import RenewJob, renew_graph, renew_masters
 from sealer.errors import CommandFailed, StepError
 from sealer.facts.cluster import ETCDCTL
 from sealer.facts.health import api_ready, etcd_healthy
+from sealer.facts.static_pods import STATIC_PODS, listening_ports
 from sealer.kube.pki import ClusterCA
 from sealer.layout import ADMIN_CONF, CERTS_BACKUP_ROOT, SNAPSHOT_DIR, USER_KUBECONFIG
 from sealer.spec.model import Cluster

@@ -13,6 +13,8 @@ import base64
 import datetime
 import hmac
 import re
+import ssl
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +28,7 @@ __all__ = [
     "Request",
     "authenticate_token",
     "authorize",
+    "cert_in_validity",
     "forbidden_message",
     "identity_from_cert",
     "token_expired",
@@ -69,6 +72,18 @@ class Request:
     @property
     def resource_path(self) -> str:
         return f"{self.resource}/{self.subresource}" if self.subresource else self.resource
+
+
+def cert_in_validity(cert: dict[str, Any], now: float | None = None) -> bool:
+    """Whether ``now`` is within a peer certificate's notBefore and notAfter (``getpeercert``
+    form: ``'Jan  1 00:00:00 2026 GMT'``)."""
+    moment = time.time() if now is None else now
+    try:
+        start = ssl.cert_time_to_seconds(str(cert["notBefore"]))
+        end = ssl.cert_time_to_seconds(str(cert["notAfter"]))
+    except (KeyError, ValueError):
+        return False
+    return start <= moment <= end
 
 
 def identity_from_cert(subject: tuple[tuple[tuple[str, str], ...], ...]) -> Identity:

@@ -24,6 +24,7 @@ from sealer_lab.emulate.apiserver.auth import (
     Request,
     authenticate_token,
     authorize,
+    cert_in_validity,
     forbidden_message,
     identity_from_cert,
 )
@@ -174,6 +175,11 @@ class Handler(BaseHTTPRequestHandler):
         if isinstance(conn, ssl.SSLSocket):
             cert = conn.getpeercert()
             if cert and cert.get("subject"):
+                # the TLS layer checked the chain but not the dates (listen.tls_context); the
+                # x509 authenticator refuses a certificate outside them: 401, even when
+                # anonymous requests are allowed, as the real one does
+                if not cert_in_validity(cert):
+                    return None
                 return identity_from_cert(cert["subject"])  # type: ignore[arg-type]
         header = self.headers.get("Authorization", "")
         if header.lower().startswith("bearer "):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import ssl
 import urllib.error
@@ -173,6 +174,24 @@ def test_node_identity_limited_to_own_objects(
         kubelet.run("delete", "lease", "-n", "kube-node-lease", "w2", check=False).returncode == 1
     )
     assert kubelet.run("get", "secrets", "-A", check=False).returncode == 1
+
+
+def test_an_expired_client_certificate_is_401_not_a_failed_handshake(
+    apiserver: ApiServer, pki: Pki, tmp_path: Path
+) -> None:
+    """As the real API server's x509 authenticator: the handshake succeeds, the request is
+    Unauthorized (even though anonymous requests are allowed here), and a valid certificate
+    of the same user works."""
+    past = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=1)
+    expired = make_leaf(tmp_path, "old", pki.ca, "dev", ("system:masters",), client=True,
+                        not_after=past)  # fmt: skip
+    config = write_kubeconfig(tmp_path / "old.conf", apiserver.url, pki.ca.cert, cert_user(expired))
+    old = Kubectl(config, tmp_path / "kcache-old").run("get", "nodes", check=False)
+    assert old.returncode == 1
+    assert "You must be logged in to the server" in old.stderr, old.stderr  # 401
+    valid = make_leaf(tmp_path, "new", pki.ca, "dev", ("system:masters",), client=True)
+    config = write_kubeconfig(tmp_path / "new.conf", apiserver.url, pki.ca.cert, cert_user(valid))
+    assert Kubectl(config, tmp_path / "kcache-new").run("get", "nodes").returncode == 0
 
 
 def test_rbac_binding_in_etcd_grants_kubeadm_cluster_admins(

@@ -1,11 +1,11 @@
-"""What renew reads on a master besides its health (:mod:`sealer.facts.health`): the
+"""What renew and restore read on a master besides its health (:mod:`sealer.facts.health`): the
 control-plane static pods and the TCP ports they listen on (read only)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sealer.facts import Fact, require_ok
+from sealer.facts.base import Fact, require_ok
 from sealer.layout import API_SERVER_PORT, MANIFESTS_DIR
 
 __all__ = ["STATIC_PODS", "StaticPod", "listening_ports", "parse_listening_ports"]
