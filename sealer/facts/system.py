@@ -35,15 +35,16 @@ def parse_hostname(stdout: str) -> str:
 
     master-0
 
-    The name becomes the node name and an argument of kubectl and kubeadm, so it must be a
-    lower-case RFC 1123 name (letters, digits, ``-`` and ``.``, at most 253 characters).
+    The name, lower-cased as the kubelet and kubeadm lower-case it, becomes the node name and
+    an argument of kubectl and kubeadm, so it must be an RFC 1123 name (letters, digits, ``-``
+    and ``.``, at most 253 characters).
     """
-    name = stdout.strip()
+    name = stdout.strip().lower()
     if not name or len(name) > 253 or not _RFC1123.match(name):
         raise ValueError(
-            f"the host name {name[:80]!r} is not a lower-case RFC 1123 name (letters a-z, "
-            "digits, '-' and '.', at most 253 characters): Kubernetes takes it as the node "
-            "name; set one with hostnamectl"
+            f"the host name {stdout.strip()[:80]!r} is not an RFC 1123 name (letters, digits, "
+            "'-' and '.', at most 253 characters): Kubernetes takes it, lower-cased, as the "
+            "node name; set one with hostnamectl"
         )
     return name
 
