@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sealer.cli.options import add_clusterfile, add_output
-from sealer.cli.render import Ui
-from sealer.cli.session import (
-    Progress,
+from sealer.cli.options import (
     add_break_lock,
+    add_clusterfile,
     add_connection_options,
-    confirm,
-    open_run_log,
-    pool_options,
-    print_plan,
-    print_summary,
-    run_async,
-    run_lock,
-    run_log_path,
-    warn_if_locked,
+    add_output,
 )
-from sealer.clusterfile import load as load_clusterfile
-from sealer.connect import Connections
-from sealer.engine import Executor, RunContext, RunSummary
-from sealer.lock import RunLock
-from sealer.offline_package import prepare_package
-from sealer.reconcile import graph_for, plan, target_for
-from sealer.steps.graph import apply_graph
+from sealer.cli.render import Ui
+
+if TYPE_CHECKING:
+    from sealer.engine import RunSummary
+    from sealer.lock import RunLock
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,6 +40,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
+    # Imported here, not at start-up: `sealer --version` and `--help` need none of it.
+    import asyncio
+
+    from sealer.cli.session import (
+        Progress,
+        confirm,
+        open_run_log,
+        pool_options,
+        print_plan,
+        print_summary,
+        run_async,
+        run_lock,
+        run_log_path,
+        warn_if_locked,
+    )
+    from sealer.clusterfile import load as load_clusterfile
+    from sealer.connect import Connections
+    from sealer.engine import Executor, RunContext
+    from sealer.offline_package import prepare_package
+    from sealer.reconcile import graph_for, plan, target_for
+    from sealer.steps.graph import apply_graph
+
     loaded = load_clusterfile(args.file)
     for warning in loaded.warnings:
         ui.err.print(f"[yellow]warning[/yellow]: {warning}")

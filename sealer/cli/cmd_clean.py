@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
-from sealer.cli.options import add_clusterfile
+from sealer.cli.options import add_break_lock, add_clusterfile, add_connection_options
 from sealer.cli.render import Ui
-from sealer.cli.session import (
-    Progress,
-    add_break_lock,
-    add_connection_options,
-    confirm,
-    open_run_log,
-    pool_options,
-    print_summary,
-    run_async,
-    run_lock,
-    run_log_path,
-)
-from sealer.clusterfile import load as load_clusterfile
-from sealer.connect import Connections
-from sealer.engine import RunContext, RunSummary
 from sealer.errors import PlanError
-from sealer.reconcile import clean, foreign_hosts
+
+if TYPE_CHECKING:
+    from sealer.engine import RunSummary
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,6 +39,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
+    # Imported here, not at start-up: `sealer --version` and `--help` need none of it.
+    from sealer.cli.session import (
+        Progress,
+        confirm,
+        open_run_log,
+        pool_options,
+        print_summary,
+        run_async,
+        run_lock,
+        run_log_path,
+    )
+    from sealer.clusterfile import load as load_clusterfile
+    from sealer.connect import Connections
+    from sealer.engine import RunContext
+    from sealer.reconcile import clean, foreign_hosts
+
     loaded = load_clusterfile(args.file)
     spec = loaded.cluster.spec
     hosts = ", ".join(spec.all_addresses)

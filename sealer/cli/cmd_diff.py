@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
+from typing import TYPE_CHECKING
 
-from sealer.cli.options import add_clusterfile, add_output
+from sealer.cli.options import add_clusterfile, add_connection_options, add_output
 from sealer.cli.render import Ui
-from sealer.cli.session import (
-    add_connection_options,
-    pool_options,
-    print_plan,
-    run_async,
-    warn_if_locked,
-)
-from sealer.clusterfile import load as load_clusterfile
-from sealer.connect import Connections
-from sealer.reconcile import Planned, plan
+
+if TYPE_CHECKING:
+    from sealer.reconcile import Planned
 
 CHANGES_PENDING = 2
 
@@ -36,6 +29,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
+    # Imported here, not at start-up: `sealer --version` and `--help` need none of it.
+    import asyncio
+
+    from sealer.cli.session import pool_options, print_plan, run_async, warn_if_locked
+    from sealer.clusterfile import load as load_clusterfile
+    from sealer.connect import Connections
+    from sealer.reconcile import plan
+
     loaded = load_clusterfile(args.file)
     options = pool_options(args, loaded)
 

@@ -17,24 +17,19 @@ from rich.table import Table
 
 from sealer.cli.render import Ui
 from sealer.connect import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_UPLOAD_CONCURRENCY,
     Connections,
     JsonlRunLog,
     PoolOptions,
 )
-from sealer.connect.settings import DEFAULT_SEALER_KNOWN_HOSTS
 from sealer.engine import Event, EventKind, RunSummary, Status
 from sealer.errors import UsageError
-from sealer.lock import EXPIRY_SECONDS, Holder, RunLock, lock_masters, seen_locks
+from sealer.lock import Holder, RunLock, lock_masters, seen_locks
 from sealer.plan.diff import Plan
 from sealer.spec import LoadedClusterfile
 from sealer.spec.model import Cluster
 
 __all__ = [
     "Progress",
-    "add_break_lock",
-    "add_connection_options",
     "confirm",
     "pool_options",
     "print_plan",
@@ -55,49 +50,6 @@ _STYLE = {
     Status.SKIPPED: "dim",
     Status.CANCELLED: "magenta",
 }
-
-
-def add_connection_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("SSH")
-    group.add_argument(
-        "--concurrency",
-        type=int,
-        default=DEFAULT_CONCURRENCY,
-        metavar="N",
-        help=f"commands in flight over all hosts (default {DEFAULT_CONCURRENCY})",
-    )
-    group.add_argument(
-        "--upload-concurrency",
-        type=int,
-        default=DEFAULT_UPLOAD_CONCURRENCY,
-        metavar="N",
-        help=f"package uploads at once (default {DEFAULT_UPLOAD_CONCURRENCY})",
-    )
-    group.add_argument(
-        "--known-hosts",
-        action="append",
-        type=Path,
-        metavar="FILE",
-        help="known_hosts file to check host keys against (repeatable; default ~/.ssh/known_hosts)",
-    )
-    group.add_argument(
-        "--accept-new-host-keys",
-        action="store_true",
-        help=f"pin the keys of hosts seen for the first time in {DEFAULT_SEALER_KNOWN_HOSTS}; "
-        "a changed key is always refused",
-    )
-    group.add_argument(
-        "--connect-timeout", type=float, default=10.0, metavar="SECONDS", help="per host"
-    )
-
-
-def add_break_lock(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--break-lock",
-        action="store_true",
-        help="take over the run lock of another sealer run at once (when you know it is dead; "
-        f"a lock without heartbeat for {EXPIRY_SECONDS:.0f}s is taken over anyway)",
-    )
 
 
 def warn(ui: Ui, message: str) -> None:
