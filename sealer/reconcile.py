@@ -91,7 +91,10 @@ async def cluster_ca(conns: Connections, planned: Planned) -> ClusterCA:
     return found or ClusterCA.generate(spec)
 
 
-def target_for(conns: Connections, planned: Planned, ca: ClusterCA | None) -> Target:
+def target_for(
+    conns: Connections, planned: Planned, ca: ClusterCA | None, upload_limit: int | None = None
+) -> Target:
+    """``upload_limit``: ``--upload-limit``, bytes per second on each relay link."""
     obs = planned.observation
     return Target(
         cluster=planned.cluster,
@@ -102,12 +105,13 @@ def target_for(conns: Connections, planned: Planned, ca: ClusterCA | None) -> Ta
         package_or_none=planned.package,
         ca_or_none=ca,
         identity_or_none=planned.plan.identity,
+        upload_limit=upload_limit,
     )
 
 
-async def graph_for(conns: Connections, planned: Planned) -> Graph:
+async def graph_for(conns: Connections, planned: Planned, upload_limit: int | None = None) -> Graph:
     ca = await cluster_ca(conns, planned)
-    return apply_graph(planned.plan, target_for(conns, planned, ca))
+    return apply_graph(planned.plan, target_for(conns, planned, ca, upload_limit))
 
 
 def _clean_access(cluster: Cluster, connect_timeout: float) -> dict[str, HostAccess]:

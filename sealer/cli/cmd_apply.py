@@ -11,6 +11,7 @@ from sealer.cli.options import (
     add_clusterfile,
     add_connection_options,
     add_output,
+    add_upload_limit,
 )
 from sealer.cli.render import Ui
 
@@ -36,6 +37,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_break_lock(parser)
     add_output(parser)
     add_connection_options(parser)
+    add_upload_limit(parser)
     parser.set_defaults(handler=run)
 
 
@@ -80,7 +82,9 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         if planned.plan.empty:
             return None
         if args.dry_run:
-            graph = apply_graph(planned.plan, target_for(conns, planned, None))
+            graph = apply_graph(
+                planned.plan, target_for(conns, planned, None, options.upload_limit)
+            )
             ui.out.print("dry run: the step graph, in the order it would run; nothing was changed")
             ui.out.print("\n".join(graph.plan_lines()))
             return None
@@ -89,7 +93,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             return None
         if lock is not None and not args.yes:
             await lock.check()  # the prompt held up the heartbeat: is the lock still ours?
-        graph = await graph_for(conns, planned)
+        graph = await graph_for(conns, planned, options.upload_limit)
         with Progress(ui, quiet=args.quiet or ui.output == "json") as progress:
             ctx = RunContext(concurrency=args.concurrency, events=progress)
             executor = Executor(graph, ctx)

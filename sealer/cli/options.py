@@ -16,7 +16,13 @@ from sealer.connect.settings import (
 )
 from sealer.lock.record import EXPIRY_SECONDS
 
-__all__ = ["add_break_lock", "add_clusterfile", "add_connection_options", "add_output"]
+__all__ = [
+    "add_break_lock",
+    "add_clusterfile",
+    "add_connection_options",
+    "add_output",
+    "add_upload_limit",
+]
 
 
 def add_output(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +72,15 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--connect-timeout", type=float, default=10.0, metavar="SECONDS", help="per host"
+    )
+
+
+def add_upload_limit(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--upload-limit",
+        metavar="RATE",
+        help="bytes per second on each link the package travels (the workstation's uploads and "
+        "each host-to-host relay copy), K/M/G 1024-based, e.g. 20M (default: no limit)",
     )
 
 

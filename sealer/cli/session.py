@@ -25,6 +25,7 @@ from sealer.engine import Event, EventKind, RunSummary, Status
 from sealer.errors import UsageError
 from sealer.lock import Holder, RunLock, lock_masters, seen_locks
 from sealer.plan.diff import Plan
+from sealer.relay import parse_rate
 from sealer.spec import LoadedClusterfile
 from sealer.spec.model import Cluster
 
@@ -98,11 +99,13 @@ def pool_options(args: argparse.Namespace, loaded: LoadedClusterfile) -> PoolOpt
     if declared is not None:
         path = Path(declared).expanduser()
         known.append(path if path.is_absolute() else loaded.path.parent / path)
+    limit = getattr(args, "upload_limit", None)
     return PoolOptions(
         concurrency=args.concurrency,
         upload_concurrency=args.upload_concurrency,
         known_hosts=tuple(known),
         accept_new_host_keys=args.accept_new_host_keys,
+        upload_limit=None if limit is None else parse_rate(limit),
     )
 
 

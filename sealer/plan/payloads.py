@@ -53,9 +53,13 @@ class StepPayload:
 
 @dataclass(frozen=True)
 class DistributePayload(StepPayload):
-    """The run's package (the workstation's) is installed: nothing more to decide."""
+    """The run's package is copied (when the host has no verified copy) and installed.
+
+    ``source``: the host whose verified copy this host fetches over the cluster network (the
+    relay, sealer/plan/relay.py), or None for an upload from the workstation."""
 
     kind: ClassVar[StepKind] = StepKind.DISTRIBUTE
+    source: str | None = None
 
 
 @dataclass(frozen=True)

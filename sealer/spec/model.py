@@ -253,6 +253,18 @@ class Package(_Model):
         min_length=1, description="Offline package: a local path or an http(s) URL."
     )
     sha256: str | None = Field(default=None, description="Expected sha256 of the package.")
+    distribution: Literal["auto", "relay", "direct"] = Field(
+        default="auto",
+        description="How hosts get the package: direct (the workstation uploads to each), "
+        "relay (the workstation uploads to one host; hosts holding a verified copy serve the "
+        "others over the cluster network), auto (relay when 4 or more hosts need a copy).",
+    )
+    fanout: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="relay: how many hosts one serving host copies to at once.",
+    )
 
     @field_validator("source")
     @classmethod

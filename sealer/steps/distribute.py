@@ -1,9 +1,13 @@
 """distribute: the offline package onto a host, verified, unpacked and installed.
 
-The package is copied over SFTP to a temporary name and renamed only once complete (the
-connection layer does that), then its sha256 is checked on the host; a host that already
-has the right file skips the copy. Then ``tar -xzf`` into a fresh ``kube/`` and the
-package's own ``cd kube/shell && bash init.sh``, as the package's authors intend.
+A host that already has the right file skips the copy. Otherwise the copy comes from where the
+planner said (``payload.source``): another host's verified copy over the cluster network (the
+relay, :mod:`sealer.steps.relay_copy`), or the workstation over SFTP to a temporary name renamed
+only once complete (the connection layer does that). When the relay cannot work (the hosts
+cannot reach each other, the source's copy is corrupt) the step uploads from the workstation and
+its reason says why. Either way the sha256 is checked on the host afterwards. Then
+``tar -xzf`` into a fresh ``kube/`` and the package's own ``cd kube/shell && bash init.sh``,
+as the package's authors intend.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sealer.facts.system import parse_sha256sum
 from sealer.layout import PACKAGE_DIR, UNPACKED_DIR
 from sealer.plan.payloads import DistributePayload
 from sealer.steps.base import KindStep, StepBuilder
+from sealer.steps.relay_copy import relay_copy
 
 __all__ = ["BUILDERS", "PACKAGE_TIMEOUT", "Distribute"]
 
@@ -34,9 +39,9 @@ class Distribute(KindStep[DistributePayload]):
         remote = f"{PACKAGE_DIR}/{pkg.name}"
         await t.conns.run(access, ["mkdir", "-p", PACKAGE_DIR])
         have = parse_sha256sum(await t.conns.run(access, ["sha256sum", remote], check=False))
-        copied = False
+        copied = ""
         if have != pkg.sha256:
-            await t.conns.put(access, pkg.path, remote, mode=0o644)
+            copied = await self._copy(remote)
             have = parse_sha256sum(await t.conns.run(access, ["sha256sum", remote], check=False))
             if have != pkg.sha256:
                 await t.conns.run(access, ["rm", "-f", remote], check=False)
@@ -45,7 +50,6 @@ class Distribute(KindStep[DistributePayload]):
                     self.host,
                     f"the copied package has sha256 {have}, expected {pkg.sha256}; removed it",
                 )
-            copied = True
         version = await self._installed_version()
         if not copied and version == t.cluster.spec.version:
             return unchanged("package and binaries already in place")
@@ -66,7 +70,22 @@ class Distribute(KindStep[DistributePayload]):
                 f"after init.sh, kubeadm reports {version or 'nothing'}, "
                 f"expected {t.cluster.spec.version}",
             )
-        return changed("copied and installed the package" if copied else "installed the package")
+        return changed(f"{copied}; installed the package" if copied else "installed the package")
+
+    async def _copy(self, remote: str) -> str:
+        """Copy the package onto the host; say where from."""
+        t = self.target
+        source = self.payload.source
+        why = ""
+        if source is not None:
+            relayed = await relay_copy(t, source, self.host, remote)
+            if relayed.done:
+                return f"copied from {source} (relay)"
+            why = relayed.why
+        await t.conns.put(t.access[self.host], t.package.path, remote, mode=0o644)
+        if why:
+            return f"copied from the workstation: {why}"
+        return "copied from the workstation"
 
     async def _installed_version(self) -> str | None:
         t = self.target
