@@ -39,6 +39,7 @@ from sealer.plan.payloads import (
     HostsPayload,
     IdentityPayload,
     InitPayload,
+    InstallPayload,
     IpvsPayload,
     JoinMasterPayload,
     JoinNodePayload,
@@ -386,16 +387,20 @@ def make_plan(
         done: list[str] = []
         reason = _distribute_reason(host, package, spec.version)
         if reason:
-            source = sources.get(address)
-            if source is None or source.host is None:
-                payload = DistributePayload()
-                after: tuple[str, ...] = ()
-            else:
-                payload = DistributePayload(source.host)
-                after = (f"{StepKind.DISTRIBUTE}@{source.host}",) if source.copying else ()
+            copy: list[str] = []
             if host.package_sha256 != package.sha256:
-                reason += f"; {_copy_from(payload.source)}"
-            done.append(add(payload, address, reason, after))
+                source = sources.get(address)
+                if source is None or source.host is None:
+                    payload = DistributePayload()
+                    after: tuple[str, ...] = ()
+                else:
+                    payload = DistributePayload(source.host)
+                    after = (f"{StepKind.DISTRIBUTE}@{source.host}",) if source.copying else ()
+                why = f"{reason}; {_copy_from(payload.source)}"
+                copy.append(add(payload, address, why, after))
+            install = InstallPayload(new_copy=bool(copy))
+            why = "the package is copied in this run" if copy else reason
+            done.append(add(install, address, why, copy))
         want = desired_hosts_entries(cluster, address, joined=joined, resolved=live.resolved)
         reason = _hosts_reason(want, host)
         if reason:

@@ -14,6 +14,7 @@ __all__ = ["StepKind"]
 
 class StepKind(StrEnum):
     DISTRIBUTE = "distribute"
+    INSTALL = "install"
     HOSTS = "hosts"
     IPVS = "ipvs"
     INIT = "init"

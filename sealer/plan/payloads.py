@@ -25,6 +25,7 @@ __all__ = [
     "HostsPayload",
     "IdentityPayload",
     "InitPayload",
+    "InstallPayload",
     "IpvsPayload",
     "JoinMasterPayload",
     "JoinNodePayload",
@@ -60,6 +61,16 @@ class DistributePayload(StepPayload):
 
     kind: ClassVar[StepKind] = StepKind.DISTRIBUTE
     source: str | None = None
+
+
+@dataclass(frozen=True)
+class InstallPayload(StepPayload):
+    """The package's Kubernetes is installed from the host's copy. ``new_copy``: the copy is
+    made in this run (its distribute step comes first), so it is installed even when the
+    binaries already report the right version."""
+
+    kind: ClassVar[StepKind] = StepKind.INSTALL
+    new_copy: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,6 +182,7 @@ class DeleteNodePayload(StepPayload):
 #: Every payload; a planned step carries one of them.
 Payload = (
     DistributePayload
+    | InstallPayload
     | HostsPayload
     | IpvsPayload
     | InitPayload

@@ -22,6 +22,7 @@ from sealer.steps import (
     hosts,
     identity,
     init,
+    install,
     join_master,
     join_node,
     lb,
@@ -54,6 +55,7 @@ def builders_by_kind(
 BUILDERS = builders_by_kind(
     (
         *distribute.BUILDERS,
+        *install.BUILDERS,
         *hosts.BUILDERS,
         *lb.BUILDERS,
         *init.BUILDERS,

@@ -1,8 +1,8 @@
 """The relay on a lab: real sshd hosts, real files, real servers, real nftables. One small lab
 (1 master, 2 nodes, the emulated package) for the module; the tests run in order.
 
-Only the distribute steps run (the plan's, built and executed as apply builds and executes
-them): distribution is what is under test, and the rest of an install would triple the time.
+Only the distribute steps run (the plan's copies, built and executed as apply builds and
+executes them): distribution is what is under test; installing and joining are the e2e tests'.
 """
 
 from __future__ import annotations

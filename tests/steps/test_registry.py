@@ -24,6 +24,7 @@ from sealer.plan.payloads import (
     HostsPayload,
     IdentityPayload,
     InitPayload,
+    InstallPayload,
     JoinMasterPayload,
     JoinNodePayload,
     Payload,
@@ -55,6 +56,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: One payload of every kind, with values a planner could have decided.
 SAMPLES: dict[StepKind, Payload] = {
     StepKind.DISTRIBUTE: DistributePayload(),
+    StepKind.INSTALL: InstallPayload(new_copy=True),
     StepKind.HOSTS: HostsPayload(hosts_entries(M[0])),
     StepKind.IPVS: lb_payload(cluster()),
     StepKind.INIT: InitPayload(reset_half_done=True),
