@@ -147,14 +147,11 @@ def main() -> int:
         if not args.keep:
             sealer_lab.down(args.name)
     base = extra.get((sizes[0], "direct"))
-    print(
-        f"\nextra time caused by shaping (median shaped - median unshaped), one copy {one_copy:.2f}s:"
-    )
+    print(f"\nextra time caused by shaping (shaped - unshaped, medians); one copy {one_copy:.2f}s")
     for (size, distribution), value in extra.items():
         ratio = f"  {value / base:.2f}x direct 1+{sizes[0] - 1}" if base else ""
-        print(
-            f"1+{size - 1:<3} {distribution:<6} {value:6.2f}s  {value / one_copy:5.2f} copies{ratio}"
-        )
+        copies = value / one_copy
+        print(f"1+{size - 1:<3} {distribution:<6} {value:6.2f}s  {copies:5.2f} copies{ratio}")
     return 0
 
 
