@@ -12,6 +12,7 @@ from sealer.cli.options import (
     add_connection_options,
     add_output,
     add_upload_limit,
+    add_verbose,
 )
 from sealer.cli.render import Ui
 
@@ -33,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--dry-run", action="store_true", help="print the steps in order and stop")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress, only the summary")
+    add_verbose(parser)
     parser.add_argument("--log", metavar="FILE", help="the run log (JSON lines)")
     add_break_lock(parser)
     add_output(parser)
@@ -45,8 +47,8 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     # Imported here, not at start-up: `sealer --version` and `--help` need none of it.
     import asyncio
 
+    from sealer.cli.progress import Progress, log_steps
     from sealer.cli.session import (
-        Progress,
         confirm,
         open_run_log,
         pool_options,
@@ -94,15 +96,19 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         if lock is not None and not args.yes:
             await lock.check()  # the prompt held up the heartbeat: is the lock still ours?
         graph = await graph_for(conns, planned, options.upload_limit)
-        with Progress(ui, quiet=args.quiet or ui.output == "json") as progress:
+        quiet = args.quiet or ui.output == "json"
+        with Progress(ui, quiet=quiet, verbose=args.verbose) as progress:
             ctx = RunContext(concurrency=args.concurrency, events=progress)
             executor = Executor(graph, ctx)
             try:
-                return await executor.run()
+                summary = await executor.run()
             except asyncio.CancelledError:
                 if executor.summary is not None:
+                    log_steps(log, conns.redactor, executor.summary)
                     print_summary(ui, executor.summary, log_path)
                 raise
+        log_steps(log, conns.redactor, summary)
+        return summary
 
     async def main() -> RunSummary | None:
         async with Connections(options, recorder=log) as conns:

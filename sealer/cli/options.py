@@ -22,6 +22,7 @@ __all__ = [
     "add_connection_options",
     "add_output",
     "add_upload_limit",
+    "add_verbose",
 ]
 
 
@@ -72,6 +73,16 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--connect-timeout", type=float, default=10.0, metavar="SECONDS", help="per host"
+    )
+
+
+def add_verbose(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="the live view shows every step (default: one row per step kind with counts, "
+        "the slowest hosts and the failures; the run log always has every step)",
     )
 
 

@@ -6,12 +6,10 @@ import argparse
 import asyncio
 import datetime as dt
 import os
-import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
@@ -21,7 +19,7 @@ from sealer.connect import (
     JsonlRunLog,
     PoolOptions,
 )
-from sealer.engine import Event, EventKind, RunSummary, Status
+from sealer.engine import RunSummary, Status
 from sealer.errors import UsageError
 from sealer.lock import Holder, RunLock, lock_masters, seen_locks
 from sealer.plan.diff import Plan
@@ -30,7 +28,6 @@ from sealer.spec import LoadedClusterfile
 from sealer.spec.model import Cluster
 
 __all__ = [
-    "Progress",
     "confirm",
     "pool_options",
     "print_plan",
@@ -43,14 +40,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-_STYLE = {
-    Status.OK: "green",
-    Status.CHANGED: "yellow",
-    Status.FAILED: "red",
-    Status.SKIPPED: "dim",
-    Status.CANCELLED: "magenta",
-}
 
 
 def warn(ui: Ui, message: str) -> None:
@@ -160,62 +149,6 @@ def confirm(ui: Ui, question: str, *, yes: bool) -> bool:
         )
     answer = ui.err.input(f"{question} [y/N] ")
     return answer.strip().lower() in ("y", "yes")
-
-
-class Progress:
-    """Renders engine events: a live table on a terminal, one line per step otherwise."""
-
-    def __init__(self, ui: Ui, *, quiet: bool) -> None:
-        self.ui = ui
-        self.quiet = quiet
-        self.rows: dict[str, tuple[str, str | None, str, float, str]] = {}
-        self.started: dict[str, float] = {}
-        self.live: Live | None = None
-
-    def __enter__(self) -> Progress:
-        if not self.quiet and self.ui.err.is_terminal:
-            self.live = Live(self._table(), console=self.ui.err, refresh_per_second=4)
-            self.live.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.live is not None:
-            self.live.update(self._table())
-            self.live.__exit__(None, None, None)
-
-    def _table(self) -> Table:
-        table = Table(show_header=True, header_style="bold")
-        for column in ("step", "host", "status", "time", "detail"):
-            table.add_column(column)
-        now = time.monotonic()
-        for sid, (name, host, status, elapsed, detail) in self.rows.items():
-            if status == "running":
-                elapsed = now - self.started.get(sid, now)
-            style = _STYLE.get(Status(status), "cyan") if status != "running" else "cyan"
-            table.add_row(
-                name,
-                host or "-",
-                f"[{style}]{status}[/{style}]",
-                f"{elapsed:5.1f}s",
-                escape(detail[:80]),
-            )
-        return table
-
-    def __call__(self, event: Event) -> None:
-        if event.kind == EventKind.STARTED:
-            self.started[event.step] = time.monotonic()
-            self.rows[event.step] = (event.name, event.host, "running", 0.0, "")
-        else:
-            status = event.status.value if event.status else event.kind.value
-            self.rows[event.step] = (event.name, event.host, status, event.elapsed, event.message)
-            if self.live is None and not self.quiet:
-                style = _STYLE.get(Status(status), "")
-                self.ui.err.print(
-                    f"[{style}]{status:>9}[/{style}] {event.step} ({event.elapsed:.1f}s)"
-                    + (f": {escape(event.message)}" if event.message else "")
-                )
-        if self.live is not None:
-            self.live.update(self._table())
 
 
 def print_summary(ui: Ui, summary: RunSummary, log: Path) -> None:
