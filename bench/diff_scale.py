@@ -50,12 +50,14 @@ def clusterfile(lab: sealer_lab.Lab, size: int, path: Path) -> Path:
     return path
 
 
-async def recorded_diff(lab: sealer_lab.Lab, path: Path) -> tuple[dict[str, list[str]], int]:
+async def recorded_diff(
+    lab: sealer_lab.Lab, path: Path, timeout: float
+) -> tuple[dict[str, list[str]], int]:
     """The commands sealer's diff sends to each host, and the connections it opened."""
     recorder = MemoryRecorder()
     options = PoolOptions(known_hosts=(lab.known_hosts,))
     async with Connections(options, recorder=recorder) as conns:
-        await plan(conns, load_clusterfile(path).cluster)
+        await plan(conns, load_clusterfile(path).cluster, connect_timeout=timeout)
         opened = conns.opened
     commands: dict[str, list[str]] = defaultdict(list)
     for record in recorder.records:
@@ -64,15 +66,16 @@ async def recorded_diff(lab: sealer_lab.Lab, path: Path) -> tuple[dict[str, list
     return dict(commands), opened
 
 
-async def floor(lab: sealer_lab.Lab, commands: dict[str, list[str]]) -> float:
+async def floor(lab: sealer_lab.Lab, commands: dict[str, list[str]], timeout: float) -> float:
     key = asyncssh.read_private_key(str(lab.key_path))
     known = str(lab.known_hosts)
     started = time.perf_counter()
 
     async def one(address: str) -> None:
         async with asyncssh.connect(
-            address, username="root", client_keys=[key], known_hosts=known
-        ) as conn:
+            address, username="root", client_keys=[key], known_hosts=known,
+            connect_timeout=timeout,
+        ) as conn:  # fmt: skip
             for command in commands[address]:
                 await conn.run(command, check=False)
 
@@ -80,10 +83,10 @@ async def floor(lab: sealer_lab.Lab, commands: dict[str, list[str]]) -> float:
     return time.perf_counter() - started
 
 
-def cli_diff(lab: sealer_lab.Lab, path: Path) -> tuple[float, float, int]:
+def cli_diff(lab: sealer_lab.Lab, path: Path, timeout: float) -> tuple[float, float, int]:
     """Wall seconds, peak RSS in MB and exit status of `sealer diff` as a new process."""
     argv = [sys.executable, "-m", "sealer", "diff", "-f", str(path),
-            "--known-hosts", str(lab.known_hosts)]  # fmt: skip
+            "--known-hosts", str(lab.known_hosts), "--connect-timeout", str(timeout)]  # fmt: skip
     started = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -101,6 +104,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--name", default="bench-scale")
     parser.add_argument("--keep", action="store_true", help="leave the lab up afterwards")
+    parser.add_argument(
+        "--connect-timeout", type=float, default=10.0, help="per host, for all three (seconds)"
+    )
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
     started = time.perf_counter()
@@ -118,10 +124,10 @@ def main() -> int:
             opened = 0
             commands: dict[str, list[str]] = {}
             for run in range(args.runs):
-                commands, opened = asyncio.run(recorded_diff(lab, path))
+                commands, opened = asyncio.run(recorded_diff(lab, path, args.connect_timeout))
                 load = os.getloadavg()[0]
-                floors.append(asyncio.run(floor(lab, commands)))
-                elapsed, peak, code = cli_diff(lab, path)
+                floors.append(asyncio.run(floor(lab, commands, args.connect_timeout)))
+                elapsed, peak, code = cli_diff(lab, path, args.connect_timeout)
                 diffs.append(elapsed)
                 rss.append(peak)
                 print(
