@@ -110,7 +110,10 @@ async def cluster_ca(conns: Connections, planned: Planned) -> ClusterCA:
     return found or ClusterCA.generate(spec)
 
 
-def target_for(conns: Connections, planned: Planned, ca: ClusterCA | None) -> Target:
+def target_for(
+    conns: Connections, planned: Planned, ca: ClusterCA | None, upload_limit: int | None = None
+) -> Target:
+    """``upload_limit``: ``--upload-limit``, bytes per second on each relay link."""
     obs = planned.observation
     return Target(
         cluster=planned.cluster,
@@ -121,6 +124,7 @@ def target_for(conns: Connections, planned: Planned, ca: ClusterCA | None) -> Ta
         package_or_none=planned.package,
         ca_or_none=ca,
         identity_or_none=planned.plan.identity,
+        upload_limit=upload_limit,
     )
 
 
@@ -137,9 +141,11 @@ class ApplyGraph:
         return await revoke_join_secrets(self.target)
 
 
-async def graph_for(conns: Connections, planned: Planned) -> ApplyGraph:
+async def graph_for(
+    conns: Connections, planned: Planned, upload_limit: int | None = None
+) -> ApplyGraph:
     ca = await cluster_ca(conns, planned)
-    target = target_for(conns, planned, ca)
+    target = target_for(conns, planned, ca, upload_limit)
     return ApplyGraph(apply_graph(planned.plan, target), target)
 
 

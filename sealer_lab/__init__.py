@@ -10,8 +10,13 @@ imports this package.
 
 from __future__ import annotations
 
-from sealer_lab.hosts import HostStatus, Lab, down, get, reboot, status, up
-from sealer_lab.state import HostState, LabState, lab_dir, lab_root
+import importlib
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sealer_lab.hosts import HostStatus, Lab, down, get, reboot, status, up
+    from sealer_lab.state import HostState, LabState, lab_dir, lab_root
 
 __all__ = [
     "HostState",
@@ -26,3 +31,28 @@ __all__ = [
     "status",
     "up",
 ]
+
+# Imported on first use (PEP 562), so that a command that needs one light module of this
+# package does not pay for the others (docs/benchmarks.md, start-up).
+_HOMES = MappingProxyType(
+    {
+        "HostStatus": "sealer_lab.hosts",
+        "Lab": "sealer_lab.hosts",
+        "down": "sealer_lab.hosts",
+        "get": "sealer_lab.hosts",
+        "reboot": "sealer_lab.hosts",
+        "status": "sealer_lab.hosts",
+        "up": "sealer_lab.hosts",
+        "HostState": "sealer_lab.state",
+        "LabState": "sealer_lab.state",
+        "lab_dir": "sealer_lab.state",
+        "lab_root": "sealer_lab.state",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

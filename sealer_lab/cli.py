@@ -14,16 +14,19 @@ import argparse
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 import sealer_lab as lab
 from sealer.cli.options import add_output
 from sealer.cli.render import Ui
 from sealer.errors import UsageError
 from sealer_lab.cli_package import register_lab as _register_package
-from sealer_lab.hosts import SESSION_ENV
-from sealer_lab.kube_lab import up_kubernetes_lab
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+# The handlers import the lab's modules when they run: `sealer --version` and `--help` load
+# this plugin and must not pay for it (docs/benchmarks.md, start-up).
 
 __all__ = ["LAB_SUBCOMMANDS", "LabRegistrar", "register"]
 
@@ -64,6 +67,8 @@ def _lab_json(result: lab.Lab) -> dict[str, object]:
 
 
 def _status_table(rows: list[lab.HostStatus]) -> Table:
+    from rich.table import Table
+
     table = Table(box=None, pad_edge=False)
     for column in ("HOST", "ROLE", "ADDRESS", "NETNS", "SSH PORT", "INIT PID", "SSHD"):
         table.add_column(column, overflow="fold")
@@ -84,6 +89,8 @@ def _status_table(rows: list[lab.HostStatus]) -> Table:
 
 
 def _up(args: argparse.Namespace, ui: Ui) -> int:
+    from sealer_lab.kube_lab import up_kubernetes_lab
+
     clusterfile = Path(args.clusterfile or f"{args.name}.yaml")
     result = up_kubernetes_lab(
         args.name,
@@ -146,6 +153,8 @@ def _exec(args: argparse.Namespace, ui: Ui) -> int:  # noqa: ARG001 (a handler's
         argv = argv[1:]
     if not argv:
         raise UsageError("sealer lab exec: give a command after the host, e.g. -- hostname")
+    from sealer_lab.hosts import SESSION_ENV
+
     current = lab.get(args.name)
     return subprocess.run(
         current.exec_argv(args.host, argv), env=SESSION_ENV, check=False

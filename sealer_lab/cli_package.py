@@ -11,12 +11,13 @@ from pathlib import Path
 
 from sealer.cli.options import add_output
 from sealer.cli.render import Ui
-from sealer_lab.package import build_package, package_name, sha256
 
 __all__ = ["register_lab", "register_lab_subcommand"]
 
 
 def _handle(args: argparse.Namespace, ui: Ui) -> int:
+    from sealer_lab.package import build_package, package_name, sha256  # not at start-up
+
     dest = Path(args.out) if args.out else Path.cwd() / package_name(args.version)
     path = build_package(args.version, dest, without_images=tuple(args.without_image))
     digest = sha256(path)

@@ -4,18 +4,31 @@ The certificates themselves are computed in :mod:`sealer.kube.pki` (pure); this 
 them from the masters, and replaces them one master at a time (docs/pki.md).
 """
 
-from sealer.certops.check import WARN_DAYS, CertProblem, check_masters, problems, read_cert_files
-from sealer.certops.renew import (
-    MasterHealth,
-    MasterRenewal,
-    RenewEvent,
-    RenewOptions,
-    check_health,
-    read_cluster_ca,
-    refusal,
-)
-from sealer.certops.renew_chain import renew_masters
-from sealer.certops.sans import missing_from_cert_sans, normalise_san, parse_extra_sans
+from __future__ import annotations
+
+import importlib
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sealer.certops.check import (
+        WARN_DAYS,
+        CertProblem,
+        check_masters,
+        problems,
+        read_cert_files,
+    )
+    from sealer.certops.renew import (
+        MasterHealth,
+        MasterRenewal,
+        RenewEvent,
+        RenewOptions,
+        check_health,
+        read_cluster_ca,
+        refusal,
+    )
+    from sealer.certops.renew_chain import renew_masters
+    from sealer.certops.sans import missing_from_cert_sans, normalise_san, parse_extra_sans
 
 __all__ = [
     "WARN_DAYS",
@@ -35,3 +48,33 @@ __all__ = [
     "refusal",
     "renew_masters",
 ]
+
+# Imported on first use (PEP 562), so that a command that needs one light module of this
+# package does not pay for the others (docs/benchmarks.md, start-up).
+_HOMES = MappingProxyType(
+    {
+        "WARN_DAYS": "sealer.certops.check",
+        "CertProblem": "sealer.certops.check",
+        "check_masters": "sealer.certops.check",
+        "problems": "sealer.certops.check",
+        "read_cert_files": "sealer.certops.check",
+        "MasterHealth": "sealer.certops.renew",
+        "MasterRenewal": "sealer.certops.renew",
+        "RenewEvent": "sealer.certops.renew",
+        "RenewOptions": "sealer.certops.renew",
+        "check_health": "sealer.certops.renew",
+        "read_cluster_ca": "sealer.certops.renew",
+        "refusal": "sealer.certops.renew",
+        "renew_masters": "sealer.certops.renew_chain",
+        "missing_from_cert_sans": "sealer.certops.sans",
+        "normalise_san": "sealer.certops.sans",
+        "parse_extra_sans": "sealer.certops.sans",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

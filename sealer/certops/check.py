@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sealer.aio import gather_all
+from sealer.certops.defaults import WARN_DAYS
 from sealer.connect import Connections, HostAccess
 from sealer.errors import SealerError
 from sealer.kube.certcheck import FILES_TO_READ, CertRow, check_certificates
@@ -17,7 +18,6 @@ from sealer.spec.model import Cluster
 __all__ = ["WARN_DAYS", "CertProblem", "check_masters", "problems", "read_cert_files"]
 
 #: A certificate with fewer days left than this is reported as a warning.
-WARN_DAYS = 30
 
 
 async def read_cert_files(conns: Connections, access: HostAccess) -> dict[str, bytes]:

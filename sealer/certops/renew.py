@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from cryptography import x509
 
 from sealer.aio import gather_all, poll_until
+from sealer.certops.defaults import READY_TIMEOUT
 from sealer.connect import HostAccess, Remote
 from sealer.errors import PlanError, StepError
 from sealer.facts import collect, hostname
@@ -51,7 +52,7 @@ class RenewOptions:
     #: How long the kubelet may take to stop the pods once their manifests are gone (the real
     #: kubelet re-reads the directory every 20 s) and to have the master ready again.
     stop_timeout: float = 120.0
-    ready_timeout: float = 300.0
+    ready_timeout: float = READY_TIMEOUT
     poll_interval: float = 1.0
 
 

@@ -3,37 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sealer.cli.options import add_clusterfile, add_output
-from sealer.cli.render import Ui
-from sealer.cli.session import (
-    Progress,
+from sealer.cli.options import (
     add_break_lock,
+    add_clusterfile,
     add_connection_options,
     add_ignore_preflight,
-    check_preflight,
-    confirm,
-    open_run_log,
-    pool_options,
-    preflight_json,
-    print_plan,
-    print_summary,
-    run_async,
-    run_lock,
-    run_log_path,
-    warn,
-    warn_if_locked,
+    add_output,
+    add_upload_limit,
+    add_verbose,
 )
-from sealer.clusterfile import load as load_clusterfile
-from sealer.connect import Connections
-from sealer.engine import Executor, RunContext, RunSummary
-from sealer.lock import RunLock
-from sealer.offline_package import prepare_cluster_package
-from sealer.reconcile import graph_for, plan, target_for
-from sealer.spec.model import Cluster
-from sealer.steps.graph import apply_graph
+from sealer.cli.render import Ui
+
+if TYPE_CHECKING:
+    from sealer.engine import RunSummary
+    from sealer.lock import RunLock
+    from sealer.spec.model import Cluster
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,15 +37,42 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--dry-run", action="store_true", help="print the steps in order and stop")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress, only the summary")
+    add_verbose(parser)
     parser.add_argument("--log", metavar="FILE", help="the run log (JSON lines)")
     add_break_lock(parser)
     add_ignore_preflight(parser)
     add_output(parser)
     add_connection_options(parser)
+    add_upload_limit(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
+    # Imported here, not at start-up: `sealer --version` and `--help` need none of it.
+    import asyncio
+
+    from sealer.cli.progress import Progress, log_steps
+    from sealer.cli.session import (
+        check_preflight,
+        confirm,
+        open_run_log,
+        pool_options,
+        preflight_json,
+        print_plan,
+        print_summary,
+        run_async,
+        run_lock,
+        run_log_path,
+        warn,
+        warn_if_locked,
+    )
+    from sealer.clusterfile import load as load_clusterfile
+    from sealer.connect import Connections
+    from sealer.engine import Executor, RunContext
+    from sealer.offline_package import prepare_cluster_package
+    from sealer.reconcile import graph_for, plan, target_for
+    from sealer.steps.graph import apply_graph
+
     loaded = load_clusterfile(args.file)
     for warning in loaded.warnings:
         ui.err.print(f"[yellow]warning[/yellow]: {warning}")
@@ -92,7 +106,9 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
         if planned.plan.empty:
             return None
         if args.dry_run:
-            graph = apply_graph(planned.plan, target_for(conns, planned, None))
+            graph = apply_graph(
+                planned.plan, target_for(conns, planned, None, options.upload_limit)
+            )
             ui.out.print("dry run: the step graph, in the order it would run; nothing was changed")
             ui.out.print("\n".join(graph.plan_lines()))
             return None
@@ -101,20 +117,24 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             return None
         if lock is not None and not args.yes:
             await lock.check()  # the prompt held up the heartbeat: is the lock still ours?
-        applying = await graph_for(conns, planned)
+        applying = await graph_for(conns, planned, options.upload_limit)
+        quiet = args.quiet or ui.output == "json"
         try:
-            with Progress(ui, quiet=args.quiet or ui.output == "json") as progress:
+            with Progress(ui, quiet=quiet, verbose=args.verbose) as progress:
                 ctx = RunContext(concurrency=args.concurrency, events=progress)
                 executor = Executor(applying.graph, ctx)
                 try:
-                    return await executor.run()
+                    summary = await executor.run()
                 except asyncio.CancelledError:
                     if executor.summary is not None:
+                        log_steps(log, conns.redactor, executor.summary)
                         print_summary(ui, executor.summary, log_path)
                     raise
         finally:
             for problem in await applying.finish():
                 warn(ui, f"could not delete the run's join credentials: {problem}")
+        log_steps(log, conns.redactor, summary)
+        return summary
 
     async def main() -> RunSummary | None:
         async with Connections(options, recorder=log) as conns:

@@ -4,41 +4,23 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
-from rich.table import Table
 
-from sealer.certops import (
-    WARN_DAYS,
-    CertProblem,
-    MasterRenewal,
-    RenewEvent,
-    RenewOptions,
-    check_health,
-    check_masters,
-    missing_from_cert_sans,
-    parse_extra_sans,
-    problems,
-    read_cluster_ca,
-    refusal,
-    renew_masters,
-)
-from sealer.cli.options import add_clusterfile, add_output
-from sealer.cli.render import Ui
-from sealer.cli.session import (
+from sealer.certops.defaults import READY_TIMEOUT, WARN_DAYS
+from sealer.cli.options import (
     add_break_lock,
+    add_clusterfile,
     add_connection_options,
-    confirm,
-    open_run_log,
-    pool_options,
-    run_async,
-    run_lock,
-    run_log_path,
+    add_output,
 )
-from sealer.clusterfile import load as load_clusterfile
-from sealer.connect import Connections
-from sealer.kube.certcheck import CertRow
-from sealer.spec.model import Cluster
+from sealer.cli.render import Ui
+
+if TYPE_CHECKING:
+    from sealer.certops import CertProblem, MasterRenewal, RenewEvent
+    from sealer.kube.certcheck import CertRow
+    from sealer.spec.model import Cluster
 
 __all__ = ["register"]
 
@@ -95,10 +77,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     renew.add_argument(
         "--ready-timeout",
         type=float,
-        default=RenewOptions.ready_timeout,
+        default=READY_TIMEOUT,
         metavar="SECONDS",
-        help="how long one master may take to be healthy again "
-        f"(default {RenewOptions.ready_timeout:.0f})",
+        help=f"how long one master may take to be healthy again (default {READY_TIMEOUT:.0f})",
     )
     add_break_lock(renew)
     add_output(renew)
@@ -117,6 +98,8 @@ def _left(days: int) -> str:
 
 
 def _print_rows(ui: Ui, rows: list[CertRow]) -> None:
+    from rich.table import Table  # not at start-up (--help)
+
     if not ui.out.is_terminal:
         for row in rows:
             ok = {True: "ok", False: "BAD", None: "?"}[row.signed_by_ca_ok]
@@ -143,6 +126,12 @@ def _print_rows(ui: Ui, rows: list[CertRow]) -> None:
 
 
 def run_check(args: argparse.Namespace, ui: Ui) -> int:
+    # Imported here, not at start-up: `sealer --version` and `--help` need none of it.
+    from sealer.certops import check_masters, problems
+    from sealer.cli.session import pool_options, run_async
+    from sealer.clusterfile import load as load_clusterfile
+    from sealer.connect import Connections
+
     loaded = load_clusterfile(args.file)
     cluster = loaded.cluster
     options = pool_options(args, loaded)
@@ -203,6 +192,8 @@ def _describe(ui: Ui, cluster: Cluster, sans: tuple[str, ...], ca_end: dt.dateti
 
 
 def _san_advice(ui: Ui, cluster: Cluster, sans: tuple[str, ...], path: str) -> list[str]:
+    from sealer.certops import missing_from_cert_sans
+
     missing = missing_from_cert_sans(cluster.spec, sans)
     if missing:
         ui.err.print(
@@ -216,6 +207,27 @@ def _san_advice(ui: Ui, cluster: Cluster, sans: tuple[str, ...], path: str) -> l
 
 
 def run_renew(args: argparse.Namespace, ui: Ui) -> int:
+    # Imported here, not at start-up: `sealer --version` and `--help` need none of it.
+    from sealer.certops import (
+        RenewOptions,
+        check_health,
+        missing_from_cert_sans,
+        parse_extra_sans,
+        read_cluster_ca,
+        refusal,
+        renew_masters,
+    )
+    from sealer.cli.session import (
+        confirm,
+        open_run_log,
+        pool_options,
+        run_async,
+        run_lock,
+        run_log_path,
+    )
+    from sealer.clusterfile import load as load_clusterfile
+    from sealer.connect import Connections
+
     sans = parse_extra_sans(args.add_san)
     loaded = load_clusterfile(args.file)
     for warning in loaded.warnings:

@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
-from sealer.cli.options import add_clusterfile
-from sealer.cli.render import Ui
-from sealer.cli.session import (
-    Progress,
+from sealer.cli.options import (
     add_break_lock,
+    add_clusterfile,
     add_connection_options,
-    confirm,
-    open_run_log,
-    pool_options,
-    print_summary,
-    run_async,
-    run_lock,
-    run_log_path,
+    add_verbose,
 )
-from sealer.clusterfile import load as load_clusterfile
-from sealer.connect import Connections
-from sealer.engine import RunContext, RunSummary
+from sealer.cli.render import Ui
 from sealer.errors import PlanError
-from sealer.reconcile import clean, foreign_hosts
+
+if TYPE_CHECKING:
+    from sealer.engine import RunSummary
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_clusterfile(parser)
     parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress, only the summary")
+    add_verbose(parser)
     parser.add_argument("--log", metavar="FILE", help="the run log (JSON lines)")
     parser.add_argument(
         "--force",
@@ -51,6 +45,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
+    # Imported here, not at start-up: `sealer --version` and `--help` need none of it.
+    from sealer.cli.progress import Progress, log_steps
+    from sealer.cli.session import (
+        confirm,
+        open_run_log,
+        pool_options,
+        print_summary,
+        run_async,
+        run_lock,
+        run_log_path,
+    )
+    from sealer.clusterfile import load as load_clusterfile
+    from sealer.connect import Connections
+    from sealer.engine import RunContext
+    from sealer.reconcile import clean, foreign_hosts
+
     loaded = load_clusterfile(args.file)
     spec = loaded.cluster.spec
     hosts = ", ".join(spec.all_addresses)
@@ -84,11 +94,13 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             # (the clean step of that host then fails and says so)
             lock = run_lock(ui, conns, loaded.cluster, args, "clean", skip_unreachable=True)
             async with lock:
-                with Progress(ui, quiet=args.quiet) as progress:
+                with Progress(ui, quiet=args.quiet, verbose=args.verbose) as progress:
                     ctx = RunContext(concurrency=args.concurrency, events=progress)
-                    return await clean(
+                    summary = await clean(
                         conns, loaded.cluster, ctx, connect_timeout=args.connect_timeout
                     )
+                log_steps(log, conns.redactor, summary)
+                return summary
 
     summary = run_async(main)
     print_summary(ui, summary, log_path)

@@ -7,20 +7,17 @@ load-balancer backend) can be given as flags; the join token and CA hash are pla
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
 from sealer.cli.options import add_clusterfile, add_output
 from sealer.cli.render import Ui
-from sealer.clusterfile import load as load_clusterfile
 from sealer.errors import UsageError
-from sealer.kube.kubeadm_config import (
-    KubeadmHostFacts,
-    LbBackend,
-    check_patches,
-    render_kubeadm_config,
-)
 from sealer.layout import KUBEADM_CONFIG_PATH
+
+if TYPE_CHECKING:
+    from sealer.kube.kubeadm_config import LbBackend
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -65,6 +62,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_kubeadm(args: argparse.Namespace, ui: Ui) -> int:
+    # Imported here, not at start-up: `sealer --version` and `--help` need none of it.
+    from sealer.clusterfile import load as load_clusterfile
+    from sealer.kube.kubeadm_config import KubeadmHostFacts, check_patches, render_kubeadm_config
+
     cluster = load_clusterfile(args.file).cluster
     spec = cluster.spec
     address = args.host or spec.master0

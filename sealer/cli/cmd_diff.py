@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
+from typing import TYPE_CHECKING
 
-from sealer.cli.options import add_clusterfile, add_output
-from sealer.cli.render import Ui
-from sealer.cli.session import (
+from sealer.cli.options import (
+    add_clusterfile,
     add_connection_options,
     add_ignore_preflight,
-    check_preflight,
-    pool_options,
-    preflight_json,
-    print_plan,
-    run_async,
-    warn_if_locked,
+    add_output,
 )
-from sealer.clusterfile import load as load_clusterfile
-from sealer.connect import Connections
-from sealer.reconcile import Planned, plan
+from sealer.cli.render import Ui
+
+if TYPE_CHECKING:
+    from sealer.reconcile import Planned
 
 CHANGES_PENDING = 2
 
@@ -41,6 +36,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
+    # Imported here, not at start-up: `sealer --version` and `--help` need none of it.
+    import asyncio
+
+    from sealer.cli.session import (
+        check_preflight,
+        pool_options,
+        preflight_json,
+        print_plan,
+        run_async,
+        warn_if_locked,
+    )
+    from sealer.clusterfile import load as load_clusterfile
+    from sealer.connect import Connections
+    from sealer.reconcile import plan
+
     loaded = load_clusterfile(args.file)
     options = pool_options(args, loaded)
 

@@ -5,45 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rich.markup import escape
-
-from sealer.cli.options import add_clusterfile, add_output
-from sealer.cli.passphrase import add_passphrase_env, passphrase_from_env
+from sealer.cli.options import add_break_lock, add_clusterfile, add_connection_options, add_output
+from sealer.cli.passphrase import add_passphrase_env
 from sealer.cli.render import Ui
-from sealer.cli.session import (
-    Progress,
-    add_break_lock,
-    add_connection_options,
-    confirm,
-    open_run_log,
-    pool_options,
-    print_plan,
-    print_summary,
-    run_async,
-    run_lock,
-    run_log_path,
-    warn,
-)
-from sealer.clusterfile import load as load_clusterfile
-from sealer.connect import Connections
-from sealer.dr.archive import read_archive
-from sealer.dr.restore import (
-    RestoreOptions,
-    RestoreReport,
-    all_fresh,
-    archive_ca,
-    archive_identity,
-    check_archive,
-    fresh_lines,
-    masters_only,
-    plan_restore,
-    read_masters,
-    run_restore,
-)
-from sealer.engine import Executor, RunContext, RunSummary
-from sealer.offline_package import LocalPackage, prepare_cluster_package
-from sealer.reconcile import plan, target_for
-from sealer.steps.graph import apply_graph
 
 __all__ = ["register"]
 
@@ -80,112 +44,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_break_lock(parser)
     add_output(parser)
     add_connection_options(parser)
-    parser.set_defaults(handler=run_restore_command)
+    parser.set_defaults(handler=run)
 
 
-def run_restore_command(args: argparse.Namespace, ui: Ui) -> int:
-    passphrase = passphrase_from_env(args)
-    loaded = load_clusterfile(args.file)
-    cluster = loaded.cluster
-    # everything about the archive is checked before any host is touched
-    archive = read_archive(args.archive, passphrase)
-    for message in check_archive(cluster, archive, str(args.archive), force=args.force):
-        warn(ui, message)
-    options = pool_options(args, loaded)
-    log_path = run_log_path(args, cluster.metadata.name, "restore")
-    quiet = ui.output == "json"
-    package: LocalPackage | None = None  # only fresh masters need it
+def run(args: argparse.Namespace, ui: Ui) -> int:
+    # Imported here, not at start-up: `sealer --version` and `--help` need none of it.
+    from sealer.cli.restore_run import run_restore_command
 
-    def emit(host: str, message: str) -> None:
-        if not quiet:
-            ui.err.print(f"{host}: {escape(message)}")
-
-    async def install_fresh(conns: Connections) -> RunSummary:
-        """The control plane on fresh masters, as `apply` of the masters only would, with
-        the archive's CAs and identity (the nodes are left alone)."""
-        planned = await plan(
-            conns,
-            masters_only(cluster),
-            connect_timeout=args.connect_timeout,
-            package=package,
-            identity=archive_identity(archive),
-        )
-        if not quiet:
-            print_plan(ui, planned.plan, title="install the masters")
-        graph = apply_graph(planned.plan, target_for(conns, planned, archive_ca(archive)))
-        with Progress(ui, quiet=quiet) as progress:
-            ctx = RunContext(concurrency=args.concurrency, events=progress)
-            return await Executor(graph, ctx).run()
-
-    async def main() -> RestoreReport | RunSummary | None:
-        nonlocal package
-        async with Connections(options, recorder=open_run_log(log_path)) as conns:
-            # read only, before the lock: fresh masters need the package, whose download
-            # would hold up the lock's heartbeat
-            views = await read_masters(conns, cluster, archive, args.connect_timeout)
-            if all_fresh(views):
-                package = prepare_cluster_package(cluster)
-            async with run_lock(ui, conns, cluster, args, "restore") as lock:
-                views = await read_masters(conns, cluster, archive, args.connect_timeout)
-                target = ui.err if quiet else ui.out
-                fresh = all_fresh(views) and package is not None
-                if fresh:
-                    lines = fresh_lines(cluster, archive)
-                else:
-                    restore_plan, warnings = plan_restore(cluster, archive, views, force=args.force)
-                    for message in warnings:
-                        warn(ui, message)
-                    lines = restore_plan.lines()
-                for line in lines:
-                    target.print(line, markup=False)
-                if not confirm(ui, f"Restore {len(views)} master(s)?", yes=args.yes):
-                    ui.err.print("nothing done")
-                    return None
-                if not args.yes:
-                    await lock.check()
-                if fresh:
-                    installed = await install_fresh(conns)
-                    if not installed.succeeded:
-                        return installed
-                    views = await read_masters(conns, cluster, archive, args.connect_timeout)
-                    restore_plan, _ = plan_restore(cluster, archive, views, force=args.force)
-                    for line in restore_plan.lines():
-                        target.print(line, markup=False)
-                return await run_restore(
-                    conns, cluster, restore_plan, RestoreOptions(), emit, args.connect_timeout
-                )
-
-    report = run_async(main)
-    if isinstance(report, RunSummary):
-        if ui.output == "json":
-            ui.print_json({"restored": False, "install": report.to_dict(), "log": str(log_path)})
-        print_summary(ui, report, log_path)
-        ui.err.print(
-            "the masters could not be installed: nothing was restored; fix the cause "
-            "and run restore again"
-        )
-        return 1
-    if report is None:
-        if ui.output == "json":
-            ui.print_json({"restored": False, "log": str(log_path)})
-        return 0
-    if ui.output == "json":
-        ui.print_json({"restored": True, **report.to_json(), "log": str(log_path)})
-        return 0
-    ui.out.print(
-        f"restored {len(report.masters)} master(s) in {report.seconds:.1f}s: etcd has "
-        f"{report.members} members, "
-        f"{len(report.nodes) - len(report.stale_kubelets)} Nodes Ready",
-        markup=False,
-    )
-    for host, aside in report.aside.items():
-        ui.out.print(f"{host}: the old etcd data is kept in {aside}", markup=False)
-    for host in report.stale_kubelets:
-        warn(
-            ui,
-            f"{host}: its kubelet's client certificate does not verify against the restored "
-            "cluster CA, so its Node cannot be Ready: re-join it (remove it from the "
-            "Clusterfile and apply, then add it back and apply)",
-        )
-    ui.err.print(f"run log: {log_path}", markup=False)
-    return 0
+    return run_restore_command(args, ui)

@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from sealer.cli.render import Ui
-from sealer.spec.schema import clusterfile_schema_text
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,5 +19,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:  # noqa: ARG001 (a handler's signature)
+    from sealer.spec.schema import clusterfile_schema_text  # not at start-up (--help)
+
     sys.stdout.write(clusterfile_schema_text())
     return 0

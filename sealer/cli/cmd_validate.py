@@ -9,7 +9,6 @@ from rich.markup import escape
 
 from sealer.cli.options import add_clusterfile, add_output
 from sealer.cli.render import Ui
-from sealer.clusterfile import load as load_clusterfile
 from sealer.errors import SpecError
 
 
@@ -26,6 +25,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace, ui: Ui) -> int:
+    from sealer.clusterfile import load as load_clusterfile  # not at start-up (--help)
+
     try:
         loaded = load_clusterfile(args.file)
     except SpecError as exc:

@@ -6,37 +6,29 @@ import argparse
 import asyncio
 import datetime as dt
 import os
-import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
-from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
 from sealer.cli.render import Ui
 from sealer.connect import (
-    DEFAULT_CONCURRENCY,
-    DEFAULT_UPLOAD_CONCURRENCY,
     Connections,
     JsonlRunLog,
     PoolOptions,
 )
-from sealer.connect.settings import DEFAULT_SEALER_KNOWN_HOSTS
-from sealer.engine import Event, EventKind, RunSummary, Status
+from sealer.engine import RunSummary, Status
 from sealer.errors import UsageError
-from sealer.lock import EXPIRY_SECONDS, Holder, RunLock, lock_masters, seen_locks
+from sealer.lock import Holder, RunLock, lock_masters, seen_locks
 from sealer.plan.diff import Plan
 from sealer.plan.preflight import Preflight, PreflightFailed
+from sealer.relay import parse_rate
 from sealer.spec import LoadedClusterfile
-from sealer.spec.model import PREFLIGHT_CHECKS, Cluster
+from sealer.spec.model import Cluster
 
 __all__ = [
-    "Progress",
-    "add_break_lock",
-    "add_connection_options",
-    "add_ignore_preflight",
     "check_preflight",
     "confirm",
     "pool_options",
@@ -52,69 +44,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-_STYLE = {
-    Status.OK: "green",
-    Status.CHANGED: "yellow",
-    Status.FAILED: "red",
-    Status.SKIPPED: "dim",
-    Status.CANCELLED: "magenta",
-}
-
-
-def add_connection_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("SSH")
-    group.add_argument(
-        "--concurrency",
-        type=int,
-        default=DEFAULT_CONCURRENCY,
-        metavar="N",
-        help=f"commands in flight over all hosts (default {DEFAULT_CONCURRENCY})",
-    )
-    group.add_argument(
-        "--upload-concurrency",
-        type=int,
-        default=DEFAULT_UPLOAD_CONCURRENCY,
-        metavar="N",
-        help=f"package uploads at once (default {DEFAULT_UPLOAD_CONCURRENCY})",
-    )
-    group.add_argument(
-        "--known-hosts",
-        action="append",
-        type=Path,
-        metavar="FILE",
-        help="known_hosts file to check host keys against (repeatable; default ~/.ssh/known_hosts)",
-    )
-    group.add_argument(
-        "--accept-new-host-keys",
-        action="store_true",
-        help=f"pin the keys of hosts seen for the first time in {DEFAULT_SEALER_KNOWN_HOSTS}; "
-        "a changed key is always refused",
-    )
-    group.add_argument(
-        "--connect-timeout", type=float, default=10.0, metavar="SECONDS", help="per host"
-    )
-
-
-def add_break_lock(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--break-lock",
-        action="store_true",
-        help="take over the run lock of another sealer run at once (when you know it is dead; "
-        f"a lock without heartbeat for {EXPIRY_SECONDS:.0f}s is taken over anyway)",
-    )
-
-
-def add_ignore_preflight(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--ignore-preflight",
-        action="append",
-        default=[],
-        choices=("all", *PREFLIGHT_CHECKS),
-        metavar="NAME",
-        help="skip a preflight check (repeatable; `all` skips every one): "
-        + ", ".join(PREFLIGHT_CHECKS),
-    )
 
 
 _SEVERITY = {"error": "red", "warning": "yellow"}
@@ -212,11 +141,13 @@ def pool_options(args: argparse.Namespace, loaded: LoadedClusterfile) -> PoolOpt
     if declared is not None:
         path = Path(declared).expanduser()
         known.append(path if path.is_absolute() else loaded.path.parent / path)
+    limit = getattr(args, "upload_limit", None)
     return PoolOptions(
         concurrency=args.concurrency,
         upload_concurrency=args.upload_concurrency,
         known_hosts=tuple(known),
         accept_new_host_keys=args.accept_new_host_keys,
+        upload_limit=None if limit is None else parse_rate(limit),
     )
 
 
@@ -271,62 +202,6 @@ def confirm(ui: Ui, question: str, *, yes: bool) -> bool:
         )
     answer = ui.err.input(f"{question} [y/N] ")
     return answer.strip().lower() in ("y", "yes")
-
-
-class Progress:
-    """Renders engine events: a live table on a terminal, one line per step otherwise."""
-
-    def __init__(self, ui: Ui, *, quiet: bool) -> None:
-        self.ui = ui
-        self.quiet = quiet
-        self.rows: dict[str, tuple[str, str | None, str, float, str]] = {}
-        self.started: dict[str, float] = {}
-        self.live: Live | None = None
-
-    def __enter__(self) -> Progress:
-        if not self.quiet and self.ui.err.is_terminal:
-            self.live = Live(self._table(), console=self.ui.err, refresh_per_second=4)
-            self.live.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.live is not None:
-            self.live.update(self._table())
-            self.live.__exit__(None, None, None)
-
-    def _table(self) -> Table:
-        table = Table(show_header=True, header_style="bold")
-        for column in ("step", "host", "status", "time", "detail"):
-            table.add_column(column)
-        now = time.monotonic()
-        for sid, (name, host, status, elapsed, detail) in self.rows.items():
-            if status == "running":
-                elapsed = now - self.started.get(sid, now)
-            style = _STYLE.get(Status(status), "cyan") if status != "running" else "cyan"
-            table.add_row(
-                name,
-                host or "-",
-                f"[{style}]{status}[/{style}]",
-                f"{elapsed:5.1f}s",
-                escape(detail[:80]),
-            )
-        return table
-
-    def __call__(self, event: Event) -> None:
-        if event.kind == EventKind.STARTED:
-            self.started[event.step] = time.monotonic()
-            self.rows[event.step] = (event.name, event.host, "running", 0.0, "")
-        else:
-            status = event.status.value if event.status else event.kind.value
-            self.rows[event.step] = (event.name, event.host, status, event.elapsed, event.message)
-            if self.live is None and not self.quiet:
-                style = _STYLE.get(Status(status), "")
-                self.ui.err.print(
-                    f"[{style}]{status:>9}[/{style}] {event.step} ({event.elapsed:.1f}s)"
-                    + (f": {escape(event.message)}" if event.message else "")
-                )
-        if self.live is not None:
-            self.live.update(self._table())
 
 
 def print_summary(ui: Ui, summary: RunSummary, log: Path) -> None:

@@ -1,27 +1,34 @@
 """SSH connections: one per host, argv quoting in one place, errors translated at the boundary."""
 
-from sealer.connect.command import builtin_argv, render, sudo_argv
-from sealer.connect.errors import CommandTimedOut, TransferFailed
-from sealer.connect.hostkeys import known_hosts_pattern
-from sealer.connect.pool import Connections, Result
-from sealer.connect.record import (
-    REDACTED,
-    CommandRecord,
-    JsonlRunLog,
-    MemoryRecorder,
-    Recorder,
-    Redactor,
-)
-from sealer.connect.remote import Remote
-from sealer.connect.settings import (
-    DEFAULT_CHANNELS_PER_HOST,
-    DEFAULT_CONCURRENCY,
-    DEFAULT_SEALER_KNOWN_HOSTS,
-    DEFAULT_UPLOAD_CONCURRENCY,
-    HostAccess,
-    PoolOptions,
-    Secret,
-)
+from __future__ import annotations
+
+import importlib
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sealer.connect.command import builtin_argv, render, sudo_argv
+    from sealer.connect.errors import CommandTimedOut, TransferFailed
+    from sealer.connect.hostkeys import known_hosts_pattern
+    from sealer.connect.pool import Connections, Result
+    from sealer.connect.record import (
+        REDACTED,
+        CommandRecord,
+        JsonlRunLog,
+        MemoryRecorder,
+        Recorder,
+        Redactor,
+    )
+    from sealer.connect.remote import Remote
+    from sealer.connect.settings import (
+        DEFAULT_CHANNELS_PER_HOST,
+        DEFAULT_CONCURRENCY,
+        DEFAULT_SEALER_KNOWN_HOSTS,
+        DEFAULT_UPLOAD_CONCURRENCY,
+        HostAccess,
+        PoolOptions,
+        Secret,
+    )
 
 __all__ = [
     "DEFAULT_CHANNELS_PER_HOST",
@@ -47,3 +54,39 @@ __all__ = [
     "render",
     "sudo_argv",
 ]
+
+# Imported on first use (PEP 562), so that a command that needs one light module of this
+# package does not pay for the others (docs/benchmarks.md, start-up).
+_HOMES = MappingProxyType(
+    {
+        "builtin_argv": "sealer.connect.command",
+        "render": "sealer.connect.command",
+        "sudo_argv": "sealer.connect.command",
+        "CommandTimedOut": "sealer.connect.errors",
+        "TransferFailed": "sealer.connect.errors",
+        "known_hosts_pattern": "sealer.connect.hostkeys",
+        "Connections": "sealer.connect.pool",
+        "Result": "sealer.connect.pool",
+        "REDACTED": "sealer.connect.record",
+        "CommandRecord": "sealer.connect.record",
+        "JsonlRunLog": "sealer.connect.record",
+        "MemoryRecorder": "sealer.connect.record",
+        "Recorder": "sealer.connect.record",
+        "Redactor": "sealer.connect.record",
+        "Remote": "sealer.connect.remote",
+        "DEFAULT_CHANNELS_PER_HOST": "sealer.connect.settings",
+        "DEFAULT_CONCURRENCY": "sealer.connect.settings",
+        "DEFAULT_SEALER_KNOWN_HOSTS": "sealer.connect.settings",
+        "DEFAULT_UPLOAD_CONCURRENCY": "sealer.connect.settings",
+        "HostAccess": "sealer.connect.settings",
+        "PoolOptions": "sealer.connect.settings",
+        "Secret": "sealer.connect.settings",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

@@ -601,6 +601,7 @@ class Connections:
                                         digest.update(chunk)
                                         size += len(chunk)
                                         await remote.write(chunk)
+                                        await self._pace(size, started)
                         await sftp.chmod(staged, mode)
                         if final is not None:
                             await sftp.posix_rename(staged, final)
@@ -621,6 +622,14 @@ class Connections:
         hexdigest = digest.hexdigest()
         self._record_transfer(host, "put", shown, started, size, hexdigest, "")
         return hexdigest
+
+    async def _pace(self, sent: int, started: float) -> None:
+        """Hold an upload to ``upload_limit`` bytes per second, measured from its start."""
+        limit = self.options.upload_limit
+        if limit:
+            ahead = sent / limit - (time.monotonic() - started)
+            if ahead > 0:
+                await asyncio.sleep(ahead)
 
     def _record_transfer(
         self,

@@ -117,6 +117,8 @@ class PoolOptions:
     connect_retries: int = 2
     retry_backoff: float = 0.5
     command_timeout: float = DEFAULT_COMMAND_TIMEOUT
+    #: Bytes per second of each SFTP upload (``--upload-limit``; None: as fast as it goes).
+    upload_limit: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("concurrency", "upload_concurrency", "channels_per_host"):

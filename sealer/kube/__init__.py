@@ -10,28 +10,33 @@
 
 from __future__ import annotations
 
-from sealer.kube.certcheck import FILES_TO_READ, CertRow, check_certificates
-from sealer.kube.joinparse import JoinCommand, parse_certificate_key, parse_join_command
-from sealer.kube.kubeadm_config import (
-    JoinSecrets,
-    KubeadmHostFacts,
-    RenderedConfig,
-    check_patches,
-    kubeadm_api_version,
-    render_cluster_configuration,
-    render_kubeadm_config,
-    upgrade_apply_argv,
-    upgrade_node_argv,
-)
-from sealer.kube.pki import (
-    ClusterCA,
-    PkiFile,
-    ca_cert_hash,
-    issue_master_pki,
-    renew_master_leaves,
-    write_files,
-)
-from sealer.layout import KUBEADM_CONFIG_PATH, KUBEADM_RUN_CONFIG_PATH
+import importlib
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sealer.kube.certcheck import FILES_TO_READ, CertRow, check_certificates
+    from sealer.kube.joinparse import JoinCommand, parse_certificate_key, parse_join_command
+    from sealer.kube.kubeadm_config import (
+        JoinSecrets,
+        KubeadmHostFacts,
+        RenderedConfig,
+        check_patches,
+        kubeadm_api_version,
+        render_cluster_configuration,
+        render_kubeadm_config,
+        upgrade_apply_argv,
+        upgrade_node_argv,
+    )
+    from sealer.kube.pki import (
+        ClusterCA,
+        PkiFile,
+        ca_cert_hash,
+        issue_master_pki,
+        renew_master_leaves,
+        write_files,
+    )
+    from sealer.layout import KUBEADM_CONFIG_PATH, KUBEADM_RUN_CONFIG_PATH
 
 __all__ = [
     "FILES_TO_READ",
@@ -58,3 +63,40 @@ __all__ = [
     "upgrade_node_argv",
     "write_files",
 ]
+
+# Imported on first use (PEP 562), so that a command that needs one light module of this
+# package does not pay for the others (docs/benchmarks.md, start-up).
+_HOMES = MappingProxyType(
+    {
+        "FILES_TO_READ": "sealer.kube.certcheck",
+        "CertRow": "sealer.kube.certcheck",
+        "check_certificates": "sealer.kube.certcheck",
+        "JoinCommand": "sealer.kube.joinparse",
+        "parse_certificate_key": "sealer.kube.joinparse",
+        "parse_join_command": "sealer.kube.joinparse",
+        "JoinSecrets": "sealer.kube.kubeadm_config",
+        "KubeadmHostFacts": "sealer.kube.kubeadm_config",
+        "RenderedConfig": "sealer.kube.kubeadm_config",
+        "check_patches": "sealer.kube.kubeadm_config",
+        "kubeadm_api_version": "sealer.kube.kubeadm_config",
+        "render_cluster_configuration": "sealer.kube.kubeadm_config",
+        "render_kubeadm_config": "sealer.kube.kubeadm_config",
+        "upgrade_apply_argv": "sealer.kube.kubeadm_config",
+        "upgrade_node_argv": "sealer.kube.kubeadm_config",
+        "ClusterCA": "sealer.kube.pki",
+        "PkiFile": "sealer.kube.pki",
+        "ca_cert_hash": "sealer.kube.pki",
+        "issue_master_pki": "sealer.kube.pki",
+        "renew_master_leaves": "sealer.kube.pki",
+        "write_files": "sealer.kube.pki",
+        "KUBEADM_CONFIG_PATH": "sealer.layout",
+        "KUBEADM_RUN_CONFIG_PATH": "sealer.layout",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

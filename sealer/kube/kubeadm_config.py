@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sealer.errors import KubeError
+from sealer.kube.endpoint import endpoint
 from sealer.kube.kubeadm_schema import (
     KUBE_PROXY_CONFIGURATION,
     KUBEADM_V1BETA3,
@@ -35,7 +36,6 @@ from sealer.kube.kubeadm_schema import (
     Struct,
 )
 from sealer.kube.merge import deep_merge
-from sealer.kube.pki import endpoint
 from sealer.kube.validate import problems_in
 from sealer.kube.yamlout import dump_yaml
 from sealer.layout import API_SERVER_PORT, CRI_SOCKET, PKI_DIR

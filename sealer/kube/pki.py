@@ -28,8 +28,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from sealer.errors import KubeError
+from sealer.kube.endpoint import endpoint
 from sealer.kube.kubeconfig import build_kubeconfig
-from sealer.layout import API_SERVER_PORT
 from sealer.spec.model import Cluster, ClusterSpec, parse_version
 
 __all__ = [
@@ -210,13 +210,6 @@ def _split(names: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         elif name:
             dns[name.lower()] = None
     return tuple(dns), tuple(ips)
-
-
-def endpoint(host: str, port: int = API_SERVER_PORT) -> str:
-    """``host:port``, with brackets around an IPv6 address."""
-    if _is_ip(host) and ipaddress.ip_address(host).version == 6:
-        return f"[{host}]:{port}"
-    return f"{host}:{port}"
 
 
 def apiserver_sans(

@@ -43,6 +43,7 @@ from sealer.plan.payloads import (
     HostsPayload,
     IdentityPayload,
     InitPayload,
+    InstallPayload,
     IpvsPayload,
     JoinMasterPayload,
     JoinNodePayload,
@@ -52,6 +53,7 @@ from sealer.plan.payloads import (
     SnapshotPayload,
 )
 from sealer.plan.preflight import Preflight, run_preflight
+from sealer.plan.relay import Source, relay_sources, uses_relay
 from sealer.plan.state import ClusterState, LiveHost
 from sealer.spec.model import Cluster
 
@@ -148,6 +150,27 @@ def _distribute_reason(host: LiveHost, package: LocalPackage, version: str) -> s
     if host.kubeadm_version != version:
         return f"installed binaries are {host.kubeadm_version}, want {version}"
     return None
+
+
+def _package_sources(
+    cluster: Cluster, live: ClusterState, package: LocalPackage
+) -> Mapping[str, Source]:
+    """Where each host that needs a copy of the package gets it (sealer/plan/relay.py)."""
+    addresses = cluster.spec.all_addresses
+    holders = [a for a in addresses if live.hosts[a].package_sha256 == package.sha256]
+    needing = [
+        a
+        for a in addresses
+        if _distribute_reason(live.hosts[a], package, cluster.spec.version) is not None
+    ]
+    copies = sum(1 for a in needing if a not in holders)
+    settings = cluster.spec.package
+    relay = uses_relay(settings.distribution, copies)
+    return relay_sources(needing, holders, fanout=settings.fanout, relay=relay)
+
+
+def _copy_from(source: str | None) -> str:
+    return "copy from the workstation" if source is None else f"copy from {source} (relay)"
 
 
 def describe_entries(entries: tuple[HostsEntry, ...]) -> str:
@@ -398,6 +421,8 @@ def make_plan(
         ids.add(step.id)
         return step.id
 
+    sources = _package_sources(cluster, live, package)
+
     def prepare(address: str, joined: bool) -> list[str]:
         host = live.hosts[address]
         done: list[str] = []
@@ -408,7 +433,20 @@ def make_plan(
             )
         reason = _distribute_reason(host, package, spec.version)
         if reason:
-            done.append(add(DistributePayload(), address, reason, done))
+            copy: list[str] = []
+            if host.package_sha256 != package.sha256:
+                source = sources.get(address)
+                if source is None or source.host is None:
+                    payload = DistributePayload()
+                    after: tuple[str, ...] = ()
+                else:
+                    payload = DistributePayload(source.host)
+                    after = (f"{StepKind.DISTRIBUTE}@{source.host}",) if source.copying else ()
+                why = f"{reason}; {_copy_from(payload.source)}"
+                copy.append(add(payload, address, why, [*done, *after]))
+            install = InstallPayload(new_copy=bool(copy))
+            why = "the package is copied in this run" if copy else reason
+            done.append(add(install, address, why, [*done, *copy]))
         want = desired_hosts_entries(cluster, address, joined=joined, resolved=live.resolved)
         reason = _hosts_reason(want, host)
         if reason:

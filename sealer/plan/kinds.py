@@ -15,6 +15,7 @@ __all__ = ["StepKind"]
 class StepKind(StrEnum):
     PREPARE = "prepare"
     DISTRIBUTE = "distribute"
+    INSTALL = "install"
     HOSTS = "hosts"
     IPVS = "ipvs"
     INIT = "init"

@@ -26,6 +26,7 @@ __all__ = [
     "HostsPayload",
     "IdentityPayload",
     "InitPayload",
+    "InstallPayload",
     "IpvsPayload",
     "JoinMasterPayload",
     "JoinNodePayload",
@@ -75,9 +76,23 @@ class PreparePayload(StepPayload):
 
 @dataclass(frozen=True)
 class DistributePayload(StepPayload):
-    """The run's package (the workstation's) is installed: nothing more to decide."""
+    """The run's package is copied (when the host has no verified copy) and installed.
+
+    ``source``: the host whose verified copy this host fetches over the cluster network (the
+    relay, sealer/plan/relay.py), or None for an upload from the workstation."""
 
     kind: ClassVar[StepKind] = StepKind.DISTRIBUTE
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class InstallPayload(StepPayload):
+    """The package's Kubernetes is installed from the host's copy. ``new_copy``: the copy is
+    made in this run (its distribute step comes first), so it is installed even when the
+    binaries already report the right version."""
+
+    kind: ClassVar[StepKind] = StepKind.INSTALL
+    new_copy: bool = False
 
 
 @dataclass(frozen=True)
@@ -201,6 +216,7 @@ class CniPayload(StepPayload):
 Payload = (
     PreparePayload
     | DistributePayload
+    | InstallPayload
     | HostsPayload
     | IpvsPayload
     | InitPayload

@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from sealer.preflight_names import PREFLIGHT_CHECKS
 from sealer.spec.addresses import MAX_HOSTS, check_entry, count_entry, expand_entry, is_ip
 
 __all__ = [
@@ -337,6 +338,18 @@ class Package(_Model):
         min_length=1, description="Offline package: a local path or an http(s) URL."
     )
     sha256: str | None = Field(default=None, description="Expected sha256 of the package.")
+    distribution: Literal["auto", "relay", "direct"] = Field(
+        default="auto",
+        description="How hosts get the package: direct (the workstation uploads to each), "
+        "relay (the workstation uploads to one host; hosts holding a verified copy serve the "
+        "others over the cluster network), auto (relay when 4 or more hosts need a copy).",
+    )
+    fanout: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="relay: how many hosts one serving host copies to at once.",
+    )
 
     @field_validator("source")
     @classmethod
@@ -383,24 +396,6 @@ class Certificates(_Model):
         default="rsa-2048", description="Key type of CAs and leaves."
     )
 
-
-#: The preflight checks, by the names ``spec.preflight.ignore`` and ``--ignore-preflight`` take
-#: (sealer/plan/preflight.py runs them; docs/clusterfile.md says what each reads).
-PREFLIGHT_CHECKS: tuple[str, ...] = (
-    "swap",
-    "kernel-modules",
-    "sysctls",
-    "ports",
-    "hostname",
-    "machine-id",
-    "clock",
-    "disk",
-    "cgroup",
-    "runtime",
-    "commands",
-    "os",
-    "arch",
-)
 
 PreflightCheck = Literal[
     "all",

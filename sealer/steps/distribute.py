@@ -1,42 +1,29 @@
-"""distribute: the offline package onto a host, verified, unpacked and installed.
+"""distribute: the offline package onto a host, verified.
 
-The package is copied over SFTP to a temporary name and renamed only once complete (the
-connection layer does that), then its sha256 is checked on the host; a host that already
-has the right file skips the copy. Then ``tar -xzf`` into a fresh ``kube/`` with the files
-owned by root and the archive's modes filtered through the umask (``--no-same-owner
---no-same-permissions``, then ``chmod -R go-w``: a package built by uid 1000 with loose modes
-gives nobody write access to what root runs next), the files of Metadata's ``sha256sums``
-checked (``sha256sum --check``), and the package's own ``cd kube/shell && bash init.sh``, as
-the package's authors intend. Members leading out of ``kube/`` were refused on the
-workstation (:mod:`sealer.package_members`).
+A host that already has the right file skips the copy. Otherwise the copy comes from where the
+planner said (``payload.source``): another host's verified copy over the cluster network (the
+relay, :mod:`sealer.steps.relay_copy`), or the workstation over SFTP to a temporary name renamed
+only once complete (the connection layer does that). When the relay cannot work (the hosts
+cannot reach each other, the source's copy is corrupt) the step uploads from the workstation and
+its reason says why. Either way the sha256 is checked on the host afterwards (a wrong copy is
+removed and the step fails). Unpacking and installing is the install step's
+(:mod:`sealer.steps.install`), so that a host serves its copy to others while it installs.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sealer.engine.context import RunContext
 from sealer.engine.step import StepOutcome, changed, unchanged
 from sealer.errors import StepError
 from sealer.facts.system import parse_sha256sum
-from sealer.layout import PACKAGE_DIR, UNPACKED_DIR
-from sealer.package_members import sha256sum_check_input
+from sealer.layout import PACKAGE_DIR
 from sealer.plan.payloads import DistributePayload
 from sealer.steps.base import KindStep, StepBuilder
+from sealer.steps.relay_copy import relay_copy
 
-__all__ = ["BUILDERS", "PACKAGE_TIMEOUT", "Distribute", "unpack_argv"]
-
-#: Unpacking the package and its init.sh (which may load container images) get this long.
-PACKAGE_TIMEOUT = 1800.0
-
-
-def unpack_argv(archive: str) -> list[str]:
-    """Unpack ``archive`` into the package directory, files owned by the user running tar
-    (root) and modes masked by its umask, whatever the archive records."""
-    return [
-        "tar", "--no-same-owner", "--no-same-permissions", "-xzf", archive, "-C", PACKAGE_DIR,
-    ]  # fmt: skip
+__all__ = ["BUILDERS", "Distribute"]
 
 
 @dataclass(frozen=True)
@@ -48,79 +35,33 @@ class Distribute(KindStep[DistributePayload]):
         remote = f"{PACKAGE_DIR}/{pkg.name}"
         await t.conns.run(access, ["mkdir", "-p", PACKAGE_DIR])
         have = parse_sha256sum(await t.conns.run(access, ["sha256sum", remote], check=False))
-        copied = False
+        if have == pkg.sha256:
+            return unchanged("the package is in place (sha256 checked)")
+        copied = await self._copy(remote)
+        have = parse_sha256sum(await t.conns.run(access, ["sha256sum", remote], check=False))
         if have != pkg.sha256:
-            await t.conns.put(access, pkg.path, remote, mode=0o644)
-            have = parse_sha256sum(await t.conns.run(access, ["sha256sum", remote], check=False))
-            if have != pkg.sha256:
-                await t.conns.run(access, ["rm", "-f", remote], check=False)
-                raise StepError(
-                    self.name,
-                    self.host,
-                    f"the copied package has sha256 {have}, expected {pkg.sha256}; removed it",
-                )
-            copied = True
-        version = await self._installed_version()
-        if not copied and version == t.cluster.spec.version:
-            return unchanged("package and binaries already in place")
-        await t.conns.run(access, ["rm", "-rf", UNPACKED_DIR])
-        await t.conns.run(access, unpack_argv(remote), timeout=PACKAGE_TIMEOUT)
-        await t.conns.run(access, ["chmod", "-R", "go-w", "--", UNPACKED_DIR])
-        metadata = await t.conns.read_file(access, f"{UNPACKED_DIR}/Metadata")
-        self._check_metadata(metadata)
-        await self._check_sums()
-        await t.conns.run(
-            access, ["bash", "init.sh"], cwd=f"{UNPACKED_DIR}/shell", timeout=PACKAGE_TIMEOUT
-        )
-        version = await self._installed_version()
-        if version != t.cluster.spec.version:
+            await t.conns.run(access, ["rm", "-f", remote], check=False)
             raise StepError(
                 self.name,
                 self.host,
-                f"after init.sh, kubeadm reports {version or 'nothing'}, "
-                f"expected {t.cluster.spec.version}",
+                f"the copied package has sha256 {have}, expected {pkg.sha256}; removed it",
             )
-        return changed("copied and installed the package" if copied else "installed the package")
+        return changed(copied)
 
-    async def _installed_version(self) -> str | None:
+    async def _copy(self, remote: str) -> str:
+        """Copy the package onto the host; say where from."""
         t = self.target
-        result = await t.conns.run(
-            t.access[self.host], ["kubeadm", "version", "-o", "short"], check=False
-        )
-        return result.stdout.strip() or None if result.ok else None
-
-    async def _check_sums(self) -> None:
-        sums = dict(self.target.package.sha256sums)
-        if not sums:
-            return
-        result = await self.target.conns.run(
-            self.target.access[self.host],
-            ["sha256sum", "--check", "--strict", "--quiet", "-"],
-            input=sha256sum_check_input(sums),
-            cwd=UNPACKED_DIR,
-            check=False,
-            timeout=PACKAGE_TIMEOUT,
-        )
-        if not result.ok:
-            failed = (result.stdout + result.stderr).strip().replace("\n", "; ")
-            raise StepError(
-                self.name,
-                self.host,
-                f"the unpacked package does not match the sha256sums of its Metadata: {failed}",
-            )
-
-    def _check_metadata(self, data: bytes | None) -> None:
-        want = self.target.cluster.spec.version
-        try:
-            version = json.loads(data or b"{}").get("k8sVersion")
-        except ValueError:
-            version = None
-        if version != want:
-            raise StepError(
-                self.name,
-                self.host,
-                f"the unpacked package's Metadata says {version or 'nothing'}, expected {want}",
-            )
+        source = self.payload.source
+        why = ""
+        if source is not None:
+            relayed = await relay_copy(t, source, self.host, remote)
+            if relayed.done:
+                return f"copied from {source} (relay)"
+            why = relayed.why
+        await t.conns.put(t.access[self.host], t.package.path, remote, mode=0o644)
+        if why:
+            return f"copied from the workstation: {why}"
+        return "copied from the workstation"
 
 
 BUILDERS = (StepBuilder(DistributePayload, Distribute),)

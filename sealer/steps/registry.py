@@ -23,6 +23,7 @@ from sealer.steps import (
     hosts,
     identity,
     init,
+    install,
     join_master,
     join_node,
     lb,
@@ -57,6 +58,7 @@ BUILDERS = builders_by_kind(
     (
         *prepare.BUILDERS,
         *distribute.BUILDERS,
+        *install.BUILDERS,
         *hosts.BUILDERS,
         *lb.BUILDERS,
         *init.BUILDERS,

@@ -50,6 +50,8 @@ class Target:
     #: Where etcd snapshots are copied to on the workstation (None: sealer's state directory).
     snapshot_dir_or_none: Path | None = None
     credentials: JoinCredentials = field(default_factory=JoinCredentials)
+    #: ``--upload-limit``: bytes per second on each link a relay copy uses (None: no limit).
+    upload_limit: int | None = None
 
     @property
     def package(self) -> LocalPackage:

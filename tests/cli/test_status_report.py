@@ -8,8 +8,8 @@ from dataclasses import replace
 
 from rich.console import Console
 
-from sealer.cli.cmd_status import print_report
 from sealer.cli.render import Ui
+from sealer.cli.status_run import print_report
 from sealer.facts.health import Health
 from sealer.plan.status import build_report
 from tests.clusters import M, cluster

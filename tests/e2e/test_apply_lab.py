@@ -447,7 +447,7 @@ def test_adding_a_node_touches_only_that_node(cluster: Cluster) -> None:
     assert diff.returncode == 2, diff.stderr
     steps = json.loads(diff.stdout)["steps"]
     assert {s["host"] for s in steps} == {new}
-    assert [s["name"] for s in steps] == ["ipvs", "distribute", "hosts", "join-node"]
+    assert [s["name"] for s in steps] == ["ipvs", "distribute", "install", "hosts", "join-node"]
     log = cluster.workdir / "add.jsonl"
     result = cluster.run("apply", "--yes", "--quiet", log=str(log))
     assert result.returncode == 0, result.stderr

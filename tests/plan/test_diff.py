@@ -114,16 +114,18 @@ def test_fresh_cluster_plans_every_step_with_dependencies_not_phases() -> None:
     steps = set(ids(plan))
     for a in c.spec.all_addresses:
         assert f"distribute@{a}" in steps and f"hosts@{a}" in steps
+        # the install waits for the copy; the copy for nothing but its relay source
+        assert deps(plan, f"install@{a}") == {f"distribute@{a}"}
     for n in N:
         assert f"ipvs@{n}" in steps
         # a node joins as soon as init and its own prerequisites are done
         assert deps(plan, f"join-node@{n}") == {
             f"init@{M[0]}",
-            f"distribute@{n}",
+            f"install@{n}",
             f"hosts@{n}",
             f"ipvs@{n}",
         }
-    assert deps(plan, f"init@{M[0]}") == {f"distribute@{M[0]}", f"hosts@{M[0]}"}
+    assert deps(plan, f"init@{M[0]}") == {f"install@{M[0]}", f"hosts@{M[0]}"}
     # control-plane joins go one at a time
     assert f"join-master@{M[1]}" in deps(plan, f"join-master@{M[2]}")
     assert f"init@{M[0]}" in deps(plan, f"join-master@{M[1]}")
@@ -145,6 +147,7 @@ def test_fresh_cluster_plans_every_step_with_dependencies_not_phases() -> None:
     assert [s.kind for s in plan.steps if s.host == N[0]] == [
         StepKind.IPVS,
         StepKind.DISTRIBUTE,
+        StepKind.INSTALL,
         StepKind.HOSTS,
         StepKind.JOIN_NODE,
     ]
@@ -173,6 +176,7 @@ def test_adding_a_node_plans_only_that_nodes_steps() -> None:
     assert ids(plan) == [
         "ipvs@10.9.0.7",
         "distribute@10.9.0.7",
+        "install@10.9.0.7",
         "hosts@10.9.0.7",
         "join-node@10.9.0.7",
     ]
@@ -354,8 +358,8 @@ def test_hosts_drift_and_a_changed_package_are_fixed_on_that_host_only() -> None
     plan = make_plan(
         c, ClusterState(hosts, True, M[0], live.nodes, etcd_members=live.etcd_members), PKG
     )
-    assert ids(plan) == [f"distribute@{M[1]}", f"hosts@{N[1]}"]
-    assert "1.2.3.4" in plan.steps[1].why
+    assert ids(plan) == [f"distribute@{M[1]}", f"install@{M[1]}", f"hosts@{N[1]}"]
+    assert "1.2.3.4" in plan.steps[2].why
 
 
 def test_masters_named_by_dns_names_get_addresses_in_etc_hosts() -> None:

@@ -143,8 +143,11 @@ def test_swap_module_and_sysctl_are_warnings_fixed_by_a_prepare_step_before_dist
         "swap is on; kernel module(s) br_netfilter not loaded; "
         "net.ipv4.ip_forward, net.bridge.bridge-nf-call-iptables not 1"
     )
+    # the copy (which may also wait for its relay source's copy) and the install wait for it
     distribute = next(s for s in plan.steps if s.id == f"distribute@{N0}")
-    assert distribute.after == (prepare.id,)
+    install = next(s for s in plan.steps if s.id == f"install@{N0}")
+    assert distribute.after[0] == prepare.id
+    assert install.after == (prepare.id, distribute.id)
     assert [s.host for s in plan.steps if s.kind is StepKind.PREPARE] == [N0]
 
 

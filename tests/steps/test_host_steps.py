@@ -1,5 +1,5 @@
-"""distribute, hosts, ipvs, identity and snapshot against the fake: facts in, argv and uploads
-out; the in-shape path changes nothing; a failing command stops the step."""
+"""distribute, install, hosts, ipvs, identity and snapshot against the fake: facts in, argv and
+uploads out; the in-shape path changes nothing; a failing command stops the step."""
 
 from __future__ import annotations
 
@@ -32,10 +32,17 @@ from sealer.layout import (
 )
 from sealer.lb.render import install_files
 from sealer.plan.lb import desired_lb_config
-from sealer.plan.payloads import DistributePayload, HostsPayload, IdentityPayload, SnapshotPayload
-from sealer.steps.distribute import PACKAGE_TIMEOUT, Distribute, unpack_argv
+from sealer.plan.payloads import (
+    DistributePayload,
+    HostsPayload,
+    IdentityPayload,
+    InstallPayload,
+    SnapshotPayload,
+)
+from sealer.steps.distribute import Distribute
 from sealer.steps.hosts import Hosts
 from sealer.steps.identity import Identity
+from sealer.steps.install import PACKAGE_TIMEOUT, Install, unpack_argv
 from sealer.steps.lb import LoadBalancer
 from sealer.steps.snapshot import Snapshot
 from tests.steps.builders import (
@@ -65,11 +72,15 @@ KUBEADM_VERSION = ["kubeadm", "version", "-o", "short"]
 ETC_HOSTS = "127.0.0.1 localhost\n"
 
 
-# -- distribute -------------------------------------------------------------------------------
+# -- distribute and install -------------------------------------------------------------------
 
 
-def script_distribute(fake: FakeRemote, remote: str, versions: list[Reply]) -> None:
+def script_distribute(fake: FakeRemote, remote: str) -> None:
     fake.on(["mkdir", "-p", PACKAGE_DIR])
+    fake.on(["sha256sum", remote], sha256sum, read=True)
+
+
+def script_install(fake: FakeRemote, remote: str, versions: list[Reply]) -> None:
     fake.on(["sha256sum", remote], sha256sum, read=True)
     fake.on(KUBEADM_VERSION, versions, read=True)
     fake.on(["rm", "-rf", UNPACKED_DIR])
@@ -83,37 +94,25 @@ def script_distribute(fake: FakeRemote, remote: str, versions: list[Reply]) -> N
     fake.on(["bash", "init.sh"])
 
 
-async def test_distribute_copies_verifies_unpacks_and_installs(
-    fake: FakeRemote, tmp_path: Path
-) -> None:
+async def test_distribute_copies_and_verifies(fake: FakeRemote, tmp_path: Path) -> None:
     pkg = package(tmp_path)
     remote = f"{PACKAGE_DIR}/{pkg.name}"
-    missing = Reply(127, "", "sh: 1: kubeadm: not found\n")
-    script_distribute(fake, remote, [missing, Reply(0, f"{VERSION}\n")])
+    script_distribute(fake, remote)
     target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
 
     outcome = await Distribute(target, HOST, DistributePayload()).run(CTX)
 
-    assert outcome.changed and "copied" in outcome.reason
-    assert [c.argv for c in fake.changes() if isinstance(c, Call)] == [
-        ("mkdir", "-p", PACKAGE_DIR),
-        ("rm", "-rf", UNPACKED_DIR),
-        ("tar", "--no-same-owner", "--no-same-permissions", "-xzf", remote, "-C", PACKAGE_DIR),
-        ("chmod", "-R", "go-w", "--", UNPACKED_DIR),
-        ("bash", "init.sh"),
-    ]
+    assert outcome.changed and outcome.reason == "copied from the workstation"
+    assert [c.argv for c in fake.changes() if isinstance(c, Call)] == [("mkdir", "-p", PACKAGE_DIR)]
     assert fake.uploads == [Upload(HOST, remote, b"the package", 0o644)]
-    init = next(c for c in fake.calls if c.argv == ("bash", "init.sh"))
-    assert init.cwd == f"{UNPACKED_DIR}/shell" and init.timeout == PACKAGE_TIMEOUT
+    assert fake.commands()[-1] == ("sha256sum", remote)  # checked after the copy
 
 
-async def test_distribute_in_shape_copies_and_installs_nothing(
-    fake: FakeRemote, tmp_path: Path
-) -> None:
+async def test_distribute_in_shape_copies_nothing(fake: FakeRemote, tmp_path: Path) -> None:
     pkg = package(tmp_path)
     remote = f"{PACKAGE_DIR}/{pkg.name}"
     fake.write(HOST, remote, b"the package")
-    script_distribute(fake, remote, [Reply(0, f"{VERSION}\n")])
+    script_distribute(fake, remote)
     target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
 
     outcome = await Distribute(target, HOST, DistributePayload()).run(CTX)
@@ -128,7 +127,7 @@ async def test_distribute_removes_a_copy_with_the_wrong_sha256(
 ) -> None:
     pkg = package(tmp_path)
     remote = f"{PACKAGE_DIR}/{pkg.name}"
-    script_distribute(fake, remote, [Reply(0, f"{VERSION}\n")])
+    script_distribute(fake, remote)
     fake.on(["sha256sum", remote], read=True, stdout=f"{'0' * 64}  {remote}\n")  # corrupted
     fake.on(["rm", "-f", remote])
     target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
@@ -138,18 +137,71 @@ async def test_distribute_removes_a_copy_with_the_wrong_sha256(
 
     assert failed.value.host == HOST
     assert fake.commands()[-1] == ("rm", "-f", remote)
-    assert tuple(unpack_argv(remote)) not in fake.commands()
 
 
-async def test_distribute_stops_when_unpacking_fails(fake: FakeRemote, tmp_path: Path) -> None:
+async def test_install_unpacks_checks_and_installs_a_new_copy(
+    fake: FakeRemote, tmp_path: Path
+) -> None:
     pkg = package(tmp_path)
     remote = f"{PACKAGE_DIR}/{pkg.name}"
-    script_distribute(fake, remote, [Reply(127)])
+    fake.write(HOST, remote, b"the package")
+    # the binaries already report the version: a copy made in this run is installed anyway
+    script_install(fake, remote, [Reply(0, f"{VERSION}\n")])
+    target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
+
+    outcome = await Install(target, HOST, InstallPayload(new_copy=True)).run(CTX)
+
+    assert outcome.changed
+    assert [c.argv for c in fake.changes() if isinstance(c, Call)] == [
+        ("rm", "-rf", UNPACKED_DIR),
+        ("tar", "--no-same-owner", "--no-same-permissions", "-xzf", remote, "-C", PACKAGE_DIR),
+        ("chmod", "-R", "go-w", "--", UNPACKED_DIR),
+        ("bash", "init.sh"),
+    ]
+    assert fake.uploads == []
+    assert fake.index(["sha256sum", remote]) < fake.index(unpack_argv(remote))
+    init = next(c for c in fake.calls if c.argv == ("bash", "init.sh"))
+    assert init.cwd == f"{UNPACKED_DIR}/shell" and init.timeout == PACKAGE_TIMEOUT
+
+
+async def test_install_in_shape_installs_nothing(fake: FakeRemote, tmp_path: Path) -> None:
+    pkg = package(tmp_path)
+    remote = f"{PACKAGE_DIR}/{pkg.name}"
+    script_install(fake, remote, [Reply(0, f"{VERSION}\n")])
+    target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
+
+    outcome = await Install(target, HOST, InstallPayload()).run(CTX)
+
+    assert not outcome.changed
+    assert fake.changes() == []
+
+
+async def test_install_refuses_a_copy_with_the_wrong_sha256(
+    fake: FakeRemote, tmp_path: Path
+) -> None:
+    pkg = package(tmp_path)
+    remote = f"{PACKAGE_DIR}/{pkg.name}"
+    fake.write(HOST, remote, b"another package")
+    script_install(fake, remote, [Reply(127)])
+    target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
+
+    with pytest.raises(StepError, match="run apply again to copy it") as failed:
+        await Install(target, HOST, InstallPayload()).run(CTX)
+
+    assert failed.value.host == HOST
+    assert fake.changes() == []  # nothing unpacked
+
+
+async def test_install_stops_when_unpacking_fails(fake: FakeRemote, tmp_path: Path) -> None:
+    pkg = package(tmp_path)
+    remote = f"{PACKAGE_DIR}/{pkg.name}"
+    fake.write(HOST, remote, b"the package")
+    script_install(fake, remote, [Reply(127)])
     fake.on(unpack_argv(remote), exit_status=2, stderr="not in gzip format")
     target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
 
     with pytest.raises(CommandFailed, match="not in gzip format") as failed:
-        await Distribute(target, HOST, DistributePayload()).run(CTX)
+        await Install(target, HOST, InstallPayload(new_copy=True)).run(CTX)
 
     assert failed.value.host == HOST
     assert fake.commands()[-1][0] == "tar"  # no Metadata read, no init.sh
@@ -159,16 +211,17 @@ async def test_distribute_stops_when_unpacking_fails(fake: FakeRemote, tmp_path:
 SUMS_CHECK = ("sha256sum", "--check", "--strict", "--quiet", "-")
 
 
-async def test_distribute_checks_the_metadata_sums_after_unpacking(
+async def test_install_checks_the_metadata_sums_after_unpacking(
     fake: FakeRemote, tmp_path: Path
 ) -> None:
     pkg = replace(package(tmp_path), sha256sums=(("bin/kubeadm", "a" * 64), ("Metadata", "b" * 64)))
     remote = f"{PACKAGE_DIR}/{pkg.name}"
-    script_distribute(fake, remote, [Reply(127), Reply(0, f"{VERSION}\n")])
+    fake.write(HOST, remote, b"the package")
+    script_install(fake, remote, [Reply(127), Reply(0, f"{VERSION}\n")])
     fake.on(SUMS_CHECK, read=True)
     target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
 
-    await Distribute(target, HOST, DistributePayload()).run(CTX)
+    await Install(target, HOST, InstallPayload(new_copy=True)).run(CTX)
 
     check = next(c for c in fake.calls if c.argv == SUMS_CHECK)
     assert check.cwd == UNPACKED_DIR
@@ -177,18 +230,19 @@ async def test_distribute_checks_the_metadata_sums_after_unpacking(
     assert commands.index(SUMS_CHECK) < commands.index(("bash", "init.sh"))
 
 
-async def test_distribute_refuses_files_that_differ_from_the_metadata_sums(
+async def test_install_refuses_files_that_differ_from_the_metadata_sums(
     fake: FakeRemote, tmp_path: Path
 ) -> None:
     pkg = replace(package(tmp_path), sha256sums=(("bin/kubeadm", "a" * 64),))
     remote = f"{PACKAGE_DIR}/{pkg.name}"
-    script_distribute(fake, remote, [Reply(127)])
+    fake.write(HOST, remote, b"the package")
+    script_install(fake, remote, [Reply(127)])
     failed_line = "bin/kubeadm: FAILED\n"
     fake.on(SUMS_CHECK, read=True, exit_status=1, stdout=failed_line)
     target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
 
     with pytest.raises(StepError, match="bin/kubeadm: FAILED") as failed:
-        await Distribute(target, HOST, DistributePayload()).run(CTX)
+        await Install(target, HOST, InstallPayload(new_copy=True)).run(CTX)
 
     assert "sha256sums of its Metadata" in str(failed.value)
     assert ("bash", "init.sh") not in fake.commands()

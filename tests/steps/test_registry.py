@@ -25,6 +25,7 @@ from sealer.plan.payloads import (
     HostsPayload,
     IdentityPayload,
     InitPayload,
+    InstallPayload,
     JoinMasterPayload,
     JoinNodePayload,
     Payload,
@@ -58,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLES: dict[StepKind, Payload] = {
     StepKind.PREPARE: PreparePayload(True, ("br_netfilter",), ("net.ipv4.ip_forward",)),
     StepKind.DISTRIBUTE: DistributePayload(),
+    StepKind.INSTALL: InstallPayload(new_copy=True),
     StepKind.HOSTS: HostsPayload(hosts_entries(M[0])),
     StepKind.IPVS: lb_payload(cluster()),
     StepKind.INIT: InitPayload(reset_half_done=True),

@@ -1,0 +1,24 @@
+"""The names of the preflight checks, apart from the Clusterfile model so that the command line
+registers ``--ignore-preflight`` without importing pydantic (start-up, docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+__all__ = ["PREFLIGHT_CHECKS"]
+
+#: The preflight checks, by the names ``spec.preflight.ignore`` and ``--ignore-preflight`` take
+#: (sealer/plan/preflight.py runs them; docs/clusterfile.md says what each reads).
+PREFLIGHT_CHECKS: tuple[str, ...] = (
+    "swap",
+    "kernel-modules",
+    "sysctls",
+    "ports",
+    "hostname",
+    "machine-id",
+    "clock",
+    "disk",
+    "cgroup",
+    "runtime",
+    "commands",
+    "os",
+    "arch",
+)
