@@ -25,3 +25,6 @@ class StepKind(StrEnum):
     CLEAN = "clean"
     REMOVE_MEMBER = "remove-member"
     DELETE_NODE = "delete-node"
+    STAGE = "stage"
+    UPGRADE_MASTER = "upgrade-master"
+    UPGRADE_NODE = "upgrade-node"

@@ -27,6 +27,9 @@ from sealer.steps import (
     lb,
     remove_member,
     snapshot,
+    stage,
+    upgrade_master,
+    upgrade_node,
 )
 from sealer.steps.base import StepBuilder
 
@@ -65,5 +68,8 @@ BUILDERS = builders_by_kind(
         *clean.BUILDERS,
         *remove_member.BUILDERS,
         *delete_node.BUILDERS,
+        *stage.BUILDERS,
+        *upgrade_master.BUILDERS,
+        *upgrade_node.BUILDERS,
     )
 )

@@ -29,6 +29,10 @@ from sealer.plan.payloads import (
     Payload,
     RemoveMemberPayload,
     SnapshotPayload,
+    StagePayload,
+    UpgradeMasterPayload,
+    UpgradeNodePayload,
+    UpgradeSettings,
 )
 from sealer.plan.state import ClusterState
 from sealer.steps.base import KindStep, StepBuilder
@@ -66,6 +70,9 @@ SAMPLES: dict[StepKind, Payload] = {
     StepKind.CLEAN: CleanPayload(remove_etcd_member=True),
     StepKind.REMOVE_MEMBER: RemoveMemberPayload(),
     StepKind.DELETE_NODE: DeleteNodePayload("h9"),
+    StepKind.STAGE: StagePayload("v1.30.4"),
+    StepKind.UPGRADE_MASTER: UpgradeMasterPayload("h2", UpgradeSettings("v1.30.4", 300), True),
+    StepKind.UPGRADE_NODE: UpgradeNodePayload("h5", UpgradeSettings("v1.30.4", 300), 1, 2),
 }
 
 
