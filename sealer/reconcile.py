@@ -54,16 +54,18 @@ async def plan(
     *,
     connect_timeout: float = 10.0,
     package: LocalPackage | None = None,
+    skip_drain: bool = False,
 ) -> Planned:
     """Read every host and the cluster, and decide what apply would do (changes nothing).
 
     ``package``: the package already prepared (apply prepares it before taking the run lock,
-    as a download would block the lock's heartbeat)."""
+    as a download would block the lock's heartbeat); ``skip_drain``: an upgrade cordons hosts
+    without draining them."""
     if package is None:
         package = prepare_package(cluster.spec.package, cluster.spec.version, cache_dir)
     observation = await observe(conns, cluster, package.name, connect_timeout=connect_timeout)
     fresh = ClusterIdentity.new(cluster.metadata.name)
-    decided = make_plan(cluster, observation.state, package, fresh)
+    decided = make_plan(cluster, observation.state, package, fresh, skip_drain=skip_drain)
     return Planned(cluster, package, observation, decided)
 
 

@@ -45,6 +45,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--dry-run", action="store_true", help="print the steps in order and stop")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress, only the summary")
     parser.add_argument("--log", metavar="FILE", help="the run log (JSON lines)")
+    parser.add_argument(
+        "--skip-drain",
+        action="store_true",
+        help="an upgrade cordons each host without draining it (clusters without workloads)",
+    )
     add_break_lock(parser)
     add_output(parser)
     add_connection_options(parser)
@@ -64,7 +69,13 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
     package = prepare_package(cluster.spec.package, cluster.spec.version)
 
     async def carry_out(conns: Connections, lock: RunLock | None) -> RunSummary | None:
-        planned = await plan(conns, cluster, connect_timeout=args.connect_timeout, package=package)
+        planned = await plan(
+            conns,
+            cluster,
+            connect_timeout=args.connect_timeout,
+            package=package,
+            skip_drain=args.skip_drain,
+        )
         if ui.output != "json":
             print_plan(ui, planned.plan, title=f"sealer apply: {cluster.metadata.name}")
         if planned.plan.empty:

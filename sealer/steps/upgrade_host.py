@@ -100,10 +100,13 @@ class HostUpgrader:
             await self.run(["install", "-m", "0755", f"{source}/bin/{name}", f"{found}.new"])
             await self.run(["mv", "-f", "--", f"{found}.new", found])
 
-    async def kubelet(self, *, before_kubelet: Sequence[str] = ()) -> list[str]:
-        """Cordon (marked), drain, ``before_kubelet``, kubelet and kubectl installed, kubelet
-        restarted, Ready at the version, uncordoned (mark removed). What was done, or nothing
-        when the Node already runs the version and sealer did not leave it cordoned."""
+    async def kubelet(
+        self, *, before_kubelet: Callable[[], Awaitable[list[str]]] | None = None
+    ) -> list[str]:
+        """Cordon (marked), drain, ``before_kubelet`` (a worker's kubeadm), kubelet and kubectl
+        installed, kubelet restarted, Ready at the version, uncordoned (mark removed). What was
+        done, or nothing when the Node already runs the version and sealer did not leave it
+        cordoned."""
         info = await self.node_info()
         if info is None:
             raise StepError(self.step, self.host, f"node {self.node} is not in the cluster")
@@ -122,7 +125,9 @@ class HostUpgrader:
                 "upgraded; once the cause is fixed, `sealer apply` finishes this host",
             ) from None
 
-    async def _while_cordoned(self, before_kubelet: Sequence[str]) -> list[str]:
+    async def _while_cordoned(
+        self, before_kubelet: Callable[[], Awaitable[list[str]]] | None
+    ) -> list[str]:
         done = ["cordoned"]
         if not self.settings.skip_drain:
             seconds = self.settings.drain_seconds
@@ -135,9 +140,8 @@ class HostUpgrader:
                 timeout=seconds + 60.0,
             )
             done.append("drained")
-        if before_kubelet:
-            await self.run(before_kubelet, timeout=KUBEADM_UPGRADE_TIMEOUT)
-            done.append("kubeadm upgrade node")
+        if before_kubelet is not None:
+            done += await before_kubelet()
         await self.install(("kubelet", "kubectl"))
         await self.run(["systemctl", "restart", "kubelet"])
         done.append(f"kubelet {self.version} restarted")

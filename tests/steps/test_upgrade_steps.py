@@ -204,12 +204,12 @@ async def test_upgrade_node_runs_the_order_and_leaves_the_node_uncordoned(
     assert node.version == NEW and not node.cordoned and node.mark == ""
     changes = [c.argv for c in fake.changes() if isinstance(c, Call)]
     order = [
-        ("install", "-m", "0755", f"{KUBE}/bin/kubeadm", f"{BIN}/kubeadm.new"),
-        ("mv", "-f", "--", f"{BIN}/kubeadm.new", f"{BIN}/kubeadm"),
         (*KUBECTL, "annotate", "--overwrite", "node", node.name, f"{UPGRADING_ANNOTATION}={NEW}"),
         (*KUBECTL, "cordon", node.name),
         (*KUBECTL, "drain", node.name, "--ignore-daemonsets", "--delete-emptydir-data",
          "--timeout=120s"),
+        ("install", "-m", "0755", f"{KUBE}/bin/kubeadm", f"{BIN}/kubeadm.new"),
+        ("mv", "-f", "--", f"{BIN}/kubeadm.new", f"{BIN}/kubeadm"),
         ("kubeadm", "upgrade", "node"),
         ("install", "-m", "0755", f"{KUBE}/bin/kubelet", f"{BIN}/kubelet.new"),
         ("mv", "-f", "--", f"{BIN}/kubelet.new", f"{BIN}/kubelet"),
