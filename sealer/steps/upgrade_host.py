@@ -192,3 +192,4 @@ class HostUpgrader:
         await self.run(["rm", "-rf", "--", UNPACKED_DIR])
         await self.run(["mv", "--", staged_kube(self.version), UNPACKED_DIR])
         await self.run(["rm", "-rf", "--", f"{STAGED_DIR}/{self.version}"])
+        await self.run(["rmdir", "--ignore-fail-on-non-empty", "--", STAGED_DIR])

@@ -37,7 +37,7 @@ ADMIN = ["kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf"]
 #: Polls https://VIP:6443/readyz from a node with the kubelet's client certificate, twice a
 #: second, until SIGTERM; keeps "ok failed" counts in the file named by argv[2].
 POLLER = r"""
-import signal, ssl, sys, time, urllib.request
+import os, signal, ssl, sys, time, urllib.request
 vip, out = sys.argv[1], sys.argv[2]
 ctx = ssl.create_default_context(cafile="/etc/kubernetes/pki/ca.crt")
 ctx.check_hostname = False
@@ -57,7 +57,6 @@ while running:
         failed += 1
     with open(out + ".tmp", "w") as f:
         f.write(f"{ok} {failed}\n")
-    import os
     os.replace(out + ".tmp", out)
     time.sleep(0.5)
 """
@@ -147,26 +146,37 @@ def test_upgrade_one_minor_keeps_the_api_answering(cluster: Cluster) -> None:
     uids = cluster.uids()
     assert set(cluster.versions().values()) == {FIRST}
     node = cluster.lab.nodes[0]
-    counts = cluster.workdir / "readyz-counts"
+    counts = "/var/log/readyz-counts"  # on the node (its /tmp and /var/log are its own)
+
+    def read_counts() -> str | None:
+        found = cluster.lab.run(node, ["cat", counts], check=False)
+        return found.stdout.strip() or None if found.returncode == 0 else None
+
     vip = YAML().load(cluster.file.read_text())["spec"].get("vip", "10.103.97.2")
     poller = subprocess.Popen(
-        cluster.lab.exec_argv(node, [sys.executable, "-c", POLLER, vip, str(counts)]),
+        cluster.lab.exec_argv(node, [sys.executable, "-c", POLLER, vip, counts]),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        wait_for("the poller's first answer", lambda: counts.exists() or None, 60)
+        wait_for("the poller's first answer", read_counts, 60)
         cluster.want(SECOND)
-        diff = cluster.sealer("diff")
+        diff = cluster.sealer("diff", "--output", "json")
         assert diff.returncode == 2, diff.stdout + diff.stderr
-        assert f"{FIRST} -> {SECOND}" in diff.stdout and "batch 2 of 2" in diff.stdout
+        steps = json.loads(diff.stdout)["steps"]
+        upgrades = [s for s in steps if s["name"] in ("upgrade-master", "upgrade-node")]
+        assert [s["host"] for s in upgrades] == [
+            h.address for h in [*cluster.lab.masters, *cluster.lab.nodes]
+        ]
+        assert all(s["why"].startswith(f"{FIRST} -> {SECOND}") for s in upgrades)
+        assert upgrades[-1]["flags"] == ["batch-2-of-2"]
         applied = cluster.sealer("apply", "--yes", "--quiet")
         assert applied.returncode == 0, applied.stdout + applied.stderr
     finally:
         poller.send_signal(signal.SIGTERM)
         poller.wait(30)
-    ok, failed = (int(x) for x in counts.read_text().split())
+    ok, failed = (int(x) for x in (read_counts() or "0 0").split())
     print(f"\n/readyz through the VIP during the upgrade: {ok} ok, {failed} failed")
     assert ok > 0 and failed <= 0.05 * (ok + failed), (ok, failed, poller.stderr)
     cluster.upgraded_to(SECOND)

@@ -155,6 +155,7 @@ class Cluster:
         fake.on_prefix(["install", "-m", "0755"], self.install, host=host)
         fake.on_prefix(["mv"], host=host)
         fake.on_prefix(["rm", "-rf", "--"], host=host)
+        fake.on_prefix(["rmdir"], host=host)
         fake.on(["systemctl", "restart", "kubelet"], self.restart, host=host)
 
     def get(self, _f: FakeRemote, _c: Call) -> Reply:
@@ -221,6 +222,7 @@ async def test_upgrade_node_runs_the_order_and_leaves_the_node_uncordoned(
         ("rm", "-rf", "--", UNPACKED_DIR),
         ("mv", "--", KUBE, UNPACKED_DIR),
         ("rm", "-rf", "--", f"{STAGED_DIR}/{NEW}"),
+        ("rmdir", "--ignore-fail-on-non-empty", "--", STAGED_DIR),
     ]  # fmt: skip
     assert changes == order
     drain = next(c for c in fake.calls if "drain" in c.argv)
