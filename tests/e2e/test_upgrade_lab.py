@@ -101,6 +101,17 @@ class Cluster:
         out = self.lab.run(self.m0, [*ADMIN, "get", "nodes", "-o", "json"]).stdout
         return {n["metadata"]["name"]: n for n in json.loads(out)["items"]}
 
+    def nodes_while_upgrading(self) -> dict[str, dict[str, Any]] | None:
+        """The Nodes as any master answers, or None while none does (an upgrade restarts
+        their API servers and etcd members)."""
+        for master in self.lab.masters:
+            found = self.lab.run(
+                master.address, [*ADMIN, "get", "nodes", "-o", "json"], check=False
+            )
+            if found.returncode == 0:
+                return {n["metadata"]["name"]: n for n in json.loads(found.stdout)["items"]}
+        return None
+
     def name_of(self, address: str) -> str:
         """The Node of the host at ``address`` (by its InternalIP)."""
         for name, n in self.nodes().items():
@@ -232,7 +243,13 @@ def test_a_node_lost_in_its_batch_stops_the_run_cordoned_then_apply_finishes(
         # the first batch (the first node) is cordoned: the second node's turn comes next
         wait_for(
             "the first node cordoned by the upgrade",
-            lambda: cluster.nodes()[first_name]["spec"].get("unschedulable") or None,
+            lambda: (
+                (
+                    (nodes := cluster.nodes_while_upgrading()) is not None
+                    and nodes[first_name]["spec"].get("unschedulable")
+                )
+                or None
+            ),
             900,
         )
         _kill_sshd(cluster, second.address)
