@@ -48,6 +48,7 @@ __all__ = [
     "RUN_LOCK",
     "SEALER_KUBE_DIR",
     "SNAPSHOT_DIR",
+    "STAGED_DIR",
     "STATE_DIR",
     "SYSCTL_FILE",
     "UNPACKED_DIR",
@@ -124,6 +125,9 @@ STATE_DIR: Final = "/var/lib/sealer"
 #: not own and which users clean by hand).
 PACKAGE_DIR: Final = f"{STATE_DIR}/package"
 UNPACKED_DIR: Final = f"{PACKAGE_DIR}/kube"
+#: An upgrade's package, unpacked next to the running one (``STAGED_DIR/<version>/kube``)
+#: until the host runs it; then it becomes UNPACKED_DIR.
+STAGED_DIR: Final = f"{PACKAGE_DIR}/staged"
 #: The run lock (sealer/lock/): on every master, held while apply, clean or certs renew run.
 #: `clean` leaves it to the run that holds it, which removes it (and STATE_DIR when empty).
 RUN_LOCK: Final = f"{STATE_DIR}/run.lock"

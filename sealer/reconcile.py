@@ -60,17 +60,19 @@ async def plan(
     package: LocalPackage | None = None,
     ignore_preflight: Sequence[str] = (),
     identity: ClusterIdentity | None = None,
+    skip_drain: bool = False,
 ) -> Planned:
     """Read every host and the cluster, and decide what apply would do (changes nothing).
 
     ``package``: the package already prepared (apply prepares it before taking the run lock,
     as a download would block the lock's heartbeat). ``ignore_preflight``: preflight checks
     skipped (besides ``spec.preflight.ignore``). ``identity``: what a new cluster records
-    (a restore onto fresh masters gives the archive's; by default a new one)."""
+    (a restore onto fresh masters gives the archive's; by default a new one). ``skip_drain``:
+    an upgrade cordons hosts without draining them."""
     if package is None:
         package = prepare_cluster_package(cluster, cache_dir)
     observation = await observe(conns, cluster, package.name, connect_timeout=connect_timeout)
-    return decide(cluster, package, observation, ignore_preflight, identity)
+    return decide(cluster, package, observation, ignore_preflight, identity, skip_drain)
 
 
 def decide(
@@ -79,10 +81,13 @@ def decide(
     observation: Observation,
     ignore_preflight: Sequence[str] = (),
     identity: ClusterIdentity | None = None,
+    skip_drain: bool = False,
 ) -> Planned:
     """The plan for what ``observation`` read (pure; a PlanError when it cannot be made)."""
     fresh = identity or ClusterIdentity.new(cluster.metadata.name)
-    decided = make_plan(cluster, observation.state, package, fresh, ignore_preflight)
+    decided = make_plan(
+        cluster, observation.state, package, fresh, ignore_preflight, skip_drain=skip_drain
+    )
     return Planned(cluster, package, observation, decided)
 
 

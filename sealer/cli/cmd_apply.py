@@ -39,6 +39,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress, only the summary")
     add_verbose(parser)
     parser.add_argument("--log", metavar="FILE", help="the run log (JSON lines)")
+    parser.add_argument(
+        "--skip-drain",
+        action="store_true",
+        help="an upgrade cordons each host without draining it (clusters without workloads)",
+    )
     add_break_lock(parser)
     add_ignore_preflight(parser)
     add_output(parser)
@@ -91,6 +96,7 @@ def run(args: argparse.Namespace, ui: Ui) -> int:
             connect_timeout=args.connect_timeout,
             package=package,
             ignore_preflight=args.ignore_preflight,
+            skip_drain=args.skip_drain,
         )
         if ui.output == "json" and planned.plan.preflight.errors:
             ui.print_json(

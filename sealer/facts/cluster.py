@@ -11,6 +11,7 @@ from sealer.facts.base import Fact, UnexpectedExit, require_ok
 from sealer.layout import ADMIN_CONF, ETCD_PKI_DIR
 
 __all__ = [
+    "UPGRADING_ANNOTATION",
     "EndpointHealth",
     "EtcdMember",
     "NodeInfo",
@@ -23,6 +24,9 @@ __all__ = [
 ]
 
 ROLE_LABEL = "node-role.kubernetes.io/"
+#: Set by sealer on a Node it cordons for an upgrade (the version it is taking it to) and
+#: removed when it uncordons it: a Node that still has it was left by a run that stopped.
+UPGRADING_ANNOTATION = "sealer.dev/upgrading-to"
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,7 @@ class NodeInfo:
     ready: bool | None
     unschedulable: bool
     created: str = ""  # metadata.creationTimestamp (RFC 3339, sorts as text)
+    upgrading_to: str = ""  # UPGRADING_ANNOTATION: sealer cordoned it for this upgrade
 
     def address(self, kind: str = "InternalIP") -> str | None:
         return next((a for t, a in self.addresses if t == kind), None)
@@ -58,6 +63,7 @@ def _node(item: dict[str, Any]) -> NodeInfo:
         ready=ready,
         unschedulable=bool(item.get("spec", {}).get("unschedulable", False)),
         created=str(meta.get("creationTimestamp", "")),
+        upgrading_to=str((meta.get("annotations") or {}).get(UPGRADING_ANNOTATION, "")),
     )
 
 

@@ -17,7 +17,9 @@ The dependencies (an edge means "after"):
   ``join-master`` (etcd membership changes one at a time);
 * ``join-node@n`` waits for init and its own distribute, hosts and ipvs only;
 * a removed host is ``drain`` -> ``clean`` -> ``delete-node``; a removed master waits for
-  every join-master and for the nodes' ``ipvs`` to stop sending it traffic.
+  every join-master and for the nodes' ``ipvs`` to stop sending it traffic;
+* a change of ``spec.version`` on a running cluster is an upgrade, planned alone by
+  :mod:`sealer.plan.upgrade`.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from sealer.plan.payloads import (
 from sealer.plan.preflight import Preflight, run_preflight
 from sealer.plan.relay import Source, relay_sources, uses_relay
 from sealer.plan.state import ClusterState, LiveHost
+from sealer.plan.upgrade import plan_upgrade, upgrade_needed
 from sealer.spec.model import Cluster
 
 __all__ = [
@@ -185,17 +188,6 @@ def _hosts_reason(want: tuple[HostsEntry, ...], host: LiveHost) -> str | None:
         wanted = describe_entries(want)
         return f"/etc/hosts maps {have}; want {wanted}"
     return None
-
-
-def _version_checks(cluster: Cluster, live: ClusterState) -> None:
-    want = cluster.spec.version
-    for node in live.nodes:
-        if node.version and node.version != want and node.address in cluster.spec.all_addresses:
-            raise PlanError(
-                f"node {node.name} ({node.address}) runs Kubernetes {node.version} and the "
-                f"Clusterfile asks for {want}: changing the version of a running cluster is an "
-                "upgrade, which this version of sealer does not do yet"
-            )
 
 
 def _addon_checks(cluster: Cluster, live: ClusterState) -> None:
@@ -395,22 +387,24 @@ def make_plan(
     package: LocalPackage,
     fresh_identity: ClusterIdentity | None = None,
     ignore_preflight: Iterable[str] = (),
+    *,
+    skip_drain: bool = False,
 ) -> Plan:
     """The steps that bring the live hosts to the Clusterfile, in dependency form.
 
     ``fresh_identity`` is the identity to record when the cluster has none yet (a new
     cluster, or one created before sealer recorded identities). ``ignore_preflight``: checks
-    skipped besides ``spec.preflight.ignore``."""
+    skipped besides ``spec.preflight.ignore``. A change of ``spec.version`` on a running
+    cluster is an upgrade, planned alone (:mod:`sealer.plan.upgrade`; ``skip_drain``: cordon
+    without draining)."""
     spec = cluster.spec
     _unreachable(cluster, live)
     checked = run_preflight(cluster, live, package, ignore_preflight)
     half_done_init = _cluster_state_known(cluster, live)
     _identity_checks(cluster, live)
     identity = live.identity or fresh_identity or ClusterIdentity.new(cluster.metadata.name)
-    _version_checks(cluster, live)
     _addon_checks(cluster, live)
     warnings: list[str] = _fixed_at_creation(cluster, live)
-    removed = _removed(cluster, live)
     steps: list[PlannedStep] = []
     ids: set[str] = set()
 
@@ -421,6 +415,10 @@ def make_plan(
         ids.add(step.id)
         return step.id
 
+    if upgrade_needed(cluster, live):
+        plan_upgrade(cluster, live, add, skip_drain=skip_drain)
+        return Plan(tuple(steps), tuple(warnings), identity, checked)
+    removed = _removed(cluster, live)
     sources = _package_sources(cluster, live, package)
 
     def prepare(address: str, joined: bool) -> list[str]:

@@ -28,3 +28,6 @@ class StepKind(StrEnum):
     REMOVE_MEMBER = "remove-member"
     DELETE_NODE = "delete-node"
     CNI = "cni"
+    STAGE = "stage"
+    UPGRADE_MASTER = "upgrade-master"
+    UPGRADE_NODE = "upgrade-node"

@@ -116,6 +116,8 @@ def _live_node(info: NodeInfo) -> LiveNode:
         version=info.kubelet_version,
         ready=bool(info.ready),
         created=info.created,
+        unschedulable=info.unschedulable,
+        upgrading_to=info.upgrading_to,
     )
 
 

@@ -34,7 +34,11 @@ __all__ = [
     "PreparePayload",
     "RemoveMemberPayload",
     "SnapshotPayload",
+    "StagePayload",
     "StepPayload",
+    "UpgradeMasterPayload",
+    "UpgradeNodePayload",
+    "UpgradeSettings",
 ]
 
 #: The words ``sealer diff --output json`` shows in a step's ``flags`` (kept from before the
@@ -212,6 +216,54 @@ class CniPayload(StepPayload):
     sha256: str
 
 
+@dataclass(frozen=True)
+class StagePayload(StepPayload):
+    """The run's package copied and unpacked next to the running one, for ``version``: no
+    init.sh, no running binary touched."""
+
+    kind: ClassVar[StepKind] = StepKind.STAGE
+    version: str
+
+
+@dataclass(frozen=True)
+class UpgradeSettings:
+    """What every upgrade step of a run shares: the target, where from, the drain."""
+
+    version: str
+    drain_seconds: int
+    skip_drain: bool = False
+
+
+@dataclass(frozen=True)
+class UpgradeMasterPayload(StepPayload):
+    """A master to ``settings.version``: its control plane (``kubeadm upgrade apply`` when
+    ``first``, else ``upgrade node``), then drain, kubelet and kubectl, uncordon, gates."""
+
+    kind: ClassVar[StepKind] = StepKind.UPGRADE_MASTER
+    node_name: str
+    settings: UpgradeSettings
+    first: bool = False
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return ("upgrade-apply",) if self.first else ("upgrade-node",)
+
+
+@dataclass(frozen=True)
+class UpgradeNodePayload(StepPayload):
+    """A worker to ``settings.version`` in batch ``batch`` (1-based) of ``batches``."""
+
+    kind: ClassVar[StepKind] = StepKind.UPGRADE_NODE
+    node_name: str
+    settings: UpgradeSettings
+    batch: int = 1
+    batches: int = 1
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return (f"batch-{self.batch}-of-{self.batches}",)
+
+
 #: Every payload; a planned step carries one of them.
 Payload = (
     PreparePayload
@@ -229,4 +281,7 @@ Payload = (
     | RemoveMemberPayload
     | DeleteNodePayload
     | CniPayload
+    | StagePayload
+    | UpgradeMasterPayload
+    | UpgradeNodePayload
 )

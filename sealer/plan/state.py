@@ -54,6 +54,8 @@ class LiveNode:
     version: str
     ready: bool
     created: str = ""
+    unschedulable: bool = False  # cordoned
+    upgrading_to: str = ""  # sealer cordoned it for an upgrade to this version (a run stopped)
 
 
 @dataclass(frozen=True)

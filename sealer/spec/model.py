@@ -50,6 +50,7 @@ __all__ = [
     "SshConfig",
     "SshOverride",
     "Taint",
+    "Upgrade",
     "parse_version",
 ]
 
@@ -425,6 +426,61 @@ class Preflight(_Model):
     )
 
 
+_MAX_UNAVAILABLE = re.compile(r"^([1-9][0-9]?|100)%$")
+_DURATION = re.compile(r"^([1-9][0-9]*)(s|m|h)$")
+
+
+def _check_max_unavailable(value: int | str) -> int | str:
+    if isinstance(value, str) and not _MAX_UNAVAILABLE.match(value):
+        raise ValueError(f"'{value}' is not a number of nodes or a percentage like 30%")
+    return value
+
+
+def _check_duration(text: str) -> str:
+    if not _DURATION.match(text):
+        raise ValueError(f"'{text}' is not a duration like 300s, 10m or 1h")
+    return text
+
+
+MaxUnavailable = Annotated[int | str, AfterValidator(_check_max_unavailable)]
+Duration = Annotated[str, AfterValidator(_check_duration)]
+
+
+class Upgrade(_Model):
+    """How a change of ``spec.version`` on a running cluster is rolled out."""
+
+    max_unavailable: MaxUnavailable = Field(
+        default=1,
+        description=(
+            "Worker nodes upgraded (drained) at once: a number (at least 1) or a percentage of "
+            "the nodes, rounded down, at least 1."
+        ),
+    )
+    drain_timeout: Duration = Field(
+        default="300s",
+        description="How long a drain may wait for pods to leave (PodDisruptionBudgets).",
+    )
+
+    @field_validator("max_unavailable")
+    @classmethod
+    def _at_least_one(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError(f"{value} is not a number of nodes: at least 1")
+        return value
+
+    def batch_size(self, nodes: int) -> int:
+        """Nodes per batch for ``nodes`` workers (at least 1)."""
+        if isinstance(self.max_unavailable, int):
+            return max(1, self.max_unavailable)
+        percent = int(self.max_unavailable.rstrip("%"))
+        return max(1, nodes * percent // 100)
+
+    @property
+    def drain_seconds(self) -> int:
+        unit = {"s": 1, "m": 60, "h": 3600}[self.drain_timeout[-1]]
+        return int(self.drain_timeout[:-1]) * unit
+
+
 class KubeadmPatches(_Model):
     """User patches merged into the generated kubeadm configuration, one mapping per kind."""
 
@@ -465,6 +521,7 @@ class ClusterSpec(_Model):
     certificates: Certificates = Field(default_factory=Certificates)
     kubeadm: KubeadmPatches = Field(default_factory=KubeadmPatches)
     preflight: Preflight = Field(default_factory=Preflight)
+    upgrade: Upgrade = Field(default_factory=Upgrade)
 
     @model_validator(mode="after")
     def _bounded_host_count(self) -> ClusterSpec:

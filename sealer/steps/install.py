@@ -25,19 +25,41 @@ from sealer.layout import PACKAGE_DIR, UNPACKED_DIR
 from sealer.package_members import sha256sum_check_input
 from sealer.plan.payloads import InstallPayload
 from sealer.steps.base import KindStep, StepBuilder
+from sealer.steps.target import Target
 
-__all__ = ["BUILDERS", "PACKAGE_TIMEOUT", "Install", "unpack_argv"]
+__all__ = ["BUILDERS", "PACKAGE_TIMEOUT", "Install", "check_sums", "unpack_argv"]
 
 #: Unpacking the package and its init.sh (which may load container images) get this long.
 PACKAGE_TIMEOUT = 1800.0
 
 
-def unpack_argv(archive: str) -> list[str]:
-    """Unpack ``archive`` into the package directory, files owned by the user running tar
-    (root) and modes masked by its umask, whatever the archive records."""
-    return [
-        "tar", "--no-same-owner", "--no-same-permissions", "-xzf", archive, "-C", PACKAGE_DIR,
-    ]  # fmt: skip
+def unpack_argv(archive: str, into: str = PACKAGE_DIR) -> list[str]:
+    """Unpack ``archive`` into ``into``, files owned by the user running tar (root) and modes
+    masked by its umask, whatever the archive records."""
+    return ["tar", "--no-same-owner", "--no-same-permissions", "-xzf", archive, "-C", into]
+
+
+async def check_sums(target: Target, step: str, host: str, unpacked: str) -> None:
+    """The files of the package's Metadata ``sha256sums`` (when it lists any), unpacked in
+    ``unpacked`` on ``host``, must hash to them (``sha256sum --check``)."""
+    sums = dict(target.package.sha256sums)
+    if not sums:
+        return
+    result = await target.conns.run(
+        target.access[host],
+        ["sha256sum", "--check", "--strict", "--quiet", "-"],
+        input=sha256sum_check_input(sums),
+        cwd=unpacked,
+        check=False,
+        timeout=PACKAGE_TIMEOUT,
+    )
+    if not result.ok:
+        failed = (result.stdout + result.stderr).strip().replace("\n", "; ")
+        raise StepError(
+            step,
+            host,
+            f"the unpacked package does not match the sha256sums of its Metadata: {failed}",
+        )
 
 
 @dataclass(frozen=True)
@@ -63,7 +85,7 @@ class Install(KindStep[InstallPayload]):
         await t.conns.run(access, ["chmod", "-R", "go-w", "--", UNPACKED_DIR])
         metadata = await t.conns.read_file(access, f"{UNPACKED_DIR}/Metadata")
         self._check_metadata(metadata)
-        await self._check_sums()
+        await check_sums(t, self.name, self.host, UNPACKED_DIR)
         await t.conns.run(
             access, ["bash", "init.sh"], cwd=f"{UNPACKED_DIR}/shell", timeout=PACKAGE_TIMEOUT
         )
@@ -83,26 +105,6 @@ class Install(KindStep[InstallPayload]):
             t.access[self.host], ["kubeadm", "version", "-o", "short"], check=False
         )
         return result.stdout.strip() or None if result.ok else None
-
-    async def _check_sums(self) -> None:
-        sums = dict(self.target.package.sha256sums)
-        if not sums:
-            return
-        result = await self.target.conns.run(
-            self.target.access[self.host],
-            ["sha256sum", "--check", "--strict", "--quiet", "-"],
-            input=sha256sum_check_input(sums),
-            cwd=UNPACKED_DIR,
-            check=False,
-            timeout=PACKAGE_TIMEOUT,
-        )
-        if not result.ok:
-            failed = (result.stdout + result.stderr).strip().replace("\n", "; ")
-            raise StepError(
-                self.name,
-                self.host,
-                f"the unpacked package does not match the sha256sums of its Metadata: {failed}",
-            )
 
     def _check_metadata(self, data: bytes | None) -> None:
         want = self.target.cluster.spec.version

@@ -30,6 +30,9 @@ from sealer.steps import (
     prepare,
     remove_member,
     snapshot,
+    stage,
+    upgrade_master,
+    upgrade_node,
 )
 from sealer.steps.base import StepBuilder
 
@@ -71,5 +74,8 @@ BUILDERS = builders_by_kind(
         *remove_member.BUILDERS,
         *delete_node.BUILDERS,
         *cni.BUILDERS,
+        *stage.BUILDERS,
+        *upgrade_master.BUILDERS,
+        *upgrade_node.BUILDERS,
     )
 )

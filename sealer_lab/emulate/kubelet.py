@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from sealer_lab.emulate import cninet, kubeconfig, pki, podrun, runtime, yamlio
+from sealer_lab.emulate import cninet, kubeconfig, pki, podrun, runtime, versions, yamlio
 from sealer_lab.emulate.kubeapi import ApiError, Client
 
 __all__ = ["Flags", "main", "parse_flags"]
@@ -466,6 +466,13 @@ class Kubelet:
         ip = node_ip(c.server, self.flags.get("--node-ip"))
         path = f"/api/v1/nodes/{self.node}"
         try:
+            skew = self._newer_than_apiserver(c)
+            if skew:
+                # The version skew policy: a kubelet must not be newer than the API server.
+                # The emulation holds to it strictly: no registration, no status, so its Node
+                # goes NotReady (a real kubelet may limp on; sealer must never ask for this).
+                log("E", skew)
+                return
             try:
                 current = c.get(path)
             except ApiError as exc:
@@ -499,6 +506,20 @@ class Kubelet:
             log("E", f'"Error updating node status, will retry" err="{exc.message}"')
             if exc.status in (401, 403):
                 self.client = None
+
+    def _newer_than_apiserver(self, c: Client) -> str:
+        """Why this kubelet may not talk to the API server (empty when it may)."""
+        info = c.get("/version")
+        server = versions.parse_version(str(info.get("gitVersion", "")))
+        mine = versions.parse_version(self.version)
+        if server is None or mine is None:
+            return ""
+        if (mine.major, mine.minor) > (server.major, server.minor):
+            return (
+                f'"Unsupported version skew: the kubelet is newer than the API server" '
+                f'kubeletVersion="{mine}" apiServerVersion="{server}"'
+            )
+        return ""
 
     def _lease(self) -> None:
         assert self.client is not None

@@ -324,18 +324,6 @@ def test_removing_every_running_master_is_refused() -> None:
         make_plan(fresh, ClusterState(hosts, True, "10.9.0.20", live.nodes), PKG)
 
 
-def test_changing_the_version_of_a_running_cluster_is_refused() -> None:
-    c = cluster()
-    newer = Cluster.model_validate(
-        {
-            **c.model_dump(by_alias=True),
-            "spec": {**c.spec.model_dump(by_alias=True), "version": "v1.30.1"},
-        }
-    )
-    with pytest.raises(PlanError, match="upgrade"):
-        make_plan(newer, running(c), PKG)
-
-
 def test_an_unreachable_host_of_the_file_stops_the_plan() -> None:
     c = cluster()
     live = running(c)

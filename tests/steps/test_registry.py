@@ -32,6 +32,10 @@ from sealer.plan.payloads import (
     PreparePayload,
     RemoveMemberPayload,
     SnapshotPayload,
+    StagePayload,
+    UpgradeMasterPayload,
+    UpgradeNodePayload,
+    UpgradeSettings,
 )
 from sealer.plan.state import ClusterState
 from sealer.steps.base import KindStep, StepBuilder
@@ -72,6 +76,9 @@ SAMPLES: dict[StepKind, Payload] = {
     StepKind.REMOVE_MEMBER: RemoveMemberPayload(),
     StepKind.DELETE_NODE: DeleteNodePayload("h9"),
     StepKind.CNI: CniPayload("calico", "manifests/calico.yaml", "ab" * 32),
+    StepKind.STAGE: StagePayload("v1.30.4"),
+    StepKind.UPGRADE_MASTER: UpgradeMasterPayload("h2", UpgradeSettings("v1.30.4", 300), True),
+    StepKind.UPGRADE_NODE: UpgradeNodePayload("h5", UpgradeSettings("v1.30.4", 300), 1, 2),
 }
 
 

@@ -291,6 +291,15 @@ def run_node(*, renew: bool) -> int:
         raise KubeadmError(
             f'the cluster version "{version}" is higher than the kubeadm version "{kadm}"'
         )
+    if (kadm.major, kadm.minor) > (version.major, version.minor):
+        # Strict in the lab: `upgrade node` follows `upgrade apply`, which moved the cluster
+        # (kubeadm-config) to kubeadm's minor; a real kubeadm would configure this node for the
+        # old version instead, which is never what an upgrade means.
+        raise KubeadmError(
+            f'the control plane has not been upgraded yet: the cluster version is "{version}" '
+            f'and this kubeadm is "{kadm}". Run "kubeadm upgrade apply {kadm}" on a '
+            "control-plane node first"
+        )
     control_plane = (MANIFESTS / "kube-apiserver.yaml").is_file()
     s = local_settings(cfg, version)
     if control_plane:

@@ -365,6 +365,16 @@ def test_upgrade_one_minor_keeping_certificates(
     before = kube.ssh(m1, sha).stdout
     refused = kube.ssh(m1, ["kubeadm", "upgrade", "apply", NEXT_VERSION, "-y"], check=False)
     assert "is higher than the kubeadm version" in refused.stderr
+    # skew rules, strictly: a worker's kubeadm and kubelet may not go first
+    kube.install(n1, cluster["m1_ip"], next_package)
+    refused = kube.ssh(n1, ["kubeadm", "upgrade", "node"], check=False)
+    assert "the control plane has not been upgraded yet" in refused.stderr
+    kube.ssh(n1, ["systemctl", "restart", "kubelet"])
+    journal = ["journalctl", "-u", "kubelet", "--no-pager"]
+    assert wait_for(
+        lambda: "the kubelet is newer than the API server" in kube.ssh(n1, journal).stdout,
+        timeout=120,
+    )
     kube.install(m1, cluster["m1_ip"], next_package)
     refused = kube.ssh(m1, ["kubeadm", "upgrade", "apply", "v1.31.0", "-y"], check=False)
     assert "kubeadm can upgrade only 1 minor version at a time" in refused.stderr
