@@ -180,7 +180,7 @@ def test_2_every_master_loses_its_etcd_data(cluster: Cluster) -> None:
         out = cluster.lab.run(m0, [*ETCDCTL, "member", "list", "-w", "json"], check=False)
         return out.returncode == 0 and len(json.loads(out.stdout)["members"]) == 1
 
-    wait_for("master0's etcd to be a new cluster of one member", alone, timeout=180, interval=1)
+    wait_for("master0's etcd to be a new cluster of one member", alone, timeout=300, interval=1)
     labels = cluster.lab.run(m0, [*ETCDCTL, "get", "/registry/minions/", "--prefix"], check=False)
     assert LABEL[1] not in labels.stdout
 

@@ -538,11 +538,11 @@ def test_a_new_package_with_another_add_on_manifest_reapplies_the_cni_step(
     assert diff.returncode == 2, diff.stdout + diff.stderr
     steps = json.loads(diff.stdout)["steps"]
     names = sorted({s["name"] for s in steps})
-    assert names == ["cni", "distribute"], steps
+    assert names == ["cni", "distribute", "install"], steps
     cni = next(s for s in steps if s["name"] == "cni")
     assert cni["host"] == master0
     assert "network add-on calico: the package's manifest changed" in cni["why"]
-    assert cni["after"] == [f"distribute@{master0}"]  # kubectl is the new package's
+    assert cni["after"] == [f"install@{master0}"]  # kubectl is the new package's
     log = cluster.workdir / "new-manifest.jsonl"
     result = cluster.run("apply", "--yes", "--quiet", log=str(log))
     assert result.returncode == 0, result.stdout + result.stderr
