@@ -3,11 +3,13 @@ registers ``--ignore-preflight`` without importing pydantic (start-up, docs/benc
 
 from __future__ import annotations
 
-__all__ = ["PREFLIGHT_CHECKS"]
+from typing import Literal, get_args
 
-#: The preflight checks, by the names ``spec.preflight.ignore`` and ``--ignore-preflight`` take
-#: (sealer/plan/preflight.py runs them; docs/clusterfile.md says what each reads).
-PREFLIGHT_CHECKS: tuple[str, ...] = (
+__all__ = ["PREFLIGHT_CHECKS", "PreflightCheck"]
+
+#: What ``spec.preflight.ignore`` accepts: a check's name, or ``all``.
+PreflightCheck = Literal[
+    "all",
     "swap",
     "kernel-modules",
     "sysctls",
@@ -21,4 +23,8 @@ PREFLIGHT_CHECKS: tuple[str, ...] = (
     "commands",
     "os",
     "arch",
-)
+]
+
+#: The preflight checks, by the names ``spec.preflight.ignore`` and ``--ignore-preflight`` take
+#: (sealer/plan/preflight.py runs them; docs/clusterfile.md says what each reads).
+PREFLIGHT_CHECKS: tuple[str, ...] = get_args(PreflightCheck)[1:]

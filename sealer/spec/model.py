@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from sealer.preflight_names import PREFLIGHT_CHECKS
+from sealer.preflight_names import PREFLIGHT_CHECKS, PreflightCheck
 from sealer.spec.addresses import MAX_HOSTS, check_entry, count_entry, expand_entry, is_ip
 
 __all__ = [
@@ -396,24 +396,6 @@ class Certificates(_Model):
     key_algorithm: Literal["rsa-2048", "ecdsa-p256"] = Field(
         default="rsa-2048", description="Key type of CAs and leaves."
     )
-
-
-PreflightCheck = Literal[
-    "all",
-    "swap",
-    "kernel-modules",
-    "sysctls",
-    "ports",
-    "hostname",
-    "machine-id",
-    "clock",
-    "disk",
-    "cgroup",
-    "runtime",
-    "commands",
-    "os",
-    "arch",
-]
 
 
 class Preflight(_Model):
