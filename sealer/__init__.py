@@ -1,10 +1,7 @@
 """sealer: install and keep in shape a highly-available Kubernetes cluster over SSH."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("sealer")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+src"
+#: The one place the version is written: pyproject.toml reads it from here
+#: (``[tool.setuptools.dynamic]``), so ``sealer --version`` needs no importlib.metadata.
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import NoReturn, cast
 
 from rich.markup import escape
@@ -21,7 +21,7 @@ from sealer.cli import commands, plugins
 from sealer.cli.render import Ui, render_error, render_internal_error
 from sealer.errors import SealerError, UsageError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "needs_plugins"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -31,12 +31,9 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}", hint=f"see `{self.prog} --help`")
 
 
-def build_parser(
-    registrars: Sequence[plugins.Registrar] = (),
-    warn: Callable[[str], None] | None = None,
-) -> argparse.ArgumentParser:
-    """The product's commands, then the plugins' (``registrars``; a plugin whose registration
-    fails is left out and reported to ``warn``)."""
+def _product_parser() -> tuple[
+    argparse.ArgumentParser, argparse._SubParsersAction[argparse.ArgumentParser]
+]:
     parser = _Parser(
         prog="sealer",
         description=(
@@ -49,14 +46,42 @@ def build_parser(
     sub.required = True
     for module in commands.ALL:
         module.register(sub)
-    plugin_sub = cast("argparse._SubParsersAction[argparse.ArgumentParser]", sub)
+    return parser, cast("argparse._SubParsersAction[argparse.ArgumentParser]", sub)
+
+
+def _add_plugins(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    registrars: Sequence[plugins.Registrar],
+    warn: Callable[[str], None] | None,
+) -> None:
     for register in registrars:
         try:
-            register(plugin_sub)
+            register(sub)
         except Exception as exc:  # a broken plugin must not break the product's commands
             if warn is not None:
                 warn(f"plugin {register.__module__} not registered: {type(exc).__name__}: {exc}")
+
+
+def build_parser(
+    registrars: Sequence[plugins.Registrar] = (),
+    warn: Callable[[str], None] | None = None,
+) -> argparse.ArgumentParser:
+    """The product's commands, then the plugins' (``registrars``; a plugin whose registration
+    fails is left out and reported to ``warn``)."""
+    parser, sub = _product_parser()
+    _add_plugins(sub, registrars, warn)
     return parser
+
+
+def needs_plugins(argv: Sequence[str], product_commands: Collection[str]) -> bool:
+    """Whether parsing ``argv`` can involve a plugin's sub-command: not when its first word is
+    one of the product's commands, nor for a bare ``--version``. Plugins are found through
+    importlib.metadata (tens of ms), so the product's own commands start without it
+    (docs/benchmarks.md, Start-up); ``--help``, an unknown word or no command find them."""
+    if list(argv) == ["--version"]:
+        return False
+    first = next((word for word in argv if not word.startswith("-")), None)
+    return first is None or first not in product_commands
 
 
 def _warn(ui: Ui) -> Callable[[str], None]:
@@ -66,13 +91,25 @@ def _warn(ui: Ui) -> Callable[[str], None]:
     return warn
 
 
+#: pydantic looks for plugins of its own by reading every installed distribution's entry points
+#: when it builds the first model (tens of ms at start-up, more on a workstation with many
+#: packages). sealer validates its own files and wants no third-party hook in that validation,
+#: so its process turns them off unless the user set the variable (docs/architecture.md).
+PYDANTIC_PLUGINS_ENV = "PYDANTIC_DISABLE_PLUGINS"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault(PYDANTIC_PLUGINS_ENV, "__all__")
     ui = Ui.from_environment()
+    words = sys.argv[1:] if argv is None else list(argv)
     try:
-        registrars, warnings = plugins.load(plugins.discover())
-        for message in warnings:
-            _warn(ui)(message)
-        args = build_parser(registrars, _warn(ui)).parse_args(argv)
+        parser, sub = _product_parser()
+        if needs_plugins(words, sub.choices):
+            registrars, warnings = plugins.load(plugins.discover())
+            for message in warnings:
+                _warn(ui)(message)
+            _add_plugins(sub, registrars, _warn(ui))
+        args = parser.parse_args(words)
         ui = Ui.from_environment(output=getattr(args, "output", "text"))
         code: int = args.handler(args, ui)
         return code

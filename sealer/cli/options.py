@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sealer.connect.settings import (
+from sealer.connect.defaults import (
     DEFAULT_CONCURRENCY,
     DEFAULT_SEALER_KNOWN_HOSTS,
     DEFAULT_UPLOAD_CONCURRENCY,
 )
-from sealer.lock.record import EXPIRY_SECONDS
+from sealer.lock.timing import EXPIRY_SECONDS
 from sealer.preflight_names import PREFLIGHT_CHECKS
 
 __all__ = [

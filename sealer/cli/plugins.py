@@ -22,7 +22,6 @@ import importlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 
 __all__ = ["ENV", "GROUP", "Plugin", "Registrar", "discover", "load", "parse_env"]
 
@@ -47,6 +46,8 @@ def parse_env(value: str) -> list[Plugin]:
 
 def discover(environ: Mapping[str, str] | None = None) -> list[Plugin]:
     """Entry points of :data:`GROUP`, then ``SEALER_PLUGINS``; each spec once, in that order."""
+    from importlib.metadata import entry_points  # tens of ms: only when plugins are needed
+
     env = os.environ if environ is None else environ
     found = [Plugin(ep.name, ep.value) for ep in entry_points(group=GROUP)]
     found += parse_env(env.get(ENV, ""))

@@ -15,9 +15,9 @@ import secrets
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
 
 from sealer.errors import LockHeld
+from sealer.lock.timing import EXPIRY_SECONDS, HEARTBEAT_SECONDS
 
 __all__ = [
     "EXPIRY_SECONDS",
@@ -33,10 +33,6 @@ __all__ = [
     "verdict",
 ]
 
-#: A lock whose file was not touched for this long (host clock) belongs to a dead run.
-EXPIRY_SECONDS: Final = 90.0
-#: How often a live run touches its lock files.
-HEARTBEAT_SECONDS: Final = 10.0
 
 _FIELDS = ("run_id", "user", "workstation", "pid", "command", "cluster", "started")
 

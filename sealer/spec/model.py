@@ -164,6 +164,9 @@ class _Model(BaseModel):
         alias_generator=to_camel,
         strict=False,
         ignored_types=(cached_property,),
+        # Build one validator for the whole Clusterfile when it is first validated, rather than
+        # one per model class at import (start-up, docs/benchmarks.md).
+        defer_build=True,
     )
 
 

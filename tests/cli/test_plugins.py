@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sealer.cli import build_parser, plugins
+from sealer.cli import build_parser, needs_plugins, plugins
 from sealer.errors import UsageError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -150,3 +150,23 @@ def test_the_product_without_the_lab_package_has_no_lab_command() -> None:
     assert usage.returncode == 1
     assert "invalid choice: 'lab'" in usage.stderr
     assert "Traceback" not in usage.stderr
+
+
+def test_plugins_are_needed_only_when_the_words_can_name_a_plugins_command() -> None:
+    product = set(_sub_commands(build_parser(())))
+    assert {"apply", "validate"} <= product
+    assert not needs_plugins(["--version"], product)
+    assert not needs_plugins(["validate", "-f", "lab"], product)
+    assert not needs_plugins(["apply", "--help"], product)
+    assert needs_plugins([], product)  # the usage lists every command
+    assert needs_plugins(["--help"], product)
+    assert needs_plugins(["lab", "up"], product)
+    assert needs_plugins(["nosuch"], product)  # the error lists every command
+
+
+def test_the_version_is_the_installed_distributions() -> None:
+    import importlib.metadata
+
+    import sealer
+
+    assert sealer.__version__ == importlib.metadata.version("sealer")
