@@ -6,9 +6,9 @@ them from the masters, and replaces them one master at a time (docs/pki.md).
 
 from __future__ import annotations
 
-import importlib
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sealer.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from sealer.certops.check import (
@@ -49,9 +49,9 @@ __all__ = [
     "renew_masters",
 ]
 
-# Imported on first use (PEP 562), so that a command that needs one light module of this
-# package does not pay for the others (docs/benchmarks.md, start-up).
-_HOMES = MappingProxyType(
+# Imported on first use (sealer/lazy.py).
+__getattr__ = lazy_exports(
+    __name__,
     {
         "WARN_DAYS": "sealer.certops.check",
         "CertProblem": "sealer.certops.check",
@@ -69,12 +69,5 @@ _HOMES = MappingProxyType(
         "missing_from_cert_sans": "sealer.certops.sans",
         "normalise_san": "sealer.certops.sans",
         "parse_extra_sans": "sealer.certops.sans",
-    }
+    },
 )
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sealer.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from sealer.connect.command import builtin_argv, render, sudo_argv
@@ -55,9 +55,9 @@ __all__ = [
     "sudo_argv",
 ]
 
-# Imported on first use (PEP 562), so that a command that needs one light module of this
-# package does not pay for the others (docs/benchmarks.md, start-up).
-_HOMES = MappingProxyType(
+# Imported on first use (sealer/lazy.py).
+__getattr__ = lazy_exports(
+    __name__,
     {
         "builtin_argv": "sealer.connect.command",
         "render": "sealer.connect.command",
@@ -75,18 +75,11 @@ _HOMES = MappingProxyType(
         "Redactor": "sealer.connect.record",
         "Remote": "sealer.connect.remote",
         "DEFAULT_CHANNELS_PER_HOST": "sealer.connect.settings",
-        "DEFAULT_CONCURRENCY": "sealer.connect.settings",
-        "DEFAULT_SEALER_KNOWN_HOSTS": "sealer.connect.settings",
-        "DEFAULT_UPLOAD_CONCURRENCY": "sealer.connect.settings",
+        "DEFAULT_CONCURRENCY": "sealer.connect.defaults",
+        "DEFAULT_SEALER_KNOWN_HOSTS": "sealer.connect.defaults",
+        "DEFAULT_UPLOAD_CONCURRENCY": "sealer.connect.defaults",
         "HostAccess": "sealer.connect.settings",
         "PoolOptions": "sealer.connect.settings",
         "Secret": "sealer.connect.settings",
-    }
+    },
 )
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sealer.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from sealer.engine.context import (
@@ -39,9 +39,9 @@ __all__ = [
     "unchanged",
 ]
 
-# Imported on first use (PEP 562), so that a command that needs one light module of this
-# package does not pay for the others (docs/benchmarks.md, start-up).
-_HOMES = MappingProxyType(
+# Imported on first use (sealer/lazy.py).
+__getattr__ = lazy_exports(
+    __name__,
     {
         "DEFAULT_STEP_CONCURRENCY": "sealer.engine.context",
         "Event": "sealer.engine.context",
@@ -60,12 +60,5 @@ _HOMES = MappingProxyType(
         "changed": "sealer.engine.step",
         "step_id": "sealer.engine.step",
         "unchanged": "sealer.engine.step",
-    }
+    },
 )
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)

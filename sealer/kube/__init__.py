@@ -10,9 +10,9 @@
 
 from __future__ import annotations
 
-import importlib
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sealer.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from sealer.kube.certcheck import FILES_TO_READ, CertRow, check_certificates
@@ -64,9 +64,9 @@ __all__ = [
     "write_files",
 ]
 
-# Imported on first use (PEP 562), so that a command that needs one light module of this
-# package does not pay for the others (docs/benchmarks.md, start-up).
-_HOMES = MappingProxyType(
+# Imported on first use (sealer/lazy.py).
+__getattr__ = lazy_exports(
+    __name__,
     {
         "FILES_TO_READ": "sealer.kube.certcheck",
         "CertRow": "sealer.kube.certcheck",
@@ -91,12 +91,5 @@ _HOMES = MappingProxyType(
         "write_files": "sealer.kube.pki",
         "KUBEADM_CONFIG_PATH": "sealer.layout",
         "KUBEADM_RUN_CONFIG_PATH": "sealer.layout",
-    }
+    },
 )
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)

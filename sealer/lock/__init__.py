@@ -6,9 +6,9 @@ mean, the messages); :mod:`sealer.lock.lease` takes, renews and gives back the l
 
 from __future__ import annotations
 
-import importlib
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from sealer.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from sealer.lock.lease import RunLock, lock_masters, probe, seen_locks
@@ -26,25 +26,18 @@ __all__ = [
     "seen_locks",
 ]
 
-# Imported on first use (PEP 562), so that a command that needs one light module of this
-# package does not pay for the others (docs/benchmarks.md, start-up).
-_HOMES = MappingProxyType(
+# Imported on first use (sealer/lazy.py).
+__getattr__ = lazy_exports(
+    __name__,
     {
         "RunLock": "sealer.lock.lease",
         "lock_masters": "sealer.lock.lease",
         "probe": "sealer.lock.lease",
         "seen_locks": "sealer.lock.lease",
-        "EXPIRY_SECONDS": "sealer.lock.record",
-        "HEARTBEAT_SECONDS": "sealer.lock.record",
+        "EXPIRY_SECONDS": "sealer.lock.timing",
+        "HEARTBEAT_SECONDS": "sealer.lock.timing",
         "Holder": "sealer.lock.record",
         "LockState": "sealer.lock.record",
         "Verdict": "sealer.lock.record",
-    }
+    },
 )
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
