@@ -112,15 +112,18 @@ def _write_private(path: str, data: bytes) -> None:
         os.fsync(fh.fileno())
 
 
-def backup(directory: str, keep: int, etcdctl: Sequence[str] = ETCDCTL) -> str:
-    """Take, verify, rename and rotate; return the line to print."""
+def backup(
+    directory: str, keep: int, etcdctl: Sequence[str] = ETCDCTL, now: float | None = None
+) -> str:
+    """Take, verify, rename and rotate; return the line to print. ``now``: the time the
+    snapshot is named for (default: the clock)."""
     os.umask(0o077)
     os.makedirs(directory, mode=0o700, exist_ok=True)
     os.chmod(directory, 0o700)
     for stale in os.listdir(directory):  # left by a run that was killed
         if stale.startswith(".etcd-") and stale.endswith(".db.part"):
             os.unlink(os.path.join(directory, stale))
-    name = snapshot_name(time.time(), os.listdir(directory))
+    name = snapshot_name(time.time() if now is None else now, os.listdir(directory))
     final = os.path.join(directory, name)
     partial = os.path.join(directory, f".{name}.part")
     try:

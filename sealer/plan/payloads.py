@@ -18,6 +18,7 @@ from sealer.facts.hosts import HostsEntry
 from sealer.plan.kinds import StepKind
 
 __all__ = [
+    "BackupSchedulePayload",
     "CleanPayload",
     "CniPayload",
     "DeleteNodePayload",
@@ -217,6 +218,23 @@ class CniPayload(StepPayload):
 
 
 @dataclass(frozen=True)
+class BackupSchedulePayload(StepPayload):
+    """``spec.backup`` on a master: with a ``schedule``, the program, service and timer
+    written as rendered from these values and the timer enabled and started; without one
+    (``spec.backup`` removed), the timer disabled and the files removed. The snapshots always
+    stay (a removal says where: the directory the installed service named)."""
+
+    kind: ClassVar[StepKind] = StepKind.BACKUP_SCHEDULE
+    schedule: str | None
+    keep: int = 0
+    directory: str = ""
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return ("remove",) if self.schedule is None else ()
+
+
+@dataclass(frozen=True)
 class StagePayload(StepPayload):
     """The run's package copied and unpacked next to the running one, for ``version``: no
     init.sh, no running binary touched."""
@@ -284,4 +302,5 @@ Payload = (
     | StagePayload
     | UpgradeMasterPayload
     | UpgradeNodePayload
+    | BackupSchedulePayload
 )
