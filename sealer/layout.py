@@ -124,7 +124,7 @@ PYTHON_PATH: Final = "/usr/bin/python3"
 
 # -- scheduled etcd snapshots on the masters (spec.backup; sealer/etcd_backup/) ---------------
 
-BACKUP_PROGRAM_PATH: Final = "/usr/local/lib/sealer/etcd-backup"
+BACKUP_PROGRAM_PATH: Final = "/usr/local/bin/sealer-etcd-backup"
 BACKUP_SERVICE_NAME: Final = "sealer-etcd-backup.service"
 BACKUP_SERVICE_PATH: Final = f"/etc/systemd/system/{BACKUP_SERVICE_NAME}"
 BACKUP_TIMER_NAME: Final = "sealer-etcd-backup.timer"
@@ -169,7 +169,6 @@ WRITTEN_DIRS: Final = (
     "/etc/systemd/system",
     "/etc/sealer",
     "/usr/local/bin",
-    "/usr/local/lib/sealer",
     "/root/.kube",
     STATE_DIR,
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """sealer-etcd-backup: one verified etcd snapshot of this master, rotated.
 
-Installed by sealer (``spec.backup``) as ``/usr/local/lib/sealer/etcd-backup`` on every master
+Installed by sealer (``spec.backup``) as ``/usr/local/bin/sealer-etcd-backup`` on every master
 and run by ``sealer-etcd-backup.service`` (Type=oneshot), which ``sealer-etcd-backup.timer``
 starts on the Clusterfile's schedule. One run:
 

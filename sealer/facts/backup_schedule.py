@@ -43,7 +43,7 @@ def parse_backup_files(result: Result) -> dict[str, str]:
     """``sha256sum -- PROGRAM SERVICE TIMER``: the digests of the files present (a missing file
     makes exit status 1 with "No such file or directory" for it, which is not an error)::
 
-        9f2c...e1  /usr/local/lib/sealer/etcd-backup
+        9f2c...e1  /usr/local/bin/sealer-etcd-backup
         sha256sum: /etc/systemd/system/sealer-etcd-backup.timer: No such file or directory
     """
     if result.exit_status not in (0, 1):

@@ -64,7 +64,7 @@ def test_service_and_timer_are_what_systemd_is_given() -> None:
 async def test_install_uploads_every_file_then_enables_and_starts_the_timer(
     fake: FakeRemote,
 ) -> None:
-    fake.on(["mkdir", "-p", "--", "/usr/local/lib/sealer"], host=HOST)
+    fake.on(["mkdir", "-p", "--", "/usr/local/bin"], host=HOST)
     fake.on(["mkdir", "-p", "--", "/etc/systemd/system"], host=HOST)
     fake.on(["systemctl", "daemon-reload"], host=HOST)
     fake.on(["systemctl", "enable", "--now", BACKUP_TIMER_NAME], host=HOST)
@@ -79,7 +79,7 @@ async def test_install_uploads_every_file_then_enables_and_starts_the_timer(
         Upload(HOST, BACKUP_TIMER_PATH, render_timer("daily").encode(), 0o644),
     ]
     assert changed_argv(fake) == [
-        ("mkdir", "-p", "--", "/usr/local/lib/sealer"),
+        ("mkdir", "-p", "--", "/usr/local/bin"),
         ("mkdir", "-p", "--", "/etc/systemd/system"),
         ("systemctl", "daemon-reload"),
         ("systemctl", "enable", "--now", BACKUP_TIMER_NAME),
