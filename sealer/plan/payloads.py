@@ -146,9 +146,16 @@ class JoinMasterPayload(StepPayload):
 
 @dataclass(frozen=True)
 class JoinNodePayload(StepPayload):
-    """A worker joins through its VIP: nothing more to decide."""
+    """A worker joins through its VIP. ``rejoin``: the host is a node of the cluster whose
+    kubelet credentials no longer verify (after a restore): its kubelet state is reset and it
+    joins again once its Node is no longer Ready (the Node object, and its uid, stay)."""
 
     kind: ClassVar[StepKind] = StepKind.JOIN_NODE
+    rejoin: bool = False
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return ("rejoin",) if self.rejoin else ()
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ other, as a restore drill would (docs/operations.md, "Backup and restore"):
 7. ``spec.backup``: a timer on every master takes verified, rotated snapshots; removed with
    the field;
 4. (last: it is the most destructive) the same as 3 after ``sealer clean`` of the masters
-   only, with the encrypted archive: an install from the archive's CAs, then the restore.
+   only, with the encrypted archive: an install from the archive's CAs, then the restore;
+   the node's kubelet holds a certificate of another CA before it, and is re-joined.
 """
 
 from __future__ import annotations
@@ -368,7 +369,28 @@ def _assert_restored(cluster: Cluster, via: str) -> None:
     assert diff.returncode == 0, diff.stdout + diff.stderr
 
 
+FOREIGN_CERT = """\
+set -e
+cd "$(mktemp -d)"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 \
+    -subj /CN=another-cluster-ca 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout node.key -out node.csr \
+    -subj "/O=system:nodes/CN=system:node:$1" 2>/dev/null
+openssl x509 -req -in node.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 \
+    -out node.crt 2>/dev/null
+cat node.crt node.key > /var/lib/kubelet/pki/kubelet-client-foreign.pem
+chmod 0600 /var/lib/kubelet/pki/kubelet-client-foreign.pem
+ln -sfn /var/lib/kubelet/pki/kubelet-client-foreign.pem \
+    /var/lib/kubelet/pki/kubelet-client-current.pem
+"""
+
+
 def test_4_restore_onto_masters_wiped_by_clean(cluster: Cluster) -> None:
+    # the node's kubelet holds a client certificate of another CA (what a node joined to a
+    # re-initialised cluster would hold): the restore must re-join it
+    name = cluster.lab.nodes[0].name
+    cluster.on(cluster.node, ["sh", "-c", FOREIGN_CERT, "foreign-cert", name])
+    cluster.on(cluster.node, ["systemctl", "restart", "kubelet"])
     yaml = YAML()
     data = yaml.load(cluster.file.read_text())
     data["spec"]["nodes"] = []
@@ -389,6 +411,11 @@ def test_4_restore_onto_masters_wiped_by_clean(cluster: Cluster) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert report["restored"] is True and report["etcd_members"] == 3
-    assert report["stale_kubelets"] == []
-    # the node was not touched: its kubelet's credentials still verify against the CA
+    # the node's kubelet could not authenticate: re-joined, its Node (uid, label) kept
+    assert report["stale_kubelets"] == [cluster.node]
+    assert report["rejoined"] == [cluster.node]
+    current = cluster.on(
+        cluster.node, ["readlink", "-f", "/var/lib/kubelet/pki/kubelet-client-current.pem"]
+    )
+    assert "foreign" not in current
     _assert_restored(cluster, cluster.masters[2])
