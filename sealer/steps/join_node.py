@@ -92,6 +92,10 @@ async def _node_ready(target: Target, host: str) -> str:
     return result.stdout.strip()
 
 
+#: Seconds between two looks at a re-joining node's Ready condition.
+NOT_READY_POLL = 2.0
+
+
 async def _wait_not_ready(target: Target, host: str) -> None:
     """kubeadm join refuses a name whose Node is Ready; a kubelet that cannot authenticate
     stops renewing its Node, which the node controller marks Unknown after its grace period
@@ -99,7 +103,7 @@ async def _wait_not_ready(target: Target, host: str) -> None:
     status = await poll_until(
         lambda: _node_ready(target, host),
         timeout=READY_TIMEOUT,
-        interval=2.0,
+        interval=NOT_READY_POLL,
         done=lambda ready: ready != "True",
     )
     if status == "True":

@@ -22,6 +22,7 @@ from sealer.layout import (
     PYTHON_PATH,
 )
 from sealer.plan.payloads import JoinNodePayload
+from sealer.steps import join_node
 from sealer.steps.join_node import JoinNode
 from tests.steps.builders import (
     RM_TOKEN_CONFIG,
@@ -145,11 +146,12 @@ def ready_status(name: str) -> tuple[str, ...]:
 
 
 async def test_rejoin_resets_the_stale_kubelet_and_joins_once_its_node_is_not_ready(
-    fake: FakeRemote, ca: ClusterCA
+    fake: FakeRemote, ca: ClusterCA, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After a restore, a node whose kubelet certificate no longer verifies: registered (its
     Node object stays), still Ready for a while (the node controller's grace period), then
     Unknown: only then reset and join (kubeadm refuses a name whose Node is Ready)."""
+    monkeypatch.setattr(join_node, "NOT_READY_POLL", 0.01)
     host = N[0]
     script_join_node(fake, ca, host, KUBELET_CONF)
     fake.on(get_node(hostname(host)), host=M[0], read=True, stdout=f"node/{hostname(host)}\n")
