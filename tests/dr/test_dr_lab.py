@@ -295,6 +295,12 @@ def _snapshots(cluster: Cluster, host: str) -> list[str]:
     return sorted(n for n in out if n.endswith(".db"))
 
 
+def _exists(cluster: Cluster, host: str, name: str) -> bool:
+    return (
+        cluster.lab.run(host, ["test", "-e", f"{BACKUP_DIR}/{name}"], check=False).returncode == 0
+    )
+
+
 def test_7_scheduled_snapshots_on_every_master(cluster: Cluster) -> None:
     """spec.backup: a timer on every master; it fires the service, which leaves a verified
     0600 snapshot; rotation to keep; an unchanged file plans nothing, a changed keep
@@ -315,8 +321,10 @@ def test_7_scheduled_snapshots_on_every_master(cluster: Cluster) -> None:
 
     m0 = cluster.masters[0]
     cluster.on(m0, ["touch", ELAPSE_HOOK])  # the timer elapses: its scheduler starts the service
-    first = wait_for(
-        "the timer's snapshot on master0", lambda: _snapshots(cluster, m0), timeout=120
+    first = wait_for(  # its .sha256 is written last
+        "the timer's snapshot and its .sha256 on master0",
+        lambda: [n for n in _snapshots(cluster, m0) if _exists(cluster, m0, f"{n}.sha256")],
+        timeout=120,
     )
     path = f"{BACKUP_DIR}/{first[0]}"
     assert cluster.on(m0, ["stat", "-c", "%a", BACKUP_DIR, path]).split() == ["700", "600"]
