@@ -85,9 +85,8 @@ async def _wait_for_vip(target: Target, host: str) -> None:
 async def _node_ready(target: Target, host: str) -> str:
     """The status of the host's Node's Ready condition ("" when it has none)."""
     name = target.hostname(host)
-    argv = kubectl(
-        "get", "node", "--", name, "-o", 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
-    )
+    ready = 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
+    argv = kubectl("get", "node", "-o", ready, "--", name)
     result = await run_repeatable_kubectl(target, target.access[api_master(target)], argv)
     return result.stdout.strip()
 

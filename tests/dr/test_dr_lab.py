@@ -323,7 +323,7 @@ def test_7_scheduled_snapshots_on_every_master(cluster: Cluster) -> None:
     cluster.on(m0, ["touch", ELAPSE_HOOK])  # the timer elapses: its scheduler starts the service
     first = wait_for(  # its .sha256 is written last
         "the timer's snapshot and its .sha256 on master0",
-        lambda: [n for n in _snapshots(cluster, m0) if _exists(cluster, m0, f"{n}.sha256")],
+        lambda: [n for n in _snapshots(cluster, m0) if _exists(cluster, m0, f"{n}.sha256")] or None,
         timeout=120,
     )
     path = f"{BACKUP_DIR}/{first[0]}"

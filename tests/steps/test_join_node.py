@@ -141,8 +141,8 @@ async def test_join_node_api_error_fails_instead_of_resetting(
 
 
 def ready_status(name: str) -> tuple[str, ...]:
-    return ("kubectl", "--kubeconfig", ADMIN_CONF, "get", "node", "--", name, "-o",
-            'jsonpath={.status.conditions[?(@.type=="Ready")].status}')  # fmt: skip
+    return ("kubectl", "--kubeconfig", ADMIN_CONF, "get", "node", "-o",
+            'jsonpath={.status.conditions[?(@.type=="Ready")].status}', "--", name)  # fmt: skip
 
 
 async def test_rejoin_resets_the_stale_kubelet_and_joins_once_its_node_is_not_ready(
