@@ -210,7 +210,10 @@ def print_summary(ui: Ui, summary: RunSummary, log: Path) -> None:
     for result in summary.results:
         if result.name == "snapshot" and result.status == Status.CHANGED:
             ui.err.print(f"snapshot: {escape(result.reason)}")
-        elif result.name == "backup-schedule" and result.status == Status.CHANGED:
+        elif result.status == Status.CHANGED and (
+            result.name == "backup-schedule"
+            or (result.name == "clean" and "scheduled etcd snapshots" in result.reason)
+        ):
             # where the etcd snapshots are (or stay, once the timer is removed)
             ui.err.print(f"{escape(result.id)}: {escape(result.reason)}")
     for result in summary.by_status(Status.FAILED):

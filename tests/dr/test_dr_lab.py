@@ -394,6 +394,12 @@ ln -sfn /var/lib/kubelet/pki/kubelet-client-foreign.pem \
 
 
 def test_4_restore_onto_masters_wiped_by_clean(cluster: Cluster) -> None:
+    # the masters have spec.backup's timer again: clean removes it and keeps the snapshots
+    scheduled = _with_backup(cluster, "backup.yaml", {"schedule": "daily", "dir": BACKUP_DIR})
+    applied = cluster.sealer("apply", "--yes", "--quiet", file=scheduled)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    snapshots = _snapshots(cluster, cluster.masters[0])
+    assert snapshots  # test 7's
     # the node's kubelet holds a client certificate of another CA (what a node joined to a
     # re-initialised cluster would hold): the restore must re-join it
     name = cluster.lab.nodes[0].name
@@ -407,6 +413,12 @@ def test_4_restore_onto_masters_wiped_by_clean(cluster: Cluster) -> None:
         yaml.dump(data, handle)
     clean = cluster.sealer("clean", "--yes", "--quiet", file=masters_file)
     assert clean.returncode == 0, clean.stdout + clean.stderr
+    said = f"scheduled etcd snapshots removed (the snapshots stay in {BACKUP_DIR})"
+    assert clean.stderr.count(said) == 3, clean.stderr
+    for host in cluster.masters:
+        gone = cluster.lab.run(host, ["ls", "/etc/systemd/system/" + TIMER], check=False)
+        assert gone.returncode != 0 and gone.stdout == ""
+    assert _snapshots(cluster, cluster.masters[0]) == snapshots
     for host in cluster.masters:
         left = cluster.lab.run(host, ["ls", "/etc/kubernetes", "/var/lib/etcd/member"],
                                check=False)  # fmt: skip
