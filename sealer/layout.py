@@ -13,6 +13,11 @@ __all__ = [
     "ADMIN_CONF",
     "APISERVER_MANIFEST",
     "API_SERVER_PORT",
+    "BACKUP_PROGRAM_PATH",
+    "BACKUP_SERVICE_NAME",
+    "BACKUP_SERVICE_PATH",
+    "BACKUP_TIMER_NAME",
+    "BACKUP_TIMER_PATH",
     "CARE_CA_PATH",
     "CARE_CONFIG_PATH",
     "CARE_PROGRAM_PATH",
@@ -116,6 +121,14 @@ CARE_CONFIG_PATH: Final = "/etc/sealer/care.json"
 #: `kubeadm join` on a worker (its preflight refuses an existing file), but the probes need it.
 CARE_CA_PATH: Final = "/etc/sealer/ca.crt"
 PYTHON_PATH: Final = "/usr/bin/python3"
+
+# -- scheduled etcd snapshots on the masters (spec.backup; sealer/etcd_backup/) ---------------
+
+BACKUP_PROGRAM_PATH: Final = "/usr/local/bin/sealer-etcd-backup"
+BACKUP_SERVICE_NAME: Final = "sealer-etcd-backup.service"
+BACKUP_SERVICE_PATH: Final = f"/etc/systemd/system/{BACKUP_SERVICE_NAME}"
+BACKUP_TIMER_NAME: Final = "sealer-etcd-backup.timer"
+BACKUP_TIMER_PATH: Final = f"/etc/systemd/system/{BACKUP_TIMER_NAME}"
 
 # -- sealer's own ---------------------------------------------------------------------------
 

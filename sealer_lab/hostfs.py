@@ -43,6 +43,8 @@ PRIVATE_DIRS: tuple[str, ...] = (
     "/opt/cni",
     "/var/log",
     "/var/lib/sealer",  # where sealer keeps the offline package on a host
+    "/var/lib/systemd",  # the emulated systemd's timer stamps (timers/stamp-NAME.timer)
+    "/var/backups",  # spec.backup's default directory for the masters' etcd snapshots
 )
 
 

@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+from dataclasses import replace
 
 from rich.markup import escape
 
@@ -37,10 +39,13 @@ from sealer.dr.restore import (
     plan_restore,
     read_masters,
     run_restore,
+    wait_nodes_ready,
 )
 from sealer.engine import Executor, RunContext, RunSummary
 from sealer.offline_package import LocalPackage, prepare_cluster_package
-from sealer.reconcile import plan, target_for
+from sealer.plan.diff import PlannedStep
+from sealer.plan.payloads import JoinNodePayload
+from sealer.reconcile import graph_for, plan, target_for
 from sealer.steps.graph import apply_graph
 
 __all__ = ["run_restore_command"]
@@ -57,7 +62,8 @@ def run_restore_command(args: argparse.Namespace, ui: Ui) -> int:
     options = pool_options(args, loaded)
     log_path = run_log_path(args, cluster.metadata.name, "restore")
     quiet = ui.output == "json"
-    package: LocalPackage | None = None  # only fresh masters need it
+    package: LocalPackage | None = None  # only fresh masters and re-joins need it
+    rejoining = False  # a RunSummary returned by main is the re-join's
 
     def emit(host: str, message: str) -> None:
         if not quiet:
@@ -79,6 +85,29 @@ def run_restore_command(args: argparse.Namespace, ui: Ui) -> int:
         with Progress(ui, quiet=quiet) as progress:
             ctx = RunContext(concurrency=args.concurrency, events=progress)
             return await Executor(graph, ctx).run()
+
+    async def rejoin(conns: Connections, report: RestoreReport) -> RunSummary:
+        """The nodes whose kubelet credentials do not verify against the restored CA join
+        again (the join-node step with ``rejoin``), as `apply` would run it."""
+        nonlocal package
+        if package is None:  # a download must not block the lock's heartbeat
+            package = await asyncio.to_thread(prepare_cluster_package, cluster)
+        planned = await plan(conns, cluster, connect_timeout=args.connect_timeout, package=package)
+        why = "its kubelet's client certificate does not verify against the restored cluster CA"
+        steps = tuple(
+            PlannedStep(JoinNodePayload(rejoin=True), address, why)
+            for address in report.stale_names
+        )
+        planned = replace(planned, plan=replace(planned.plan, steps=steps))
+        if not quiet:
+            print_plan(ui, planned.plan, title="re-join the nodes")
+        applied = await graph_for(conns, planned)
+        with Progress(ui, quiet=quiet) as progress:
+            ctx = RunContext(concurrency=args.concurrency, events=progress)
+            summary = await Executor(applied.graph, ctx).run()
+        for problem in await applied.finish():
+            warn(ui, problem)
+        return summary
 
     async def main() -> RestoreReport | RunSummary | None:
         nonlocal package
@@ -114,11 +143,31 @@ def run_restore_command(args: argparse.Namespace, ui: Ui) -> int:
                     restore_plan, _ = plan_restore(cluster, archive, views, force=args.force)
                     for line in restore_plan.lines():
                         target.print(line, markup=False)
-                return await run_restore(
+                report = await run_restore(
                     conns, cluster, restore_plan, RestoreOptions(), emit, args.connect_timeout
                 )
+                if not report.stale_names:
+                    return report
+                nonlocal rejoining
+                rejoining = True
+                rejoined = await rejoin(conns, report)
+                if not rejoined.succeeded:
+                    return rejoined
+                names = list(report.stale_names.values())
+                seen = await wait_nodes_ready(conns, restore_plan, names, RestoreOptions())
+                return replace(report, nodes=seen, rejoined=tuple(report.stale_names))
 
     report = run_async(main)
+    if isinstance(report, RunSummary) and rejoining:
+        if ui.output == "json":
+            ui.print_json({"restored": True, "rejoin": report.to_dict(), "log": str(log_path)})
+        print_summary(ui, report, log_path)
+        ui.err.print(
+            "etcd was restored and the control plane is healthy, but re-joining the nodes "
+            "whose kubelet credentials do not verify failed: fix the cause and run restore "
+            "again (it restores the snapshot again, then re-joins them)"
+        )
+        return 1
     if isinstance(report, RunSummary):
         if ui.output == "json":
             ui.print_json({"restored": False, "install": report.to_dict(), "log": str(log_path)})
@@ -138,17 +187,16 @@ def run_restore_command(args: argparse.Namespace, ui: Ui) -> int:
     ui.out.print(
         f"restored {len(report.masters)} master(s) in {report.seconds:.1f}s: etcd has "
         f"{report.members} members, "
-        f"{len(report.nodes) - len(report.stale_kubelets)} Nodes Ready",
+        f"{sum(1 for n in report.nodes if n.ready)} Nodes Ready",
         markup=False,
     )
     for host, aside in report.aside.items():
         ui.out.print(f"{host}: the old etcd data is kept in {aside}", markup=False)
-    for host in report.stale_kubelets:
-        warn(
-            ui,
-            f"{host}: its kubelet's client certificate does not verify against the restored "
-            "cluster CA, so its Node cannot be Ready: re-join it (remove it from the "
-            "Clusterfile and apply, then add it back and apply)",
+    for host in report.rejoined:
+        ui.out.print(
+            f"{host}: re-joined (its kubelet's client certificate did not verify against the "
+            "restored cluster CA); its Node is Ready",
+            markup=False,
         )
     ui.err.print(f"run log: {log_path}", markup=False)
     return 0

@@ -210,6 +210,12 @@ def print_summary(ui: Ui, summary: RunSummary, log: Path) -> None:
     for result in summary.results:
         if result.name == "snapshot" and result.status == Status.CHANGED:
             ui.err.print(f"snapshot: {escape(result.reason)}")
+        elif result.status == Status.CHANGED and (
+            result.name == "backup-schedule"
+            or (result.name == "clean" and "scheduled etcd snapshots" in result.reason)
+        ):
+            # where the etcd snapshots are (or stay, once the timer is removed)
+            ui.err.print(f"{escape(result.id)}: {escape(result.reason)}")
     for result in summary.by_status(Status.FAILED):
         error = result.error
         ui.err.print(f"[red]failed[/red]: {result.id}: {escape(error.message if error else '')}")

@@ -15,7 +15,10 @@ order, on every master at once where etcd allows it:
    moves to ``/var/lib/etcd/member``;
 4. the archive's CA files are put back where they are missing;
 5. the manifests move back, and sealer waits for every master's ``/readyz`` and etcd health,
-   for etcd to list one member per master, and for every Node to be Ready.
+   for etcd to list one member per master, and for every Node to be Ready, except the nodes
+   whose kubelet client certificate does not verify against the restored cluster CA: those
+   are re-joined (``sealer.cli.restore_run``: the join-node step with ``rejoin``), then
+   waited for too.
 """
 
 from __future__ import annotations
@@ -67,6 +70,8 @@ __all__ = [
     "plan_restore",
     "read_masters",
     "run_restore",
+    "stale_kubelets",
+    "wait_nodes_ready",
 ]
 
 ETCD_DIR = ETCD_DATA.rsplit("/", 1)[0]  # /var/lib/etcd
@@ -145,6 +150,9 @@ class RestoreReport:
     nodes: tuple[NodeInfo, ...]
     stale_kubelets: tuple[str, ...]
     seconds: float
+    #: address -> Node name of the stale kubelets (re-joined after the restore)
+    stale_names: dict[str, str] = field(default_factory=dict)
+    rejoined: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -154,6 +162,7 @@ class RestoreReport:
             "etcd_members": self.members,
             "nodes": [{"name": n.name, "ready": n.ready} for n in self.nodes],
             "stale_kubelets": list(self.stale_kubelets),
+            "rejoined": list(self.rejoined),
             "seconds": round(self.seconds, 1),
         }
 
@@ -428,6 +437,36 @@ async def stale_kubelets(
     return stale
 
 
+async def wait_nodes_ready(
+    conns: Remote, plan: RestorePlan, names: Sequence[str], options: RestoreOptions
+) -> tuple[NodeInfo, ...]:
+    """Every Node listed, ``names`` among them Ready (after their re-join); StepError else."""
+    first = plan.masters[0].access
+
+    async def nodes() -> tuple[NodeInfo, ...]:
+        try:
+            listed: list[NodeInfo] = await collect(conns, first, kube_nodes)
+            return tuple(listed)
+        except SealerError:
+            return ()
+
+    wanted = set(names)
+    seen = await poll_until(
+        nodes,
+        timeout=options.nodes_timeout,
+        interval=options.poll_interval,
+        done=lambda ns: wanted <= {n.name for n in ns if n.ready},
+    )
+    late = sorted(wanted - {n.name for n in seen if n.ready})
+    if late:
+        raise StepError(
+            "restore",
+            None,
+            f"re-joined Nodes not Ready after {options.nodes_timeout:.0f}s: {', '.join(late)}",
+        )
+    return seen
+
+
 async def run_restore(
     conns: Remote,
     cluster: Cluster,
@@ -502,4 +541,5 @@ async def run_restore(
         nodes=seen,
         stale_kubelets=tuple(stale),
         seconds=time.monotonic() - started,
+        stale_names=dict(stale),
     )

@@ -29,14 +29,21 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sealer.errors import PlanError
+from sealer.etcd_backup.render import wanted_digests
 from sealer.facts.addon import ADDON_CONFIGMAP, ADDON_NAMESPACE
 from sealer.facts.hosts import HostsEntry
 from sealer.facts.identity import ClusterIdentity
-from sealer.layout import PACKAGE_DIR
+from sealer.layout import (
+    BACKUP_PROGRAM_PATH,
+    BACKUP_SERVICE_PATH,
+    BACKUP_TIMER_PATH,
+    PACKAGE_DIR,
+)
 from sealer.offline_package import LocalPackage
 from sealer.plan.kinds import StepKind
 from sealer.plan.lb import desired_lb_config
 from sealer.plan.payloads import (
+    BackupSchedulePayload,
     CleanPayload,
     CniPayload,
     DeleteNodePayload,
@@ -381,6 +388,47 @@ def _removed(cluster: Cluster, live: ClusterState) -> list[tuple[str, str, bool]
     return removed
 
 
+#: A master's steps its scheduled backup waits for (the etcd member and its certificates).
+_BACKUP_SCHEDULE_AFTER = (
+    StepKind.PREPARE,
+    StepKind.DISTRIBUTE,
+    StepKind.INSTALL,
+    StepKind.INIT,
+    StepKind.JOIN_MASTER,
+)
+_BACKUP_FILE_NAMES = {
+    BACKUP_PROGRAM_PATH: "program",
+    BACKUP_SERVICE_PATH: "service",
+    BACKUP_TIMER_PATH: "timer",
+}
+
+
+def _backup_schedule(cluster: Cluster, host: LiveHost) -> tuple[BackupSchedulePayload, str] | None:
+    """``spec.backup`` on one master: what to do and why, or None when it is in shape."""
+    want = cluster.spec.backup
+    have = host.backup
+    if want is None:
+        if have is None or not have.installed:
+            return None
+        return (
+            BackupSchedulePayload(None),
+            "spec.backup is absent: the scheduled-snapshot timer, service and program are "
+            "removed (the snapshots stay)",
+        )
+    payload = BackupSchedulePayload(want.schedule, want.keep, want.dir)
+    what = f"spec.backup: {want.schedule}, newest {want.keep} kept in {want.dir}"
+    digests = wanted_digests(want.schedule, want.dir, want.keep)
+    files = have.files if have is not None else {}
+    if not files:
+        return payload, f"scheduled etcd snapshots not installed ({what})"
+    stale = [name for path, name in _BACKUP_FILE_NAMES.items() if files.get(path) != digests[path]]
+    if stale:
+        return payload, f"scheduled etcd snapshots: {', '.join(stale)} out of date ({what})"
+    if have is None or not have.enabled or not have.active:
+        return payload, "the scheduled-snapshot timer is not enabled and active"
+    return None
+
+
 def make_plan(
     cluster: Cluster,
     live: ClusterState,
@@ -557,6 +605,12 @@ def make_plan(
             record_identity(node, ready)
     if configmap and live.api_host is not None:
         record_identity(live.api_host)
+
+    for master in spec.master_addresses:
+        scheduled = _backup_schedule(cluster, live.hosts[master])
+        if scheduled is not None:
+            before = [s.id for s in steps if s.host == master and s.kind in _BACKUP_SCHEDULE_AFTER]
+            add(scheduled[0], master, scheduled[1], before)
 
     joins = [s.id for s in steps if s.kind is StepKind.JOIN_MASTER]
     member_resets = [

@@ -31,3 +31,4 @@ class StepKind(StrEnum):
     STAGE = "stage"
     UPGRADE_MASTER = "upgrade-master"
     UPGRADE_NODE = "upgrade-node"
+    BACKUP_SCHEDULE = "backup-schedule"

@@ -22,6 +22,12 @@ from sealer.aio import gather_all
 from sealer.connect import Connections, HostAccess
 from sealer.errors import CommandFailed, ConnectError, SealerError
 from sealer.facts.addon import AppliedAddon
+from sealer.facts.backup_schedule import (
+    BackupSchedule,
+    backup_files,
+    backup_timer_active,
+    backup_timer_enabled,
+)
 from sealer.facts.base import Fact, FactError, collect_many
 from sealer.facts.cluster import NodeInfo
 from sealer.facts.gather import HostFacts, gather_cluster_facts, gather_host_facts
@@ -53,6 +59,7 @@ class _Extra:
     lb_active: bool
     cgroup: Literal["systemd", "cgroupfs"]
     ipvs: bool
+    backup: BackupSchedule
     preflight: HostPreflight
 
 
@@ -63,13 +70,19 @@ async def _extra(conns: Connections, access: HostAccess, package_name: str) -> _
         care_active,
         cgroup_driver,
         ipvs_available,
+        backup_files,
+        backup_timer_enabled,
+        backup_timer_active,
         *PREFLIGHT_FACTS,  # in the same command: preflight costs no extra round trip
     )
     started = time.time()
     found = await collect_many(conns, access, facts)
     ended = time.time()
-    sha, config, active, cgroup, ipvs = found[:5]
-    return _Extra(sha, config, active, cgroup, ipvs, preflight_of(found[5:], started, ended))
+    sha, config, active, cgroup, ipvs, files, enabled, timer = found[:8]
+    backup = BackupSchedule(files, enabled, timer)
+    return _Extra(
+        sha, config, active, cgroup, ipvs, backup, preflight_of(found[8:], started, ended)
+    )
 
 
 def _host_state(address: str, facts: HostFacts, extra: _Extra | None) -> LiveHost:
@@ -88,6 +101,7 @@ def _host_state(address: str, facts: HostFacts, extra: _Extra | None) -> LiveHos
         hosts_entries=facts.hosts_block,
         lb_config=extra.lb_config,
         lb_active=extra.lb_active,
+        backup=extra.backup,
         cluster_state=kube.cluster_state if kube is not None else (),
         etcd_data=bool(kube and kube.etcd_data),
         init_started=bool(kube and kube.init_started),

@@ -18,6 +18,7 @@ from sealer.facts.hosts import HostsEntry
 from sealer.plan.kinds import StepKind
 
 __all__ = [
+    "BackupSchedulePayload",
     "CleanPayload",
     "CniPayload",
     "DeleteNodePayload",
@@ -145,9 +146,16 @@ class JoinMasterPayload(StepPayload):
 
 @dataclass(frozen=True)
 class JoinNodePayload(StepPayload):
-    """A worker joins through its VIP: nothing more to decide."""
+    """A worker joins through its VIP. ``rejoin``: the host is a node of the cluster whose
+    kubelet credentials no longer verify (after a restore): its kubelet state is reset and it
+    joins again once its Node is no longer Ready (the Node object, and its uid, stay)."""
 
     kind: ClassVar[StepKind] = StepKind.JOIN_NODE
+    rejoin: bool = False
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return ("rejoin",) if self.rejoin else ()
 
 
 @dataclass(frozen=True)
@@ -214,6 +222,23 @@ class CniPayload(StepPayload):
     addon_type: str
     manifest: str
     sha256: str
+
+
+@dataclass(frozen=True)
+class BackupSchedulePayload(StepPayload):
+    """``spec.backup`` on a master: with a ``schedule``, the program, service and timer
+    written as rendered from these values and the timer enabled and started; without one
+    (``spec.backup`` removed), the timer disabled and the files removed. The snapshots always
+    stay (a removal says where: the directory the installed service named)."""
+
+    kind: ClassVar[StepKind] = StepKind.BACKUP_SCHEDULE
+    schedule: str | None
+    keep: int = 0
+    directory: str = ""
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return ("remove",) if self.schedule is None else ()
 
 
 @dataclass(frozen=True)
@@ -284,4 +309,5 @@ Payload = (
     | StagePayload
     | UpgradeMasterPayload
     | UpgradeNodePayload
+    | BackupSchedulePayload
 )

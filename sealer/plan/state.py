@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sealer.facts.addon import AppliedAddon
+from sealer.facts.backup_schedule import BackupSchedule
 from sealer.facts.hosts import HostsEntry
 from sealer.facts.identity import ClusterIdentity
 from sealer.facts.preflight import HostPreflight
@@ -32,6 +33,8 @@ class LiveHost:
     hosts_entries: tuple[HostsEntry, ...] | None = None  # sealer's /etc/hosts block
     lb_config: str | None = None  # the care daemon's configuration file, as written
     lb_active: bool = False
+    #: spec.backup's files and timer on the host; None when not read
+    backup: BackupSchedule | None = None
     #: Files that mean a cluster lives (or lived) here: static pod manifests, etcd data,
     #: admin.conf, sealer's identity file. Empty on a host that never held a cluster.
     cluster_state: tuple[str, ...] = ()

@@ -28,6 +28,7 @@ from pydantic.alias_generators import to_camel
 
 from sealer.preflight_names import PREFLIGHT_CHECKS, PreflightCheck
 from sealer.spec.addresses import MAX_HOSTS, check_entry, count_entry, expand_entry, is_ip
+from sealer.spec.oncalendar import check_calendar
 
 __all__ = [
     "API_VERSION",
@@ -486,6 +487,49 @@ def _package_or_string(schema: dict[str, Any]) -> None:
     schema["anyOf"] = [{"type": "string", "minLength": 1}, reference]
 
 
+_BACKUP_DIR = re.compile(r"^(/[A-Za-z0-9._-]+)+$")
+#: Directories a backup must not live in: kubeadm, etcd and the kubelet own them, and
+#: `sealer clean` or a restore (which moves etcd's data aside) would take the snapshots along.
+_NOT_BACKUP_DIRS = ("/etc/kubernetes", "/var/lib/etcd", "/var/lib/kubelet", "/var/lib/sealer")
+
+
+def _check_backup_dir(text: str) -> str:
+    if not _BACKUP_DIR.match(text) or any(p in (".", "..") for p in text.split("/")):
+        raise ValueError(
+            f"'{text}' is not a plain absolute directory (letters, digits, '.', '_', '-' "
+            "between slashes, no '.' or '..' component)"
+        )
+    for owned in _NOT_BACKUP_DIRS:
+        if text == owned or text.startswith(owned + "/"):
+            raise ValueError(
+                f"'{text}' is inside {owned}, which sealer clean or a restore empties: keep "
+                "the snapshots elsewhere (the default is /var/backups/sealer-etcd)"
+            )
+    return text
+
+
+CalendarEvent = Annotated[str, AfterValidator(check_calendar)]
+BackupDir = Annotated[str, AfterValidator(_check_backup_dir)]
+
+
+class Backup(_Model):
+    """Scheduled etcd snapshots on every master: a systemd timer sealer installs, rewrites
+    and removes (docs/operations.md, "Scheduled snapshots")."""
+
+    schedule: CalendarEvent = Field(
+        default="daily",
+        description="When: a systemd calendar event (OnCalendar=, UTC), e.g. daily, hourly, "
+        "'*-*-* 02:30' or 'Mon..Fri 03:00'.",
+    )
+    keep: int = Field(
+        default=7, ge=1, le=1000, description="Snapshots kept on each master (the newest)."
+    )
+    dir: BackupDir = Field(
+        default="/var/backups/sealer-etcd",
+        description="Directory of the snapshots on each master (0700, files 0600).",
+    )
+
+
 class ClusterSpec(_Model):
     version: KubeVersion = Field(description="Kubernetes version, vMAJOR.MINOR.PATCH.")
     masters: list[HostEntry] = Field(
@@ -507,6 +551,11 @@ class ClusterSpec(_Model):
     kubeadm: KubeadmPatches = Field(default_factory=KubeadmPatches)
     preflight: Preflight = Field(default_factory=Preflight)
     upgrade: Upgrade = Field(default_factory=Upgrade)
+    backup: Backup | None = Field(
+        default=None,
+        description="Scheduled etcd snapshots on the masters; absent: none (and a timer "
+        "sealer installed before is removed).",
+    )
 
     @model_validator(mode="after")
     def _bounded_host_count(self) -> ClusterSpec:

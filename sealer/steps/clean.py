@@ -1,7 +1,8 @@
 """clean: giving a host back.
 
 ``clean`` undoes everything an install put on a host: ``kubeadm reset -f`` (which also
-removes a master's etcd member), the load-balancer daemon and its rules, the kubelet unit,
+removes a master's etcd member), the load-balancer daemon and its rules, the scheduled etcd
+snapshot's timer, service and program (``spec.backup``; the snapshots stay), the kubelet unit,
 the Kubernetes directories, the binaries the package installed, sealer's /etc/hosts block,
 the package, and what ``prepare`` added (its modules-load.d and sysctl.d files, the swap lines
 it commented out of /etc/fstab; swap is not turned back on). It is safe on a host that was
@@ -28,6 +29,7 @@ from sealer.layout import (
 )
 from sealer.lb.clean import clean_plan
 from sealer.plan.payloads import CleanPayload
+from sealer.steps.backup_schedule import remove_backup_schedule
 from sealer.steps.base import KindStep, StepBuilder
 from sealer.steps.control_plane import KUBEADM_TIMEOUT, reset_argv
 from sealer.steps.etcd_safety import prepare_master_reset
@@ -70,6 +72,10 @@ async def clean_host(target: Target, host: str, *, member_removed: bool = False)
     conns = target.conns
     access = target.access[host]
     done: list[str] = []
+    # the timer first: a snapshot must not start while etcd is being reset
+    scheduled = await remove_backup_schedule(target, host)
+    if scheduled is not None:
+        done.append(scheduled)
     has_kubeadm = await conns.run(access, builtin_argv("command", "-v", "kubeadm"), check=False)
     if has_kubeadm.ok:
         await conns.run(access, reset_argv(member_removed=member_removed), timeout=KUBEADM_TIMEOUT)

@@ -82,12 +82,46 @@ async def _wait_for_vip(target: Target, host: str) -> None:
         )
 
 
+async def _node_ready(target: Target, host: str) -> str:
+    """The status of the host's Node's Ready condition ("" when it has none)."""
+    name = target.hostname(host)
+    ready = 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'
+    argv = kubectl("get", "node", "-o", ready, "--", name)
+    result = await run_repeatable_kubectl(target, target.access[api_master(target)], argv)
+    return result.stdout.strip()
+
+
+#: Seconds between two looks at a re-joining node's Ready condition.
+NOT_READY_POLL = 2.0
+
+
+async def _wait_not_ready(target: Target, host: str) -> None:
+    """kubeadm join refuses a name whose Node is Ready; a kubelet that cannot authenticate
+    stops renewing its Node, which the node controller marks Unknown after its grace period
+    (40 s): wait for that instead of deleting the Node (it keeps its uid, labels, taints)."""
+    status = await poll_until(
+        lambda: _node_ready(target, host),
+        timeout=READY_TIMEOUT,
+        interval=NOT_READY_POLL,
+        done=lambda ready: ready != "True",
+    )
+    if status == "True":
+        raise StepError(
+            "join-node",
+            host,
+            f"its Node {target.hostname(host)} is still Ready after {READY_TIMEOUT:.0f}s: its "
+            "kubelet still reaches the API server, so kubeadm will not join it again",
+        )
+
+
 @dataclass(frozen=True)
 class JoinNode(KindStep[JoinNodePayload]):
     """``kubeadm join --config`` with a worker JoinConfiguration, through the local VIP."""
 
     async def run(self, _ctx: RunContext) -> StepOutcome:
         t = self.target
+        if self.payload.rejoin:
+            return await self._rejoin()
         if await _node_registered(t, self.host):
             return unchanged("already a node of the cluster")
         await _wait_for_vip(t, self.host)
@@ -96,6 +130,19 @@ class JoinNode(KindStep[JoinNodePayload]):
         await run_kubeadm(t, self.host, ["join"], secrets)
         await write_host_identity(t, self.host)
         return changed("joined the cluster")
+
+    async def _rejoin(self) -> StepOutcome:
+        """Reset the kubelet's stale credentials (``kubeadm reset``; a worker holds no cluster
+        data, a host with etcd data is refused), then join again with a fresh token: the
+        kubelet gets a new client certificate from the cluster CA."""
+        t = self.target
+        await _wait_for_vip(t, self.host)
+        await _wait_not_ready(t, self.host)
+        secrets = await join_secrets(t, api_master(t))
+        await _reset_half_done_worker(t, self.host)
+        await run_kubeadm(t, self.host, ["join"], secrets)
+        await write_host_identity(t, self.host)
+        return changed("re-joined: its kubelet's credentials were reset and issued again")
 
 
 BUILDERS = (StepBuilder(JoinNodePayload, JoinNode),)

@@ -15,6 +15,7 @@ from typing import Any
 from sealer.errors import PlanError
 from sealer.plan.kinds import StepKind
 from sealer.steps import (
+    backup_schedule,
     clean,
     cni,
     delete_node,
@@ -77,5 +78,6 @@ BUILDERS = builders_by_kind(
         *stage.BUILDERS,
         *upgrade_master.BUILDERS,
         *upgrade_node.BUILDERS,
+        *backup_schedule.BUILDERS,
     )
 )

@@ -1,6 +1,6 @@
 """``lab-boot``: what systemd does at boot for the lab hosts.
 
-Loads every unit (daemon-reload), then starts the enabled units (symlinks in
+Loads every unit (daemon-reload), then starts the enabled units and timers (symlinks in
 /etc/systemd/system/*.wants/) in After=/Before= order. Run by the lab host's init after sshd.
 """
 
@@ -43,6 +43,8 @@ def main(argv: list[str]) -> int:
     run = sdstate.run_dir()
     if run.is_dir():  # a reboot: nothing survives in /run
         shutil.rmtree(run)
+    run.mkdir(parents=True, exist_ok=True)
+    (run / "boot").touch()  # the boot time (OnBootSec= counts from it)
     systemctl.daemon_reload()
     enabled = []
     for name in systemctl.enabled_units():

@@ -13,7 +13,12 @@ __all__ = ["build_info", "code_root", "k8s_version", "module_argv", "module_env"
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DEFAULT_VERSION = "v1.29.3"
 # Test hooks (documented in docs/lab-emulation.md), passed on to the programs started.
-PASSED_ENV = ("SEALER_LAB_K8S_VERSION", "SEALER_SYSTEMD_RUN", "SEALER_SYSTEMD_UNITS")
+PASSED_ENV = (
+    "SEALER_LAB_K8S_VERSION",
+    "SEALER_SYSTEMD_RUN",
+    "SEALER_SYSTEMD_UNITS",
+    "SEALER_SYSTEMD_STATE",
+)
 
 
 def code_root() -> str:

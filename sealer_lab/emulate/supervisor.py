@@ -115,6 +115,49 @@ class _Notify:
         self.path.unlink(missing_ok=True)
 
 
+def _oneshot(
+    unit: units.Unit, state: sdstate.State, env: dict[str, str], cwd: str, log: IO[bytes]
+) -> int:
+    """Type=oneshot: every ExecStart= in order, the unit ``activating (start)`` meanwhile;
+    then ``inactive (dead)`` (``active (exited)`` with RemainAfterExit=yes), or ``failed``
+    at the first line that fails (a ``-`` prefix ignores its failure)."""
+    sdstate.set_state(state, "activating", "start")
+    for line in unit.exec_start:
+        argv_main, ignore = units.expand_exec(line, env)
+        try:
+            proc = subprocess.Popen(
+                argv_main,
+                env=env,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            log.write(f"{unit.name}: failed to execute {argv_main[0]}: {exc}\n".encode())
+            code = 203
+        else:
+            state.main_pid = proc.pid
+            sdstate.write_state(state)
+            code = proc.wait()
+            _reap_group(proc.pid)
+        state.main_pid = 0
+        state.exit_status = code
+        if code != 0 and not ignore:
+            log.write(f"{unit.name}: Main process exited, code=exited, status={code}\n".encode())
+            log.write(f"{unit.name}: Failed with result 'exit-code'.\n".encode())
+            state.result = "exit-code"
+            sdstate.set_state(state, "failed", "failed")
+            return 0
+    state.result = "success"
+    if unit.extra.get("Service.RemainAfterExit", "no").lower() in ("yes", "true", "1", "on"):
+        sdstate.set_state(state, "active", "exited")
+    else:
+        sdstate.set_state(state, "inactive", "dead")
+    return 0
+
+
 def main(argv: list[str]) -> int:
     name = argv[0]
     unit = units.load_unit(name, sdstate.unit_dir()) if len(argv) < 2 else None
@@ -159,6 +202,8 @@ def main(argv: list[str]) -> int:
                 state.result, state.exit_status = "exit-code", code
                 sdstate.set_state(state, "failed", "failed")
                 return 1
+        if unit.extra.get("Service.Type") == "oneshot":
+            return _oneshot(unit, state, env, cwd, log)
         while True:
             now = time.monotonic()
             starts = [t for t in starts if now - t < unit.start_limit_interval] + [now]
@@ -207,6 +252,8 @@ def main(argv: list[str]) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if proc is not None:
             _kill_group(proc.pid, unit.timeout_stop_sec)
+        elif state.main_pid:  # a oneshot's process
+            _kill_group(state.main_pid, unit.timeout_stop_sec)
         state.main_pid = 0
         state.result = "success"
         sdstate.set_state(state, "inactive", "dead")

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sealer_lab.emulate import runtime, sdstate, units
+from sealer_lab.emulate import runtime, sdstate, timerd, units
 
 __all__ = ["main", "start", "stop"]
 
@@ -53,6 +53,31 @@ def _save_loaded(unit: units.Unit, fp: str) -> None:
     path.write_text(json.dumps({"unit": dataclasses.asdict(unit), "fingerprint": fp}))
 
 
+def _load_timer(name: str) -> tuple[units.Timer, bool]:
+    """A timer's loaded definition (loading it now if never loaded) and whether its files
+    changed on disk since; :class:`units.TimerError` when systemd would refuse it."""
+    path = _loaded_path(name)
+    udir = sdstate.unit_dir()
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        timer = units.load_timer(name, udir)
+        _save_loaded_timer(timer, units.fingerprint(name, udir))
+        return timer, False
+    if not (udir / name).is_file():
+        raise units.UnitNotFound(name)
+    if "error" in data:
+        raise units.TimerError(data["error"])
+    changed = data["fingerprint"] != units.fingerprint(name, udir)
+    return units.timer_from_dict(data["timer"]), changed
+
+
+def _save_loaded_timer(timer: units.Timer, fp: str) -> None:
+    path = _loaded_path(timer.name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"timer": dataclasses.asdict(timer), "fingerprint": fp}))
+
+
 def daemon_reload() -> None:
     udir = sdstate.unit_dir()
     loaded = sdstate.run_dir() / "loaded"
@@ -60,8 +85,24 @@ def daemon_reload() -> None:
         for stale in loaded.glob("*.json"):
             stale.unlink()
     for name in units.unit_files(udir):
+        fp = units.fingerprint(name, udir)
+        if name.endswith(".timer"):
+            try:
+                timer = units.load_timer(name, udir)
+            except units.TimerError as exc:  # systemd logs it; start then refuses the unit
+                print(str(exc), file=sys.stderr)
+                path = _loaded_path(name)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps({"error": str(exc), "fingerprint": fp}))
+                continue
+            except OSError:
+                continue
+            for warning in timer.warnings:
+                print(warning, file=sys.stderr)
+            _save_loaded_timer(timer, fp)
+            continue
         try:
-            _save_loaded(units.load_unit(name, udir), units.fingerprint(name, udir))
+            _save_loaded(units.load_unit(name, udir), fp)
         except (OSError, ValueError):
             continue
 
@@ -83,8 +124,83 @@ def _start_timeout(unit: units.Unit) -> float:
         return 90.0
 
 
+def _bad_setting(name: str, why: str = "") -> int:
+    if why:
+        print(why, file=sys.stderr)
+    print(f"Failed to start {name}: Unit {name} has a bad unit file setting.", file=sys.stderr)
+    return 1
+
+
+def start_timer(name: str) -> int:
+    """A timer: its scheduler (``timerd``) started detached; the unit it activates must
+    exist (systemd refuses to start a timer with nothing to trigger)."""
+    try:
+        timer, changed = _load_timer(name)
+    except units.UnitNotFound:
+        print(f"Failed to start {name}: Unit {name} not found.", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except units.TimerError as exc:
+        return _bad_setting(name, str(exc))
+    if changed:
+        _warn_changed(name)
+    state = sdstate.read_state(name)
+    if state.active == "active" and sdstate.supervisor_alive(state):
+        return 0
+    if not (sdstate.unit_dir() / timer.unit).is_file():
+        print(
+            f"Failed to start {name}: Refusing to start, unit {timer.unit} to trigger not loaded.",
+            file=sys.stderr,
+        )
+        return 1
+    sdstate.run_dir().mkdir(parents=True, exist_ok=True)
+    state = sdstate.State(unit=name)
+    sdstate.write_state(state)
+    log = open(sdstate.log_path(name), "ab")  # noqa: SIM115
+    proc = subprocess.Popen(
+        runtime.module_argv(
+            "sealer_lab.emulate.timerd", name, json.dumps(dataclasses.asdict(timer))
+        ),
+        env=runtime.module_env(code=runtime.stable_code_root(sdstate.run_dir() / "code")),
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
+        start_new_session=True,
+        close_fds=True,
+    )
+    log.close()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and proc.poll() is None:
+        state = sdstate.read_state(name)
+        if state.supervisor_pid == proc.pid and state.active == "active":
+            return 0
+        time.sleep(0.02)
+    return 0 if sdstate.read_state(name).active == "active" else 1
+
+
+def _wait_oneshot(name: str, pid: int) -> int:
+    """Type=oneshot: ``start`` returns when the service has run (systemd's job ends then)."""
+    while True:
+        state = sdstate.read_state(name)
+        if state.supervisor_pid == pid and state.active in ("inactive", "failed", "active"):
+            break
+        if state.supervisor_pid == pid and not runtime.pid_alive(pid):
+            break
+        time.sleep(0.05)
+    state = sdstate.read_state(name)
+    if state.active == "failed":
+        print(
+            f"Job for {name} failed because the control process exited with error code.\n"
+            f'See "systemctl status {name}" and "journalctl -xeu {name}" for details.',
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def start(name: str) -> int:
     name = units.normalize(name)
+    if name.endswith(".timer"):
+        return start_timer(name)
     try:
         unit, changed = _load(name)
     except units.UnitNotFound:
@@ -96,11 +212,20 @@ def start(name: str) -> int:
     if state.active in ("active", "activating") and sdstate.supervisor_alive(state):
         return 0
     if not unit.exec_start:
-        print(
-            f"Failed to start {name}: Unit {name} has a bad unit file setting.",
-            file=sys.stderr,
+        return _bad_setting(name)
+    oneshot = unit.extra.get("Service.Type") == "oneshot"
+    if oneshot and unit.restart in ("always", "on-success"):
+        return _bad_setting(
+            name,
+            f"{name}: Service has Restart= set to either always or on-success, which isn't "
+            "allowed for Type=oneshot services. Refusing.",
         )
-        return 1
+    if not oneshot and len(unit.exec_start) > 1:
+        return _bad_setting(
+            name,
+            f"{name}: Service has more than one ExecStart= setting, which is only allowed "
+            "for Type=oneshot services. Refusing.",
+        )
     sdstate.run_dir().mkdir(parents=True, exist_ok=True)
     state = sdstate.State(unit=name, restarts=0)
     sdstate.set_state(state, "activating", "start-pre")
@@ -117,6 +242,8 @@ def start(name: str) -> int:
         close_fds=True,
     )
     log.close()
+    if oneshot:
+        return _wait_oneshot(name, proc.pid)
     # Type=simple: start returns once the main process has been forked; Type=notify: once
     # the service has sent READY=1 (or it failed), within TimeoutStartSec.
     notify = unit.extra.get("Service.Type") == "notify"
@@ -223,7 +350,7 @@ def enabled_units() -> list[str]:
     return sorted(
         {
             p.name
-            for p in udir.glob("*.wants/*.service")
+            for p in [*udir.glob("*.wants/*.service"), *udir.glob("*.wants/*.timer")]
             if (udir / p.name).is_file() and not (udir / p.name).is_symlink()
         }
     )
@@ -250,6 +377,8 @@ def status(name: str) -> int:
     if not (udir / name).is_file():
         print(f"Unit {name} could not be found.", file=sys.stderr)
         return 4
+    if name.endswith(".timer"):
+        return _timer_status(name)
     unit, _ = _load(name)
     state = sdstate.read_state(name)
     enabled, _ = is_enabled(name)
@@ -278,6 +407,25 @@ def status(name: str) -> int:
     return 0 if state.active == "active" else 3
 
 
+def _timer_status(name: str) -> int:
+    try:
+        timer, _ = _load_timer(name)
+    except units.TimerError as exc:
+        print(f"× {name}\n     Loaded: bad-setting ({sdstate.unit_dir() / name}; {exc})")
+        return 3
+    state = sdstate.read_state(name)
+    enabled, _ = is_enabled(name)
+    print(f"● {name} - {timer.description}")
+    print(f"     Loaded: loaded ({timer.path}; {enabled}; preset: enabled)")
+    since = f" since {_fmt_time(state.since)}" if state.since else ""
+    print(f"     Active: {state.active} ({state.sub}){since}")
+    nxt = timerd.timer_info(name)["next"] if state.active == "active" else None
+    if nxt is not None:
+        print(f"    Trigger: {_fmt_time(nxt)}; {_span(nxt - time.time())} left")
+    print(f"   Triggers: ● {timer.unit}")
+    return 0 if state.active == "active" else 3
+
+
 SHOW: dict[str, Callable[[sdstate.State], str]] = {
     "ActiveState": lambda s: s.active,
     "SubState": lambda s: s.sub,
@@ -299,12 +447,59 @@ def show(name: str, props: list[str], value_only: bool) -> int:
     return 0
 
 
+def _when(ts: float | None) -> str:
+    return "-" if ts is None else _fmt_time(ts)
+
+
+def _span(seconds: float) -> str:
+    seconds = abs(int(seconds))
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if unit == 'day' and n > 1 else ''}"
+    return f"{seconds}s"
+
+
+def list_timers(show_all: bool) -> int:
+    """``systemctl list-timers [--all]``: the active timers (every loaded one with --all),
+    soonest first, with their next and last elapse."""
+    udir = sdstate.unit_dir()
+    rows: list[tuple[float, list[str]]] = []
+    now = time.time()
+    for name in units.unit_files(udir):
+        if not name.endswith(".timer"):
+            continue
+        state = sdstate.read_state(name)
+        if state.active != "active" and not show_all:
+            continue
+        try:
+            timer, _ = _load_timer(name)
+        except (units.UnitNotFound, units.TimerError):
+            continue
+        info = timerd.timer_info(name) if state.active == "active" else {"next": None}
+        nxt, last = info["next"], timerd.timer_info(name)["last"]
+        left = "-" if nxt is None else f"{_span(nxt - now)} left"
+        passed = "-" if last is None else f"{_span(now - last)} ago"
+        rows.append(
+            (nxt or float("inf"), [_when(nxt), left, _when(last), passed, name, timer.unit])
+        )
+    rows.sort(key=lambda r: (r[0], r[1][4]))
+    table = [["NEXT", "LEFT", "LAST", "PASSED", "UNIT", "ACTIVATES"], *(r[1] for r in rows)]
+    widths = [max(len(row[i]) for row in table) for i in range(6)]
+    for row in table:
+        print(" ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    print(f"\n{len(rows)} timers listed.")
+    if not show_all:
+        print("Pass --all to see loaded but inactive timers, too.")
+    return 0
+
+
 USAGE = "systemctl [OPTIONS...] COMMAND ..."
 
 
 def main(argv: list[str]) -> int:
     args = list(argv)
-    now = quiet = value_only = False
+    now = quiet = value_only = show_all = False
     props: list[str] = []
     rest: list[str] = []
     i = 0
@@ -316,6 +511,8 @@ def main(argv: list[str]) -> int:
             quiet = True
         elif a == "--value":
             value_only = True
+        elif a in ("-a", "--all"):
+            show_all = True
         elif a in ("--no-pager", "--no-block", "-l", "--full", "--system", "--no-legend"):
             pass
         elif a in ("-p", "--property"):
@@ -336,6 +533,8 @@ def main(argv: list[str]) -> int:
     if verb == "daemon-reload":
         daemon_reload()
         return 0
+    if verb == "list-timers":
+        return list_timers(show_all)
     if (
         verb
         in (

@@ -17,14 +17,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sealer_lab.emulate.oncalendar import CalendarError, parse_calendar
+
 __all__ = [
+    "Timer",
+    "TimerError",
     "Unit",
     "UnitNotFound",
     "expand_exec",
     "fingerprint",
+    "load_timer",
     "load_unit",
     "normalize",
     "parse_env_file",
+    "timer_from_dict",
     "unit_files",
     "unit_from_dict",
 ]
@@ -43,6 +49,12 @@ LIST_KEYS = {
     "Requires",
     "WantedBy",
     "RequiredBy",
+    "OnCalendar",
+    "OnActiveSec",
+    "OnBootSec",
+    "OnStartupSec",
+    "OnUnitActiveSec",
+    "OnUnitInactiveSec",
 }
 
 
@@ -87,7 +99,11 @@ def normalize(name: str) -> str:
 def unit_files(unit_dir: Path = UNIT_DIR) -> list[str]:
     if not unit_dir.is_dir():
         return []
-    return sorted(p.name for p in unit_dir.iterdir() if p.name.endswith(".service") and p.is_file())
+    return sorted(
+        p.name
+        for p in unit_dir.iterdir()
+        if p.name.endswith((".service", ".timer")) and p.is_file()
+    )
 
 
 def _lines(text: str) -> list[str]:
@@ -268,3 +284,124 @@ def expand_exec(line: str, env: dict[str, str]) -> tuple[list[str], bool]:
             continue
         argv.append(_BRACED.sub(lambda m: env.get(m.group(1), ""), word))
     return argv, ignore
+
+
+# -- timers (systemd.timer(5)) ----------------------------------------------------------------
+
+
+class TimerError(Exception):
+    """A timer unit systemd refuses to load (the message is systemd's)."""
+
+
+@dataclass(frozen=True)
+class Timer:
+    """The settings of one ``.timer`` unit that the emulated systemd honours: calendar events
+    (kept as text, parsed by :mod:`calendar`), monotonic spans in seconds, ``Persistent=``,
+    the unit it activates."""
+
+    name: str
+    path: str
+    unit: str
+    description: str = ""
+    on_calendar: tuple[str, ...] = ()
+    on_active_sec: tuple[float, ...] = ()
+    on_boot_sec: tuple[float, ...] = ()
+    on_unit_active_sec: tuple[float, ...] = ()
+    persistent: bool = False
+    wanted_by: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+def timer_from_dict(data: dict[str, Any]) -> Timer:
+    fixed: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return Timer(**fixed)
+
+
+_SPAN_UNITS = {
+    "us": 1e-6, "usec": 1e-6, "ms": 1e-3, "msec": 1e-3, "": 1.0, "s": 1.0, "sec": 1.0,
+    "second": 1.0, "seconds": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0, "minutes": 60.0,
+    "h": 3600.0, "hr": 3600.0, "hour": 3600.0, "hours": 3600.0, "d": 86400.0, "day": 86400.0,
+    "days": 86400.0, "w": 604800.0, "week": 604800.0, "weeks": 604800.0,
+}  # fmt: skip
+_SPAN_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)")
+
+
+def timespan(text: str) -> float:
+    """A systemd time span (``90``, ``15min``, ``1h 30min``) in seconds; ValueError if not."""
+    rest, total, parts = text.strip(), 0.0, 0
+    while rest:
+        m = _SPAN_PART.match(rest)
+        if m is None or m.group(2) not in _SPAN_UNITS:
+            raise ValueError(text)
+        total += float(m.group(1)) * _SPAN_UNITS[m.group(2)]
+        rest = rest[m.end() :].lstrip()
+        parts += 1
+    if not parts:
+        raise ValueError(text)
+    return total
+
+
+_BOOL = {"1": True, "yes": True, "true": True, "on": True,
+         "0": False, "no": False, "false": False, "off": False}  # fmt: skip
+
+
+def load_timer(name: str, unit_dir: Path = UNIT_DIR) -> Timer:
+    """Parse ``name`` (a ``.timer``) as systemd loads it: a bad value is ignored with a warning
+    (kept in ``warnings``), and a timer left without any trigger, with an unknown ``Unit=``
+    suffix or a bad ``Persistent=`` is refused (:class:`TimerError`)."""
+    path = unit_dir / name
+    if not path.is_file():
+        raise UnitNotFound(name)
+    settings: dict[str, list[str]] = {}
+    _parse_into(path.read_text(), settings)
+    dropin_dir = unit_dir / f"{name}.d"
+    if dropin_dir.is_dir():
+        for conf in sorted(dropin_dir.glob("*.conf")):
+            _parse_into(conf.read_text(), settings)
+    warnings: list[str] = []
+    calendars: list[str] = []
+    for value in settings.get("Timer.OnCalendar", []):
+        try:
+            parse_calendar(value)
+        except CalendarError as exc:
+            warnings.append(f"{path}: {exc}")
+            continue
+        calendars.append(value)
+
+    def spans(key: str) -> tuple[float, ...]:
+        out: list[float] = []
+        for value in settings.get(f"Timer.{key}", []):
+            try:
+                out.append(timespan(value))
+            except ValueError:
+                warnings.append(f"{path}: Failed to parse timer value, ignoring: {value}")
+        return tuple(out)
+
+    active, boot, unit_active = spans("OnActiveSec"), spans("OnBootSec"), spans("OnUnitActiveSec")
+    boot += spans("OnStartupSec")
+    for unsupported in ("OnUnitInactiveSec", "OnClockChange", "OnTimezoneChange"):
+        if settings.get(f"Timer.{unsupported}"):
+            raise TimerError(f"{name}: {unsupported}= is not supported by the lab")
+    if not (calendars or active or boot or unit_active):
+        raise TimerError(
+            "\n".join([*warnings, f"{name}: Timer unit lacks value setting. Refusing."])
+        )
+    target = (settings.get("Timer.Unit") or [""])[-1] or name.removesuffix(".timer") + ".service"
+    if target.endswith(".timer") or "." not in target:
+        raise TimerError(f"{name}: Failed to parse unit name {target!r}, refusing.")
+    persistent_text = (settings.get("Timer.Persistent") or ["no"])[-1].lower()
+    if persistent_text not in _BOOL:
+        warnings.append(f"{path}: Failed to parse boolean value, ignoring: {persistent_text}")
+    return Timer(
+        name=name,
+        path=str(path),
+        unit=target,
+        description=(settings.get("Unit.Description") or [""])[-1],
+        on_calendar=tuple(calendars),
+        on_active_sec=active,
+        on_boot_sec=boot,
+        on_unit_active_sec=unit_active,
+        persistent=_BOOL.get(persistent_text, False),
+        wanted_by=tuple(w for v in settings.get("Install.WantedBy", []) for w in v.split()),
+        warnings=tuple(warnings),
+    )

@@ -10,8 +10,11 @@ other, as a restore drill would (docs/operations.md, "Backup and restore"):
 5. ``sealer kubeconfig`` works with this machine's kubectl; a ``--user dev`` one
    authenticates as dev, and expires;
 6. an encrypted archive with a wrong passphrase is a clear error and changes nothing;
+7. ``spec.backup``: a timer on every master takes verified, rotated snapshots; removed with
+   the field;
 4. (last: it is the most destructive) the same as 3 after ``sealer clean`` of the masters
-   only, with the encrypted archive: an install from the archive's CAs, then the restore.
+   only, with the encrypted archive: an install from the archive's CAs, then the restore;
+   the node's kubelet holds a certificate of another CA before it, and is re-joined.
 """
 
 from __future__ import annotations
@@ -271,6 +274,97 @@ def test_6_a_wrong_passphrase_changes_nothing(cluster: Cluster) -> None:
     assert cluster.sealer("diff").returncode == 0
 
 
+BACKUP_DIR = "/var/backups/sealer-etcd"
+TIMER = "sealer-etcd-backup.timer"
+ELAPSE_HOOK = f"/run/systemd-emu/timers/{TIMER}.elapse"  # the lab's hook: elapse now
+
+
+def _with_backup(cluster: Cluster, name: str, backup: dict[str, Any] | None) -> Path:
+    yaml = YAML()
+    data = yaml.load(cluster.file.read_text())
+    if backup is not None:
+        data["spec"]["backup"] = backup
+    path = cluster.file.parent / name
+    with path.open("w") as handle:
+        yaml.dump(data, handle)
+    return path
+
+
+def _snapshots(cluster: Cluster, host: str) -> list[str]:
+    out = cluster.lab.run(host, ["ls", BACKUP_DIR], check=False).stdout.split()
+    return sorted(n for n in out if n.endswith(".db"))
+
+
+def _exists(cluster: Cluster, host: str, name: str) -> bool:
+    return (
+        cluster.lab.run(host, ["test", "-e", f"{BACKUP_DIR}/{name}"], check=False).returncode == 0
+    )
+
+
+def test_7_scheduled_snapshots_on_every_master(cluster: Cluster) -> None:
+    """spec.backup: a timer on every master; it fires the service, which leaves a verified
+    0600 snapshot; rotation to keep; an unchanged file plans nothing, a changed keep
+    rewrites the service; removing spec.backup removes the timer and keeps the snapshots."""
+    keep2 = _with_backup(
+        cluster, "backup.yaml", {"schedule": "*-*-* 03:00", "keep": 2, "dir": BACKUP_DIR}
+    )
+    applied = cluster.sealer("apply", "--yes", "--quiet", file=keep2)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    for host in cluster.masters:
+        assert cluster.on(host, ["systemctl", "is-enabled", TIMER]).strip() == "enabled"
+        assert cluster.on(host, ["systemctl", "is-active", TIMER]).strip() == "active"
+        assert "03:00:00 UTC" in cluster.on(host, ["systemctl", "list-timers"])
+    on_node = cluster.lab.run(cluster.node, ["systemctl", "is-active", TIMER], check=False)
+    assert on_node.stdout.strip() == "inactive"  # masters only
+    again = cluster.sealer("diff", file=keep2)
+    assert again.returncode == 0, again.stdout + again.stderr
+
+    m0 = cluster.masters[0]
+    cluster.on(m0, ["touch", ELAPSE_HOOK])  # the timer elapses: its scheduler starts the service
+    first = wait_for(  # its .sha256 is written last
+        "the timer's snapshot and its .sha256 on master0",
+        lambda: [n for n in _snapshots(cluster, m0) if _exists(cluster, m0, f"{n}.sha256")] or None,
+        timeout=120,
+    )
+    path = f"{BACKUP_DIR}/{first[0]}"
+    assert cluster.on(m0, ["stat", "-c", "%a", BACKUP_DIR, path]).split() == ["700", "600"]
+    status = json.loads(cluster.on(m0, ["etcdctl", "snapshot", "status", "-w", "json", path]))
+    assert status["totalKey"] > 0 and status["revision"] > 0  # etcd's own tool reads it
+    assert cluster.on(m0, ["sh", "-c", f"cd {BACKUP_DIR} && sha256sum -c {first[0]}.sha256"])
+    for _ in range(2):  # the service by hand, as an operator would: rotation keeps 2
+        cluster.on(m0, ["systemctl", "start", "sealer-etcd-backup.service"])
+    kept = _snapshots(cluster, m0)
+    assert len(kept) == 2 and first[0] not in kept, kept
+    journal = cluster.on(m0, ["journalctl", "-u", "sealer-etcd-backup.service"])
+    assert "kept the newest 2, removed 1" in journal, journal
+
+    keep3 = _with_backup(
+        cluster, "backup3.yaml", {"schedule": "*-*-* 03:00", "keep": 3, "dir": BACKUP_DIR}
+    )
+    changed = cluster.sealer("diff", file=keep3)
+    assert changed.returncode == 2
+    assert "service out of date" in changed.stdout, changed.stdout
+    assert changed.stdout.count("backup-schedule") >= 3, changed.stdout
+    assert cluster.sealer("apply", "--yes", "--quiet", file=keep3).returncode == 0
+    assert "--keep 3" in cluster.on(m0, ["cat", "/etc/systemd/system/sealer-etcd-backup.service"])
+    assert cluster.sealer("diff", file=keep3).returncode == 0
+
+    removed = cluster.sealer("apply", "--yes", file=cluster.file)
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert f"the snapshots stay in {BACKUP_DIR}" in removed.stderr, removed.stderr
+    for host in cluster.masters:
+        active = cluster.lab.run(host, ["systemctl", "is-active", TIMER], check=False)
+        assert active.stdout.strip() == "inactive"
+        files = [
+            "/etc/systemd/system/sealer-etcd-backup.timer",
+            "/usr/local/bin/sealer-etcd-backup",
+        ]
+        gone = cluster.lab.run(host, ["ls", *files], check=False)
+        assert gone.returncode != 0 and gone.stdout == ""
+    assert _snapshots(cluster, m0) == kept  # the operator's backups stay
+    assert cluster.sealer("diff").returncode == 0
+
+
 def _assert_restored(cluster: Cluster, via: str) -> None:
     wait_for("every Node Ready", lambda: cluster.all_ready(via), timeout=300, interval=2)
     nodes = cluster.nodes(via)
@@ -283,7 +377,34 @@ def _assert_restored(cluster: Cluster, via: str) -> None:
     assert diff.returncode == 0, diff.stdout + diff.stderr
 
 
+FOREIGN_CERT = """\
+set -e
+cd "$(mktemp -d)"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 1 \
+    -subj /CN=another-cluster-ca 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout node.key -out node.csr \
+    -subj "/O=system:nodes/CN=system:node:$1" 2>/dev/null
+openssl x509 -req -in node.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 \
+    -out node.crt 2>/dev/null
+cat node.crt node.key > /var/lib/kubelet/pki/kubelet-client-foreign.pem
+chmod 0600 /var/lib/kubelet/pki/kubelet-client-foreign.pem
+ln -sfn /var/lib/kubelet/pki/kubelet-client-foreign.pem \
+    /var/lib/kubelet/pki/kubelet-client-current.pem
+"""
+
+
 def test_4_restore_onto_masters_wiped_by_clean(cluster: Cluster) -> None:
+    # the masters have spec.backup's timer again: clean removes it and keeps the snapshots
+    scheduled = _with_backup(cluster, "backup.yaml", {"schedule": "daily", "dir": BACKUP_DIR})
+    applied = cluster.sealer("apply", "--yes", "--quiet", file=scheduled)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    snapshots = _snapshots(cluster, cluster.masters[0])
+    assert snapshots  # test 7's
+    # the node's kubelet holds a client certificate of another CA (what a node joined to a
+    # re-initialised cluster would hold): the restore must re-join it
+    name = cluster.lab.nodes[0].name
+    cluster.on(cluster.node, ["sh", "-c", FOREIGN_CERT, "foreign-cert", name])
+    cluster.on(cluster.node, ["systemctl", "restart", "kubelet"])
     yaml = YAML()
     data = yaml.load(cluster.file.read_text())
     data["spec"]["nodes"] = []
@@ -292,6 +413,12 @@ def test_4_restore_onto_masters_wiped_by_clean(cluster: Cluster) -> None:
         yaml.dump(data, handle)
     clean = cluster.sealer("clean", "--yes", "--quiet", file=masters_file)
     assert clean.returncode == 0, clean.stdout + clean.stderr
+    said = f"scheduled etcd snapshots removed (the snapshots stay in {BACKUP_DIR})"
+    assert clean.stderr.count(said) == 3, clean.stderr
+    for host in cluster.masters:
+        gone = cluster.lab.run(host, ["ls", "/etc/systemd/system/" + TIMER], check=False)
+        assert gone.returncode != 0 and gone.stdout == ""
+    assert _snapshots(cluster, cluster.masters[0]) == snapshots
     for host in cluster.masters:
         left = cluster.lab.run(host, ["ls", "/etc/kubernetes", "/var/lib/etcd/member"],
                                check=False)  # fmt: skip
@@ -304,6 +431,11 @@ def test_4_restore_onto_masters_wiped_by_clean(cluster: Cluster) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert report["restored"] is True and report["etcd_members"] == 3
-    assert report["stale_kubelets"] == []
-    # the node was not touched: its kubelet's credentials still verify against the CA
+    # the node's kubelet could not authenticate: re-joined, its Node (uid, label) kept
+    assert report["stale_kubelets"] == [cluster.node]
+    assert report["rejoined"] == [cluster.node]
+    current = cluster.on(
+        cluster.node, ["readlink", "-f", "/var/lib/kubelet/pki/kubelet-client-current.pem"]
+    )
+    assert "foreign" not in current
     _assert_restored(cluster, cluster.masters[2])

@@ -9,9 +9,12 @@ from sealer.connect.command import builtin_argv
 from sealer.connect.pool import HOME_STAGED_PATTERN, STAGED_PATTERN
 from sealer.engine.context import RunContext
 from sealer.errors import CommandFailed, StepError
+from sealer.etcd_backup.render import BACKUP_PATHS, render_service
 from sealer.facts.cluster import ETCDCTL
 from sealer.facts.hosts import render_hosts_block
 from sealer.layout import (
+    BACKUP_SERVICE_PATH,
+    BACKUP_TIMER_NAME,
     CARE_PROGRAM_PATH,
     CLEAN_PATHS,
     KUBE_BINARIES,
@@ -64,8 +67,22 @@ def script_binaries(fake: FakeRemote, host: str, found: dict[str, str]) -> None:
         fake.on(["sha256sum", "--", *paths, *PACKAGED], host=host, read=True, stdout=sums)
 
 
-def script_clean(fake: FakeRemote, host: str, *, installed: bool) -> list[str]:
-    """A host with everything installed, or with nothing left; returns its binaries."""
+def script_clean(
+    fake: FakeRemote, host: str, *, installed: bool, backup: bool = False
+) -> list[str]:
+    """A host with everything installed, or with nothing left; returns its binaries.
+    ``backup``: spec.backup's program, service and timer are there too."""
+    fake.on(
+        ["ls", "-d", "--", *BACKUP_PATHS],
+        host=host,
+        read=True,
+        stdout="".join(f"{p}\n" for p in BACKUP_PATHS) if backup else "",
+        exit_status=0 if backup else 2,
+    )
+    if backup:
+        service = render_service("/srv/etcd-snapshots", 3)
+        fake.write(host, BACKUP_SERVICE_PATH, service)
+        fake.on(["systemctl", "disable", "--now", BACKUP_TIMER_NAME], host=host)
     binaries = [f"/usr/bin/{b}" for b in KUBE_BINARIES]
     script_binaries(fake, host, dict.fromkeys(binaries, OURS) if installed else {})
     fake.on(RESET, host=host)
@@ -113,6 +130,33 @@ async def test_clean_removes_every_trace_in_order(fake: FakeRemote) -> None:
         ("systemctl", "daemon-reload"),
     ]
     assert fake.file(host, "/etc/hosts") == b"127.0.0.1 localhost\n"
+
+
+async def test_clean_of_a_master_with_a_scheduled_backup_stops_the_timer_first(
+    fake: FakeRemote,
+) -> None:
+    """spec.backup's timer goes before kubeadm reset (no snapshot of an etcd being reset);
+    the snapshots stay, and the outcome says where."""
+    host = M[1]
+    binaries = script_clean(fake, host, installed=True, backup=True)
+    target = make_target(fake, cluster(), running(cluster()))
+
+    outcome = await Clean(target, host, CleanPayload()).run(CTX)
+
+    plan = clean_plan(program_present=True, vip=cluster().spec.vip)
+    assert changed_argv(fake) == [
+        ("systemctl", "disable", "--now", BACKUP_TIMER_NAME),
+        ("rm", "-f", "--", *BACKUP_PATHS),
+        ("systemctl", "daemon-reload"),
+        RESET,
+        *(c.argv for c in plan.before),
+        ("rm", "-f", "--", *plan.paths),
+        *(c.argv for c in plan.after),
+        ("systemctl", "disable", "--now", "kubelet"),
+        ("rm", "-rf", "--", *CLEAN_PATHS, *binaries),
+        ("systemctl", "daemon-reload"),
+    ]
+    assert "the snapshots stay in /srv/etcd-snapshots" in outcome.reason
 
 
 async def test_clean_of_a_clean_host_removes_nothing(fake: FakeRemote) -> None:

@@ -22,6 +22,7 @@ from sealer.layout import (
     PYTHON_PATH,
 )
 from sealer.plan.payloads import JoinNodePayload
+from sealer.steps import join_node
 from sealer.steps.join_node import JoinNode
 from tests.steps.builders import (
     RM_TOKEN_CONFIG,
@@ -35,7 +36,7 @@ from tests.steps.builders import (
     make_target,
     running,
 )
-from tests.steps.fake_remote import FakeRemote
+from tests.steps.fake_remote import FakeRemote, Reply
 from tests.steps.kubeadm_runs import JOIN, RESET, RM_RUN_CONFIG, changed_argv, script_host
 
 CTX = RunContext()
@@ -137,3 +138,38 @@ async def test_join_node_api_error_fails_instead_of_resetting(
 
     assert failed.value.host == M[0]  # asked through the API master
     assert fake.commands(host) == []  # nothing ran on the node: no reset, no join
+
+
+def ready_status(name: str) -> tuple[str, ...]:
+    return ("kubectl", "--kubeconfig", ADMIN_CONF, "get", "node", "-o",
+            'jsonpath={.status.conditions[?(@.type=="Ready")].status}', "--", name)  # fmt: skip
+
+
+async def test_rejoin_resets_the_stale_kubelet_and_joins_once_its_node_is_not_ready(
+    fake: FakeRemote, ca: ClusterCA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a restore, a node whose kubelet certificate no longer verifies: registered (its
+    Node object stays), still Ready for a while (the node controller's grace period), then
+    Unknown: only then reset and join (kubeadm refuses a name whose Node is Ready)."""
+    monkeypatch.setattr(join_node, "NOT_READY_POLL", 0.01)
+    host = N[0]
+    script_join_node(fake, ca, host, KUBELET_CONF)
+    fake.on(get_node(hostname(host)), host=M[0], read=True, stdout=f"node/{hostname(host)}\n")
+    answers = iter(["True", "True", "Unknown"])
+    fake.on(
+        ready_status(hostname(host)),
+        lambda _f, _c: Reply(0, next(answers)),
+        host=M[0],
+        read=True,
+    )
+    c = cluster()
+    target = make_target(fake, c, running(c), ca)
+
+    outcome = await JoinNode(target, host, JoinNodePayload(rejoin=True)).run(CTX)
+
+    assert outcome.changed and "re-joined" in outcome.reason
+    assert changed_argv(fake, host) == [RESET, JOIN, RM_RUN_CONFIG, ("rm", "-f", INIT_MARKER)]
+    asked = [c for c in fake.calls if c.argv == ready_status(hostname(host))]
+    assert len(asked) == 3  # it waited for the Node to stop being Ready
+    assert fake.index(asked[-1].argv) < fake.index(RESET)
+    assert JoinNodePayload(rejoin=True).flags == ("rejoin",)

@@ -17,6 +17,7 @@ from sealer.facts.hosts import HostsEntry
 from sealer.plan.diff import Plan, PlannedStep, make_plan
 from sealer.plan.kinds import StepKind
 from sealer.plan.payloads import (
+    BackupSchedulePayload,
     CleanPayload,
     CniPayload,
     DeleteNodePayload,
@@ -79,6 +80,7 @@ SAMPLES: dict[StepKind, Payload] = {
     StepKind.STAGE: StagePayload("v1.30.4"),
     StepKind.UPGRADE_MASTER: UpgradeMasterPayload("h2", UpgradeSettings("v1.30.4", 300), True),
     StepKind.UPGRADE_NODE: UpgradeNodePayload("h5", UpgradeSettings("v1.30.4", 300), 1, 2),
+    StepKind.BACKUP_SCHEDULE: BackupSchedulePayload("daily", 7, "/var/backups/sealer-etcd"),
 }
 
 
