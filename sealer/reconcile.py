@@ -140,6 +140,11 @@ class ApplyGraph:
     graph: Graph
     target: Target
 
+    @classmethod
+    def of(cls, plan: Plan, target: Target) -> ApplyGraph:
+        """The graph of ``plan`` against ``target`` (whose CA the caller chose)."""
+        return cls(apply_graph(plan, target), target)
+
     async def finish(self) -> list[str]:
         """Delete the join credentials the run made (its bootstrap token, any kubeadm-certs
         Secret), whether the steps succeeded or not; returns what could not be done."""
@@ -150,8 +155,7 @@ async def graph_for(
     conns: Connections, planned: Planned, upload_limit: int | None = None
 ) -> ApplyGraph:
     ca = await cluster_ca(conns, planned)
-    target = target_for(conns, planned, ca, upload_limit)
-    return ApplyGraph(apply_graph(planned.plan, target), target)
+    return ApplyGraph.of(planned.plan, target_for(conns, planned, ca, upload_limit))
 
 
 def _clean_access(cluster: Cluster, connect_timeout: float) -> dict[str, HostAccess]:

@@ -45,8 +45,7 @@ from sealer.engine import Executor, RunContext, RunSummary
 from sealer.offline_package import LocalPackage, prepare_cluster_package
 from sealer.plan.diff import PlannedStep
 from sealer.plan.payloads import JoinNodePayload
-from sealer.reconcile import graph_for, plan, target_for
-from sealer.steps.graph import apply_graph
+from sealer.reconcile import ApplyGraph, graph_for, plan, target_for
 
 __all__ = ["run_restore_command"]
 
@@ -81,10 +80,14 @@ def run_restore_command(args: argparse.Namespace, ui: Ui) -> int:
         )
         if not quiet:
             print_plan(ui, planned.plan, title="install the masters")
-        graph = apply_graph(planned.plan, target_for(conns, planned, archive_ca(archive)))
-        with Progress(ui, quiet=quiet) as progress:
-            ctx = RunContext(concurrency=args.concurrency, events=progress)
-            return await Executor(graph, ctx).run()
+        applied = ApplyGraph.of(planned.plan, target_for(conns, planned, archive_ca(archive)))
+        try:
+            with Progress(ui, quiet=quiet) as progress:
+                ctx = RunContext(concurrency=args.concurrency, events=progress)
+                return await Executor(applied.graph, ctx).run()
+        finally:  # the bootstrap token the masters joined with, as apply deletes it
+            for problem in await applied.finish():
+                warn(ui, problem)
 
     async def rejoin(conns: Connections, report: RestoreReport) -> RunSummary:
         """The nodes whose kubelet credentials do not verify against the restored CA join
@@ -102,12 +105,13 @@ def run_restore_command(args: argparse.Namespace, ui: Ui) -> int:
         if not quiet:
             print_plan(ui, planned.plan, title="re-join the nodes")
         applied = await graph_for(conns, planned)
-        with Progress(ui, quiet=quiet) as progress:
-            ctx = RunContext(concurrency=args.concurrency, events=progress)
-            summary = await Executor(applied.graph, ctx).run()
-        for problem in await applied.finish():
-            warn(ui, problem)
-        return summary
+        try:
+            with Progress(ui, quiet=quiet) as progress:
+                ctx = RunContext(concurrency=args.concurrency, events=progress)
+                return await Executor(applied.graph, ctx).run()
+        finally:
+            for problem in await applied.finish():
+                warn(ui, problem)
 
     async def main() -> RestoreReport | RunSummary | None:
         nonlocal package

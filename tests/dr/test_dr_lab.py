@@ -36,6 +36,7 @@ import sealer_lab
 from sealer.facts.cluster import ETCDCTL
 from tests.conftest import kubernetes_lab
 from tests.sealer_cli import run_sealer
+from tests.secret_watch import token_secrets
 from tests.waiting import wait_for
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
@@ -439,3 +440,5 @@ def test_4_restore_onto_masters_wiped_by_clean(cluster: Cluster) -> None:
     )
     assert "foreign" not in current
     _assert_restored(cluster, cluster.masters[2])
+    # the masters' install and the re-join each made a bootstrap token: both are deleted
+    assert token_secrets(cluster.lab, cluster.masters[0]) == []
