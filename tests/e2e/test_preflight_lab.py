@@ -234,6 +234,7 @@ def test_a_runtime_that_answers_no_cri_is_named_before_kubeadm_runs(lab: Lab) ->
     try:
         apply = lab.sealer("apply", "--yes")
         again = lab.sealer("apply", "--yes")  # installed now: init itself asks the runtime
+        status = lab.sealer("status", "--output", "json")
     finally:
         lab.file = good
     assert apply.returncode == 1, apply.stdout + apply.stderr
@@ -246,6 +247,13 @@ def test_a_runtime_that_answers_no_cri_is_named_before_kubeadm_runs(lab: Lab) ->
     assert again.returncode == 1, again.stdout + again.stderr
     assert f"init on {lab.master0.address}: {RUNTIME_REFUSED}" in again.stdout + again.stderr
     assert _init_traces(lab) == []
+    assert status.returncode == 3, status.stdout + status.stderr
+    problems = json.loads(status.stdout)["problems"]
+    for host in lab.lab.hosts:
+        assert (
+            f"{host.address}: the container runtime does not answer (validate service "
+            "connection: validate CRI v1 runtime API for endpoint" in "\n".join(problems)
+        ), problems
 
 
 def test_the_good_package_installs_a_runtime_that_answers_and_the_cluster_converges(
