@@ -43,7 +43,7 @@ ADMIN = ["kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf"]
 #: The commands sealer's facts run: a run made only of these changed nothing.
 READ_ONLY = {
     "hostname", "cat", "uname", "sh", "kubeadm", "kubelet", "kubectl", "stat", "sha256sum",
-    "systemctl", "test", "modinfo", "etcdctl", "ls",
+    "systemctl", "test", "modinfo", "etcdctl", "ls", "crictl",
 }  # fmt: skip
 
 
