@@ -226,7 +226,9 @@ def test_a_runtime_that_answers_no_cri_is_named_before_kubeadm_runs(lab: Lab) ->
     (`sealer lab package --broken-runtime`): every install names its host and the runtime, and
     no kubeadm init runs; a re-apply on the installed hosts is refused by init the same way."""
     assert _init_traces(lab) == []  # given back by the clean before
-    package = lab.file.with_name("broken-runtime.tar.gz")
+    # named as the good package is (kube<version>.tar.gz): the next apply's copy replaces it
+    package = lab.file.parent / "broken-runtime" / f"kube{VERSION[1:]}.tar.gz"
+    package.parent.mkdir()
     built = sealer("lab", "package", "--version", VERSION, "--broken-runtime", "-o", str(package))
     assert built.returncode == 0, built.stdout + built.stderr
     good = lab.file
