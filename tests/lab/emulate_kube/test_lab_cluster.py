@@ -422,7 +422,10 @@ def test_a_kubelet_does_not_start_without_its_container_runtime(
     """As the real kubelet: it validates its runtime endpoint at start and exits when nothing
     answers there (systemd restarts it every 10 s); once containerd is back it starts."""
     n1 = cluster["n1"]
-    endpoint = "unix:///run/containerd/containerd.sock"
+    # n1 joined with flags only: kubeadm's default criSocket, as kubeadm-flags.env says
+    flags = kube.ssh(n1, ["cat", "/var/lib/kubelet/kubeadm-flags.env"]).stdout
+    endpoint = flags.split("--container-runtime-endpoint=", 1)[1].split()[0].strip('"')
+    assert endpoint == "unix:///var/run/containerd/containerd.sock"
     refused = (
         '"command failed" err="failed to run Kubelet: validate service connection: validate '
         f'CRI v1 runtime API for endpoint \\"{endpoint}\\": rpc error: code = Unavailable'
