@@ -50,6 +50,9 @@ __all__ = [
     "PACKAGE_DIR",
     "PKI_DIR",
     "PYTHON_PATH",
+    "RUNTIME_FILES",
+    "RUNTIME_SERVICE",
+    "RUNTIME_UNIT",
     "RUN_LOCK",
     "SEALER_KUBE_DIR",
     "SNAPSHOT_DIR",
@@ -145,10 +148,15 @@ STAGED_DIR: Final = f"{PACKAGE_DIR}/staged"
 #: `clean` leaves it to the run that holds it, which removes it (and STATE_DIR when empty).
 RUN_LOCK: Final = f"{STATE_DIR}/run.lock"
 USER_KUBECONFIG: Final = "/root/.kube/config"
-#: Installed by the package's init.sh; /usr/bin on a real host, /usr/local/bin in the lab.
-KUBE_BINARIES: Final = ("kubeadm", "kubelet", "kubectl")
+#: Installed by the package's init.sh; /usr/bin on a real host, /usr/local/bin in the lab
+#: (the container runtime's programs too: `clean` removes those that are the package's bytes).
+KUBE_BINARIES: Final = ("kubeadm", "kubelet", "kubectl", "containerd", "crictl")
 
 KUBELET_UNIT: Final = "/etc/systemd/system/kubelet.service"
+#: The container runtime's unit and the files the package's init.sh writes for it.
+RUNTIME_SERVICE: Final = "containerd"
+RUNTIME_UNIT: Final = f"/etc/systemd/system/{RUNTIME_SERVICE}.service"
+RUNTIME_FILES: Final = (RUNTIME_UNIT, "/etc/containerd/config.toml", "/etc/crictl.yaml")
 
 #: Who the cluster is (name, uid): written on every host once it has initialised or joined
 #: the cluster, so that a host is never taken over by a run for another cluster.
@@ -185,6 +193,7 @@ CLEAN_PATHS: Final = (
     "/root/.kube",
     KUBELET_UNIT,
     "/etc/systemd/system/kubelet.service.d",
+    *RUNTIME_FILES,
     # not all of STATE_DIR: the run lock of the clean itself lives there
     PACKAGE_DIR,
     CLUSTER_IDENTITY,

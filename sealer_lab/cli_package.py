@@ -19,7 +19,12 @@ def _handle(args: argparse.Namespace, ui: Ui) -> int:
     from sealer_lab.package import build_package, package_name, sha256  # not at start-up
 
     dest = Path(args.out) if args.out else Path.cwd() / package_name(args.version)
-    path = build_package(args.version, dest, without_images=tuple(args.without_image))
+    path = build_package(
+        args.version,
+        dest,
+        without_images=tuple(args.without_image),
+        broken_runtime=args.broken_runtime,
+    )
     digest = sha256(path)
     if ui.output == "json":
         ui.print_json(
@@ -41,8 +46,8 @@ def register_lab(lab_subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         help="build the emulated Kubernetes offline package (kube<version>.tar.gz)",
         description=(
             "Build the lab's offline package: the real layout (bin/ conf/ images/ manifests/ "
-            "shell/ Metadata) with emulated kubeadm and kubelet, the network add-ons' "
-            "manifests and the machine's real kubectl."
+            "shell/ Metadata) with emulated kubeadm, kubelet, containerd and crictl, the "
+            "network add-ons' manifests and the machine's real kubectl."
         ),
     )
     parser.add_argument("--version", default="v1.29.3", help="Kubernetes version (v1.23-v1.33)")
@@ -55,6 +60,14 @@ def register_lab(lab_subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         help=(
             "leave this image out of the package (a reference, or a repository name such as "
             "coredns); a broken package for tests. Repeatable"
+        ),
+    )
+    parser.add_argument(
+        "--broken-runtime",
+        action="store_true",
+        help=(
+            "ship a containerd configuration without the CRI plugin (the runtime starts but "
+            "answers no CRI call); a broken package for tests"
         ),
     )
     add_output(parser)

@@ -45,7 +45,7 @@ __all__ = [
     "zipapp_bytes",
 ]
 
-EMULATED_PROGRAMS = ("kubeadm", "kubelet")
+EMULATED_PROGRAMS = ("kubeadm", "kubelet", "containerd", "crictl")
 SBIN_PROGRAMS = (
     "systemctl",
     "journalctl",
@@ -77,6 +77,8 @@ import sys
 PROGRAMS = {
     "kubeadm": "sealer_lab.emulate.kubeadm.cli",
     "kubelet": "sealer_lab.emulate.kubelet",
+    "containerd": "sealer_lab.emulate.containerd",
+    "crictl": "sealer_lab.emulate.crictl",
     "systemctl": "sealer_lab.emulate.systemctl",
     "journalctl": "sealer_lab.emulate.journalctl",
     "lab-boot": "sealer_lab.emulate.labboot",
@@ -137,6 +139,44 @@ KUBEADM_DROPIN = "\n".join(
     ]
 )
 
+#: containerd's upstream unit (containerd/containerd's containerd.service, without the
+#: settings the emulated systemd does not model: Delegate, KillMode=process, Limit*, OOM).
+CONTAINERD_SERVICE = f"""[Unit]
+Description=containerd container runtime
+Documentation=https://containerd.io
+After=network.target local-fs.target
+
+[Service]
+ExecStart={BIN_DIR}/containerd
+Type=notify
+Restart=always
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+#: The runtime's configuration (config.toml version 2, the CRI plugin on, the pause image).
+CONTAINERD_CONFIG = """version = 2
+
+[grpc]
+  address = "/run/containerd/containerd.sock"
+
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "@PAUSE_IMAGE@"
+"""
+
+#: A runtime that starts but serves no CRI: the CRI plugin disabled, as the config.toml that
+#: Docker's containerd.io package ships (``--broken-runtime``, for the runtime check's test).
+BROKEN_CONTAINERD_CONFIG = """version = 2
+disabled_plugins = ["cri"]
+"""
+
+CRICTL_YAML = """runtime-endpoint: unix:///run/containerd/containerd.sock
+image-endpoint: unix:///run/containerd/containerd.sock
+timeout: 10
+"""
+
 INIT_SH = """#!/bin/bash
 # Installs this Kubernetes offline package on the host (sealer lab emulation).
 # The real package installs to /usr/bin; in the lab /usr/bin is shared by every host, so
@@ -146,16 +186,23 @@ cd "$(dirname "$0")/.."
 BIN_DIR="${BIN_DIR:-/usr/local/bin}"
 UNIT_DIR=/etc/systemd/system
 
-mkdir -p "$BIN_DIR" "$UNIT_DIR/kubelet.service.d" /etc/kubernetes/manifests /var/lib/kubelet
-for b in kubeadm kubelet kubectl; do
+mkdir -p "$BIN_DIR" "$UNIT_DIR/kubelet.service.d" /etc/kubernetes/manifests /var/lib/kubelet \
+  /etc/containerd
+for b in containerd crictl kubeadm kubelet kubectl; do
   install -m 0755 "bin/$b" "$BIN_DIR/$b.new"
   mv -f "$BIN_DIR/$b.new" "$BIN_DIR/$b"
 done
+# The container runtime first, as Sealos's containerd.sh: configuration, unit, crictl's endpoint.
+install -m 0644 conf/containerd/config.toml /etc/containerd/config.toml
+install -m 0644 conf/crictl.yaml /etc/crictl.yaml
+sed -e "s#@BIN_DIR@#$BIN_DIR#g" conf/containerd.service > "$UNIT_DIR/containerd.service"
 sed -e "s#@BIN_DIR@#$BIN_DIR#g" conf/kubelet.service > "$UNIT_DIR/kubelet.service"
 sed -e "s#@BIN_DIR@#$BIN_DIR#g" conf/10-kubeadm.conf > "$UNIT_DIR/kubelet.service.d/10-kubeadm.conf"
 # The lab's sysctl keeps the host's own value (sealer_lab/emulate/kernel.py).
 sysctl -q -w net.ipv4.ip_forward=1 || true
 systemctl daemon-reload
+systemctl enable containerd
+systemctl restart containerd
 systemctl enable kubelet
 VERSION=$(sed -n 's/.*"k8sVersion": *"\\([^"]*\\)".*/\\1/p' Metadata)
 echo "installed Kubernetes $VERSION into $BIN_DIR"
@@ -277,6 +324,7 @@ def build_package(
     *,
     without_images: tuple[str, ...] = (),
     manifest_suffix: str = "",
+    broken_runtime: bool = False,
 ) -> Path:
     """Write the offline package for ``version`` to ``dest`` (a file, or a directory to put
     ``kube<version>.tar.gz`` in) and return its path.
@@ -284,7 +332,9 @@ def build_package(
     ``without_images`` leaves images out of images/ and Metadata (a broken package, for
     tests: each is an image reference, or a name such as ``coredns`` matching every image
     whose repository ends with it); ``manifest_suffix`` is appended to every add-on manifest
-    (a comment line makes a new manifest without changing what it does)."""
+    (a comment line makes a new manifest without changing what it does); ``broken_runtime``
+    ships a containerd configuration without the CRI plugin (the runtime starts, its socket
+    answers no CRI call: everything else identical, for the runtime check's test)."""
     parsed = versions.parse_version(version)
     if parsed is None or parsed.major != 1 or parsed.minor not in versions.MINORS:
         known = ", ".join(f"1.{m}" for m in versions.MINORS)
@@ -316,8 +366,16 @@ def build_package(
         sums = {f"bin/{name}": hashlib.sha256(data).hexdigest() for name, data in programs.items()}
         sums["bin/kubectl"] = sha256(kubectl)
         sums["shell/init.sh"] = hashlib.sha256(INIT_SH.encode()).hexdigest()
+        pause = next(i for i in versions.images(parsed) if "/pause:" in i)
+        containerd_config = (
+            BROKEN_CONTAINERD_CONFIG
+            if broken_runtime
+            else CONTAINERD_CONFIG.replace("@PAUSE_IMAGE@", pause)
+        ).encode()
+        sums["conf/containerd/config.toml"] = hashlib.sha256(containerd_config).hexdigest()
         sums.update({name: hashlib.sha256(data).hexdigest() for name, data in manifests.items()})
-        for d in ("kube", "kube/bin", "kube/conf", "kube/images", "kube/manifests", "kube/shell"):
+        dirs = ("kube", "kube/bin", "kube/conf", "kube/conf/containerd", "kube/images")
+        for d in (*dirs, "kube/manifests", "kube/shell"):
             _add(tar, d, None, LOOSE_DIR_MODE)
         metadata = _metadata(parsed, arch, images, dict(sorted(sums.items())))
         _add(tar, "kube/Metadata", metadata, LOOSE_FILE_MODE)
@@ -329,6 +387,14 @@ def build_package(
         info.uname = info.gname = "builder"
         with kubectl.open("rb") as fh:
             tar.addfile(info, fh)
+        _add(
+            tar,
+            "kube/conf/containerd.service",
+            CONTAINERD_SERVICE.replace(BIN_DIR, "@BIN_DIR@").encode(),
+            LOOSE_FILE_MODE,
+        )
+        _add(tar, "kube/conf/containerd/config.toml", containerd_config, LOOSE_FILE_MODE)
+        _add(tar, "kube/conf/crictl.yaml", CRICTL_YAML.encode(), LOOSE_FILE_MODE)
         _add(
             tar,
             "kube/conf/kubelet.service",

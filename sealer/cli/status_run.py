@@ -23,19 +23,28 @@ from sealer.clusterfile import load as load_clusterfile
 from sealer.connect import Connections, HostAccess
 from sealer.errors import PlanError, SealerError, UsageError
 from sealer.facts.status import HostStatusFacts, gather_cluster_status, gather_host_status
+from sealer.kube.kubeadm_config import cri_socket_of, render_kubeadm_config
 from sealer.lock import lock_masters, seen_locks
 from sealer.offline_package import prepare_cluster_package
 from sealer.plan.observe import observe
 from sealer.plan.status import StatusReport, build_report
 from sealer.reconcile import decide
 from sealer.spec import LoadedClusterfile
+from sealer.spec.model import Cluster
 
 
-async def _host_status(conns: Connections, access: HostAccess) -> HostStatusFacts | None:
+async def _host_status(
+    conns: Connections, access: HostAccess, cri_socket: str
+) -> HostStatusFacts | None:
     try:
-        return await gather_host_status(conns, access)
+        return await gather_host_status(conns, access, cri_socket)
     except SealerError:
         return None  # the report shows what the host answered to diff's reads
+
+
+def _cri_socket(cluster: Cluster, address: str) -> str:
+    """The runtime endpoint the host's kubelet is given (its kubeadm configuration's)."""
+    return cri_socket_of(render_kubeadm_config(cluster, address))
 
 
 async def read_status(
@@ -52,7 +61,9 @@ async def read_status(
     except PlanError as exc:
         pending, pending_error = None, exc.message
     reachable = [a for a in spec.all_addresses if state.hosts[a].reachable]
-    facts = await gather_all(*(_host_status(conns, observation.access[a]) for a in reachable))
+    facts = await gather_all(
+        *(_host_status(conns, observation.access[a], _cri_socket(cluster, a)) for a in reachable)
+    )
     host_facts = {a: f for a, f in zip(reachable, facts, strict=True) if f is not None}
     # every master that joined: by its files, or as a Node (a master whose API server's
     # manifest is gone has only the kubelet's files left, and is exactly what to report)
@@ -84,7 +95,7 @@ def _mark(value: bool | None) -> str:
 
 def print_report(ui: Ui, report: StatusReport) -> None:
     table = Table(title=f"sealer status: cluster {report.cluster}", title_justify="left")
-    for column in ("host", "role", "reachable", "kubelet", "Node Ready", "versions",
+    for column in ("host", "role", "reachable", "runtime", "kubelet", "Node Ready", "versions",
                    "load balancer", "earliest certificate"):  # fmt: skip
         table.add_column(column)
     for host in report.hosts:
@@ -101,6 +112,7 @@ def print_report(ui: Ui, report: StatusReport) -> None:
             escape(host["address"]),
             host["role"] + (f" ({host['joined_as']})" if host["joined_as"] else ""),
             _mark(host["reachable"]),
+            _mark(host["runtime"]["answers"] if host["runtime"] else None),
             _mark(host["kubelet_active"]),
             _mark(host["node_ready"]),
             escape(shown),

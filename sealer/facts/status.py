@@ -1,5 +1,6 @@
 """Read-only facts for ``sealer status``: kubelet active, the installed package's version, the
-earliest certificate expiry, the load balancer's rules, etcd's leader, each master's API.
+container runtime's answer (``crictl info``), the earliest certificate expiry, the load
+balancer's rules, etcd's leader, each master's API.
 
 Per host, one batch (:func:`gather_host_status`); per cluster, the reads through the master
 that serves it (:func:`gather_cluster_status`). Nothing here judges health: that is
@@ -22,7 +23,8 @@ from sealer.facts.certs import CertInfo, certificate
 from sealer.facts.cluster import ETCDCTL, EndpointHealth, etcd_health
 from sealer.facts.health import Health, api_ready
 from sealer.facts.node_setup import parse_care_active
-from sealer.layout import PKI_DIR, UNPACKED_DIR
+from sealer.facts.runtime import RuntimeStatus, runtime_status
+from sealer.layout import CRI_SOCKET, PKI_DIR, UNPACKED_DIR
 from sealer.lb.facts import NFT_LIST_ARGV, parse_nft_ruleset
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "HostStatusFacts",
     "gather_cluster_status",
     "gather_host_status",
+    "host_status_facts",
     "parse_etcd_leader",
     "parse_lb_backends",
     "parse_package_version",
@@ -92,25 +95,31 @@ class HostStatusFacts:
     package_version: str | None
     lb_backends: tuple[str, ...] | None
     earliest_cert: tuple[str, dt.datetime] | None  # (path, not after)
+    runtime: RuntimeStatus | None = None  # the container runtime's answer (crictl info)
 
 
-HOST_STATUS_FACTS: tuple[Fact[Any], ...] = (
-    kubelet_active,
-    package_version,
-    lb_backends,
-    *(certificate(path) for path in CERTIFICATES),
-)
+def host_status_facts(cri_socket: str = CRI_SOCKET) -> tuple[Fact[Any], ...]:
+    return (
+        kubelet_active,
+        package_version,
+        lb_backends,
+        runtime_status(cri_socket),
+        *(certificate(path) for path in CERTIFICATES),
+    )
 
 
-async def gather_host_status(conns: Remote, host: HostAccess) -> HostStatusFacts:
-    """The status facts of one reachable host, in one command."""
-    found = await collect_many(conns, host, HOST_STATUS_FACTS)
-    active, version, backends = found[:3]
+async def gather_host_status(
+    conns: Remote, host: HostAccess, cri_socket: str = CRI_SOCKET
+) -> HostStatusFacts:
+    """The status facts of one reachable host, in one command (``cri_socket``: the endpoint
+    its kubelet is given)."""
+    found = await collect_many(conns, host, host_status_facts(cri_socket))
+    active, version, backends, runtime = found[:4]
     certs: list[tuple[str, CertInfo]] = [
-        (path, info) for path, info in zip(CERTIFICATES, found[3:], strict=True) if info
+        (path, info) for path, info in zip(CERTIFICATES, found[4:], strict=True) if info
     ]
     earliest = min(((p, c.not_after) for p, c in certs), key=lambda pc: pc[1], default=None)
-    return HostStatusFacts(active, version, backends, earliest)
+    return HostStatusFacts(active, version, backends, earliest, runtime)
 
 
 def parse_etcd_leader(result: Result) -> str | None:

@@ -56,6 +56,7 @@ __all__ = [
     "RenderedConfig",
     "bootstrap_token",
     "check_patches",
+    "cri_socket_of",
     "dump_documents",
     "kube_proxy_mode",
     "kubeadm_api_version",
@@ -537,6 +538,18 @@ def render_kubeadm_config(
         documents = [_join_document(cluster, address, node_ip, facts, secrets, cri_socket, master)]
     _check_rendered(address, api, documents)
     return RenderedConfig(address, role, api, tuple(documents))
+
+
+def cri_socket_of(config: RenderedConfig) -> str:
+    """The container runtime endpoint the host's kubelet will use: ``nodeRegistration.
+    criSocket`` of its Init/JoinConfiguration (sealer's default, or the user's patch)."""
+    for doc in config.documents:
+        if doc.get("kind") in ("InitConfiguration", "JoinConfiguration"):
+            registration = doc.get("nodeRegistration")
+            socket = registration.get("criSocket") if isinstance(registration, dict) else None
+            if isinstance(socket, str) and socket:
+                return socket
+    return CRI_SOCKET
 
 
 def upgrade_apply_argv(version: str) -> list[str]:

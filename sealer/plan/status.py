@@ -59,6 +59,17 @@ def _iso(when: dt.datetime | None) -> str | None:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when is not None else None
 
 
+def _runtime(facts: HostStatusFacts | None) -> dict[str, Any] | None:
+    if facts is None or facts.runtime is None:
+        return None
+    status = facts.runtime
+    return {
+        "answers": status.answers,
+        "network_ready": status.network_ready,
+        "detail": status.detail or None,
+    }
+
+
 def build_report(
     cluster: Cluster,
     live: ClusterState,
@@ -92,6 +103,7 @@ def build_report(
                 "package": facts.package_version if facts else None,
             },
             "kubelet_active": facts.kubelet_active if facts else None,
+            "runtime": _runtime(facts),
             "node_ready": node.ready if node is not None else None,
             "load_balancer": None,
             "earliest_certificate": None,
@@ -101,6 +113,10 @@ def build_report(
         if facts is not None and facts.earliest_cert is not None:
             path, not_after = facts.earliest_cert
             entry["earliest_certificate"] = {"path": path, "not_after": _iso(not_after)}
+        installed = joined or (facts is not None and facts.package_version is not None)
+        runtime = facts.runtime if facts is not None else None
+        if installed and runtime is not None and not runtime.answers:
+            problems.append(f"{address}: the container runtime does not answer ({runtime.detail})")
         if joined and facts is not None and not facts.kubelet_active:
             problems.append(f"{address}: the kubelet is not active")
         if joined and live.initialized and (node is None or not node.ready):

@@ -24,6 +24,8 @@ from sealer.layout import (
     CLEAN_PATHS,
     KUBE_BINARIES,
     KUBELET_UNIT,
+    RUNTIME_SERVICE,
+    RUNTIME_UNIT,
     UNPACKED_DIR,
     WRITTEN_DIRS,
 )
@@ -96,6 +98,9 @@ async def clean_host(target: Target, host: str, *, member_removed: bool = False)
     has_kubelet = await conns.run(access, ["test", "-e", KUBELET_UNIT], check=False)
     if has_kubelet.ok:
         await conns.run(access, ["systemctl", "disable", "--now", "kubelet"], check=False)
+    has_runtime = await conns.run(access, ["test", "-e", RUNTIME_UNIT], check=False)
+    if has_runtime.ok:
+        await conns.run(access, ["systemctl", "disable", "--now", RUNTIME_SERVICE], check=False)
     binaries = await _package_binaries(target, host)
     paths = await _present(target, host, CLEAN_PATHS)
     if binaries or paths:
@@ -106,7 +111,7 @@ async def clean_host(target: Target, host: str, *, member_removed: bool = False)
             for path in await _present(target, host, paths):
                 await conns.run(access, ["find", path, "-mindepth", "1", "-delete"])
         done.append(f"removed {len(paths) + len(binaries)} paths")
-    if has_kubelet.ok:
+    if has_kubelet.ok or has_runtime.ok:
         await conns.run(access, ["systemctl", "daemon-reload"], check=False)
     if await _remove_staged_uploads(target, host):
         done.append("interrupted uploads removed")

@@ -23,6 +23,7 @@ from sealer.steps.control_plane import (
 )
 from sealer.steps.identity import record_identity_in_cluster, write_host_identity
 from sealer.steps.kubeadm_join import run_secrets
+from sealer.steps.runtime_check import check_runtime
 
 __all__ = ["BUILDERS", "INIT_VERB", "Init"]
 
@@ -47,6 +48,7 @@ class Init(KindStep[InitPayload]):
         t = self.target
         if await is_control_plane(t, self.host):
             return unchanged("the control plane already runs on master0")
+        await check_runtime(t, self.name, self.host)
         state = await collect(t.conns, t.access[self.host], kube_state)
         if state.cluster_state and not (self.payload.reset_half_done and state.init_started):
             raise StepError(

@@ -7,7 +7,8 @@ gives nobody write access to what root runs next), the unpacked Metadata's versi
 files of its ``sha256sums`` checked (``sha256sum --check``), then the package's own ``cd
 kube/shell && bash init.sh``, as the package's authors intend (members leading out of ``kube/``
 were refused on the workstation, :mod:`sealer.package_members`); ``kubeadm version`` must then
-report the Clusterfile's version. The copy itself is the distribute step's (which this step
+report the Clusterfile's version and the container runtime that init.sh started must answer
+(:mod:`sealer.steps.runtime_check`). The copy itself is the distribute step's (which this step
 waits for when the plan has one), so hosts serve their copies to others (the relay) while they
 install.
 """
@@ -25,6 +26,7 @@ from sealer.layout import PACKAGE_DIR, UNPACKED_DIR
 from sealer.package_members import sha256sum_check_input
 from sealer.plan.payloads import InstallPayload
 from sealer.steps.base import KindStep, StepBuilder
+from sealer.steps.runtime_check import check_runtime
 from sealer.steps.target import Target
 
 __all__ = ["BUILDERS", "PACKAGE_TIMEOUT", "Install", "check_sums", "unpack_argv"]
@@ -97,6 +99,7 @@ class Install(KindStep[InstallPayload]):
                 f"after init.sh, kubeadm reports {version or 'nothing'}, "
                 f"expected {t.cluster.spec.version}",
             )
+        await check_runtime(t, self.name, self.host)
         return changed(f"installed Kubernetes {version} from the package")
 
     async def _installed_version(self) -> str | None:

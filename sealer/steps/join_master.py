@@ -25,6 +25,7 @@ from sealer.steps.etcd_safety import prepare_master_reset
 from sealer.steps.hosts import write_hosts_block
 from sealer.steps.identity import write_host_identity
 from sealer.steps.kubeadm_join import join_secrets
+from sealer.steps.runtime_check import check_runtime
 from sealer.steps.target import Target
 
 __all__ = ["BUILDERS", "JoinMaster"]
@@ -57,6 +58,7 @@ class JoinMaster(KindStep[JoinMasterPayload]):
         t = self.target
         if await is_control_plane(t, self.host):
             return unchanged("already a control-plane member")
+        await check_runtime(t, self.name, self.host)
         secrets = await join_secrets(t, api_master(t))
         if await kubeadm_leftovers(t, self.host):
             await prepare_master_reset(t, self.name, self.host)

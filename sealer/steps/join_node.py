@@ -21,6 +21,7 @@ from sealer.steps.control_plane import (
 )
 from sealer.steps.identity import write_host_identity
 from sealer.steps.kubeadm_join import join_secrets
+from sealer.steps.runtime_check import check_runtime
 from sealer.steps.target import Target
 
 __all__ = ["BUILDERS", "JoinNode"]
@@ -124,6 +125,7 @@ class JoinNode(KindStep[JoinNodePayload]):
             return await self._rejoin()
         if await _node_registered(t, self.host):
             return unchanged("already a node of the cluster")
+        await check_runtime(t, self.name, self.host)
         await _wait_for_vip(t, self.host)
         secrets = await join_secrets(t, api_master(t))
         await _reset_half_done_worker(t, self.host)

@@ -6,6 +6,10 @@ The Node is Ready only once the runtime's network is ready (a CNI configuration 
 message, and only host-network pods are started (as the real kubelet refuses a pod sandbox
 without a network).
 
+The container runtime must answer on ``--container-runtime-endpoint`` (default containerd's
+socket) when the kubelet starts, or it exits 1 with the real kubelet's ``validate service
+connection: validate CRI v1 runtime API for endpoint ...`` (systemd restarts it).
+
 Flags as the real kubelet takes them from 10-kubeadm.conf and kubeadm-flags.env. Pod processes
 run in their own sessions (as containers live outside the kubelet's cgroup), so stopping the
 kubelet leaves them running; a restarted kubelet adopts them from its state file.
@@ -30,7 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from sealer_lab.emulate import cninet, kubeconfig, pki, podrun, runtime, versions, yamlio
+from sealer_lab.emulate import cninet, cri, kubeconfig, pki, podrun, runtime, versions, yamlio
 from sealer_lab.emulate.kubeapi import ApiError, Client
 
 __all__ = ["Flags", "main", "parse_flags"]
@@ -832,6 +836,12 @@ def main(argv: list[str]) -> int:
                 f'{config_path}: {exc.strerror.lower() if exc.strerror else exc}"',
             )
             return 1
+    endpoint = flags.get("--container-runtime-endpoint") or cri.DEFAULT_ENDPOINT
+    try:
+        cri.validate(endpoint)
+    except cri.CriUnavailable as exc:  # the real kubelet exits; systemd restarts it
+        log("E", f'"command failed" err={json.dumps(f"failed to run Kubelet: {exc}")}')
+        return 1
     kubelet = Kubelet(flags, config)
     port = int(config.get("healthzPort", 10248) or 10248)
     servers = [

@@ -43,7 +43,7 @@ ADMIN = ["kubectl", "--kubeconfig", "/etc/kubernetes/admin.conf"]
 #: The commands sealer's facts run: a run made only of these changed nothing.
 READ_ONLY = {
     "hostname", "cat", "uname", "sh", "kubeadm", "kubelet", "kubectl", "stat", "sha256sum",
-    "systemctl", "test", "modinfo", "etcdctl", "ls",
+    "systemctl", "test", "modinfo", "etcdctl", "ls", "crictl",
 }  # fmt: skip
 
 
@@ -164,7 +164,7 @@ def _log_records(path: Path) -> list[dict[str, Any]]:
 
 INSTALL_DIRS = (
     "/etc/kubernetes", "/var/lib/kubelet", "/var/lib/etcd", "/etc/cni", "/opt/cni",
-    "/usr/local/bin", "/var/lib/sealer", "/etc/sealer", "/root/.kube",
+    "/usr/local/bin", "/var/lib/sealer", "/etc/sealer", "/root/.kube", "/etc/containerd",
 )  # fmt: skip
 
 
@@ -334,11 +334,12 @@ def test_the_apply_wrote_no_secret_anywhere_and_left_no_join_credentials(
 
 
 #: What installing the package leaves on a host: the unpacked package, the programs init.sh
-#: installs and the kubelet unit.
+#: installs, the kubelet unit and the container runtime's unit and configuration.
 INSTALLED = (
     "/var/lib/sealer/package", "/usr/local/bin/kubeadm", "/usr/local/bin/kubelet",
-    "/usr/local/bin/kubectl", "/etc/systemd/system/kubelet.service",
-    "/etc/systemd/system/kubelet.service.d",
+    "/usr/local/bin/kubectl", "/usr/local/bin/containerd", "/usr/local/bin/crictl",
+    "/etc/systemd/system/kubelet.service", "/etc/systemd/system/kubelet.service.d",
+    "/etc/systemd/system/containerd.service", "/etc/containerd/config.toml", "/etc/crictl.yaml",
 )  # fmt: skip
 
 

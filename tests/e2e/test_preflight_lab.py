@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 
 import sealer_lab
 from tests.conftest import kubernetes_lab
@@ -191,3 +193,108 @@ def test_clean_gives_back_what_prepare_added(lab: Lab) -> None:
         n1, ["ls", "/etc/modules-load.d/sealer.conf", "/etc/sysctl.d/99-sealer.conf"], check=False
     )
     assert left == ""
+
+
+#: What `kubeadm init` leaves on master0: none of it may exist after a refused runtime.
+INIT_TRACES = ("/etc/kubernetes/admin.conf", "/var/lib/etcd/member", "/var/lib/kubelet/config.yaml")
+RUNTIME_REFUSED = (
+    "the container runtime does not answer on unix:///run/containerd/containerd.sock "
+    '(validate service connection: validate CRI v1 runtime API for endpoint "unix:///run/'
+    'containerd/containerd.sock": rpc error: code = Unimplemented desc = unknown service '
+    "runtime.v1.RuntimeService)"
+)
+
+
+def _with_package(lab: Lab, package: str, name: str) -> Path:
+    """A copy of the lab's Clusterfile whose package is ``package``."""
+    yaml = YAML()
+    data = yaml.load(lab.file.read_text())
+    data["spec"]["package"] = {"source": package}
+    path = lab.file.with_name(name)
+    with path.open("w") as handle:
+        yaml.dump(data, handle)
+    return path
+
+
+def _init_traces(lab: Lab) -> list[str]:
+    found = lab.on(lab.master0, ["ls", "-d", *INIT_TRACES], check=False)
+    return found.split()
+
+
+def test_a_runtime_that_answers_no_cri_is_named_before_kubeadm_runs(lab: Lab) -> None:
+    """The package's init.sh starts a containerd whose configuration disables the CRI plugin
+    (`sealer lab package --broken-runtime`): every install names its host and the runtime, and
+    no kubeadm init runs; a re-apply on the installed hosts is refused by init the same way."""
+    assert _init_traces(lab) == []  # given back by the clean before
+    # named as the good package is (kube<version>.tar.gz): the next apply's copy replaces it
+    package = lab.file.parent / "broken-runtime" / f"kube{VERSION[1:]}.tar.gz"
+    package.parent.mkdir()
+    built = sealer("lab", "package", "--version", VERSION, "--broken-runtime", "-o", str(package))
+    assert built.returncode == 0, built.stdout + built.stderr
+    good = lab.file
+    lab.file = _with_package(lab, str(package), "broken-runtime.yaml")
+    try:
+        apply = lab.sealer("apply", "--yes")
+        again = lab.sealer("apply", "--yes")  # installed now: init itself asks the runtime
+        status = lab.sealer("status", "--output", "json")
+    finally:
+        lab.file = good
+    assert apply.returncode == 1, apply.stdout + apply.stderr
+    output = apply.stdout + apply.stderr
+    assert "Traceback" not in output
+    for host in lab.lab.hosts:
+        assert f"install on {host.address}: {RUNTIME_REFUSED}" in output, output
+    assert f"journalctl -u containerd` on {lab.master0.address}" in output
+    assert _init_traces(lab) == []
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert f"init on {lab.master0.address}: {RUNTIME_REFUSED}" in again.stdout + again.stderr
+    assert _init_traces(lab) == []
+    assert status.returncode == 3, status.stdout + status.stderr
+    problems = json.loads(status.stdout)["problems"]
+    for host in lab.lab.hosts:
+        assert (
+            f"{host.address}: the container runtime does not answer (validate service "
+            "connection: validate CRI v1 runtime API for endpoint" in "\n".join(problems)
+        ), problems
+
+
+def test_the_good_package_installs_a_runtime_that_answers_and_the_cluster_converges(
+    lab: Lab,
+) -> None:
+    apply = lab.sealer("apply", "--yes")
+    assert apply.returncode == 0, apply.stdout + apply.stderr
+    info = json.loads(
+        lab.on(
+            lab.node2,
+            ["crictl", "--runtime-endpoint", "unix:///run/containerd/containerd.sock", "info"],
+        )
+    )
+    assert {c["type"]: c["status"] for c in info["status"]["conditions"]}["RuntimeReady"] is True
+
+    def ready_nodes() -> list[str]:
+        nodes = json.loads(
+            lab.on(
+                lab.master0,
+                [
+                    "kubectl",
+                    "--kubeconfig",
+                    "/etc/kubernetes/admin.conf",
+                    "get",
+                    "nodes",
+                    "-o",
+                    "json",
+                ],
+            )
+        )["items"]
+        ready = [
+            n["metadata"]["name"]
+            for n in nodes
+            if any(
+                c["type"] == "Ready" and c["status"] == "True" for c in n["status"]["conditions"]
+            )
+        ]
+        return ready if len(ready) == len(lab.lab.hosts) else []
+
+    wait_for("every node Ready", ready_nodes, timeout=300)
+    diff = lab.sealer("diff")
+    assert diff.returncode == 0, diff.stdout + diff.stderr

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from sealer.facts.cluster import EndpointHealth
 from sealer.facts.health import Health
+from sealer.facts.runtime import RuntimeStatus
 from sealer.facts.status import ClusterStatusFacts, HostStatusFacts
 from sealer.plan.state import ClusterState
 from sealer.plan.status import build_report
@@ -74,10 +75,30 @@ def test_one_masters_api_server_down_is_unhealthy_and_named() -> None:
     assert {"master": M[1], "healthy": False} in backends
 
 
+def test_a_container_runtime_that_does_not_answer_is_named() -> None:
+    c = cluster()
+    down = RuntimeStatus(False, None, "validate service connection: ... no such file")
+    facts = host_facts()
+    facts[N[1]] = replace(facts[N[1]], runtime=down)
+    facts[N[0]] = replace(facts[N[0]], runtime=RuntimeStatus(True, True))
+    report = build_report(c, running(c), facts, healthy_cluster(), pending=0)
+    assert report.problems == (
+        f"{N[1]}: the container runtime does not answer "
+        "(validate service connection: ... no such file)",
+    )
+    assert report.exit_code == 3
+    hosts = {h["address"]: h for h in report.to_dict()["hosts"]}
+    assert hosts[N[0]]["runtime"] == {"answers": True, "network_ready": True, "detail": None}
+    assert hosts[N[1]]["runtime"]["answers"] is False
+    assert hosts[M[0]]["runtime"] is None  # not read
+
+
 def test_fresh_hosts_are_only_pending() -> None:
     c = cluster()
     live = ClusterState({a: bare(a) for a in c.spec.all_addresses})
-    facts = {a: HostStatusFacts(False, None, None, None) for a in c.spec.all_addresses}
+    # no package yet: no crictl, and that is no problem
+    no_crictl = RuntimeStatus(False, None, "crictl not found on the PATH")
+    facts = {a: HostStatusFacts(False, None, None, None, no_crictl) for a in c.spec.all_addresses}
     report = build_report(c, live, facts, ClusterStatusFacts(None, None, "", {}), pending=12)
     assert report.problems == ()
     assert report.exit_code == 2

@@ -16,7 +16,7 @@ from sealer.facts.hosts import HostsEntry
 from sealer.facts.identity import ClusterIdentity, cluster_identity_configmap
 from sealer.facts.kube import KUBE_FILES, kube_state
 from sealer.kube.pki import ClusterCA
-from sealer.layout import KUBEADM_TOKEN_CONFIG_PATH, SEALER_KUBE_DIR
+from sealer.layout import CRI_SOCKET, KUBEADM_TOKEN_CONFIG_PATH, SEALER_KUBE_DIR
 from sealer.offline_package import LocalPackage
 from sealer.plan.access import host_access
 from sealer.plan.lb import desired_lb_config
@@ -117,6 +117,21 @@ def readyz(fake: FakeRemote, host: str, *answers: int) -> None:
     """The host's own API server's /readyz: exit statuses in turn (the last repeated)."""
     replies = [Reply(status, "ok" if status == 0 else "", "") for status in answers]
     fake.on_prefix(READYZ_PREFIX, replies, host=host, read=True)
+
+
+CRICTL_INFO = ("crictl", "--runtime-endpoint", CRI_SOCKET, "info")
+RUNTIME_INFO = Path(__file__).parents[1] / "facts" / "fixtures" / "crictl-info.containerd.json"
+NO_RUNTIME = Path(__file__).parents[1] / "facts" / "fixtures" / "crictl-info.no-socket.stderr"
+
+
+def runtime(fake: FakeRemote, host: str, *answers: bool) -> None:
+    """``crictl info`` on the host: the runtime answers (True) or its socket does not
+    (False), in turn (the last repeated); containerd's real-shaped output."""
+    replies = [
+        Reply(0, RUNTIME_INFO.read_text(), "") if ok else Reply(1, "", NO_RUNTIME.read_text())
+        for ok in answers or (True,)
+    ]
+    fake.on(CRICTL_INFO, replies, host=host, read=True)
 
 
 def member(address: str, ident: int, named: bool = True) -> dict[str, Any]:

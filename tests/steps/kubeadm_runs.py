@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sealer.layout import ADMIN_CONF, INIT_MARKER, KUBEADM_RUN_CONFIG_PATH, USER_KUBECONFIG
+from tests.steps.builders import runtime
 from tests.steps.fake_remote import FakeRemote
 from tests.steps.fake_remote import changed_argv as every_changed_argv
 
@@ -23,3 +24,4 @@ def script_host(fake: FakeRemote, host: str) -> None:
     fake.on(RM_RUN_CONFIG, host=host)
     fake.on(RESET, host=host)
     fake.on(["rm", "-f", INIT_MARKER], host=host)
+    runtime(fake, host)

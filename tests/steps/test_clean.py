@@ -19,6 +19,7 @@ from sealer.layout import (
     CLEAN_PATHS,
     KUBE_BINARIES,
     KUBELET_UNIT,
+    RUNTIME_UNIT,
     UNPACKED_DIR,
     WRITTEN_DIRS,
 )
@@ -90,6 +91,7 @@ def script_clean(
     status = 0 if installed else 1
     fake.on(["test", "-e", CARE_PROGRAM_PATH], host=host, read=True, exit_status=status)
     fake.on(["test", "-e", KUBELET_UNIT], host=host, read=True, exit_status=status)
+    fake.on(["test", "-e", RUNTIME_UNIT], host=host, read=True, exit_status=status)
     plan = clean_plan(program_present=installed, vip=cluster().spec.vip)
     for command in (*plan.before, *plan.after):
         fake.on(command.argv, host=host, exit_status=status)
@@ -104,6 +106,7 @@ def script_clean(
         )
     fake.on_prefix(["rm"], host=host)
     fake.on(["systemctl", "disable", "--now", "kubelet"], host=host)
+    fake.on(["systemctl", "disable", "--now", "containerd"], host=host)
     fake.on(["systemctl", "daemon-reload"], host=host)
     fake.on(FIND, host=host, read=True)
     block = render_hosts_block(list(hosts_entries(M[0]))) if installed else ""
@@ -126,6 +129,7 @@ async def test_clean_removes_every_trace_in_order(fake: FakeRemote) -> None:
         ("rm", "-f", "--", *plan.paths),
         *(c.argv for c in plan.after),
         ("systemctl", "disable", "--now", "kubelet"),
+        ("systemctl", "disable", "--now", "containerd"),  # the runtime init.sh started
         ("rm", "-rf", "--", *CLEAN_PATHS, *binaries),
         ("systemctl", "daemon-reload"),
     ]
@@ -179,13 +183,14 @@ async def test_clean_leaves_a_kubectl_the_package_did_not_install(fake: FakeRemo
     host = N[0]
     binaries = script_clean(fake, host, installed=True)
     # the host's kubectl is a distribution's (other bytes than the package's copy)
-    script_binaries(fake, host, {**dict.fromkeys(binaries[:2], OURS), binaries[2]: THEIRS})
+    script_binaries(fake, host, {**dict.fromkeys(binaries, OURS), binaries[2]: THEIRS})
     target = make_target(fake, cluster(), running(cluster()))
 
     await Clean(target, host, CleanPayload()).run(CTX)
 
     removed = [a for a in changed_argv(fake) if a[:2] == ("rm", "-rf")]
-    assert removed == [("rm", "-rf", "--", *CLEAN_PATHS, *binaries[:2])]
+    assert binaries[2] == "/usr/bin/kubectl"
+    assert removed == [("rm", "-rf", "--", *CLEAN_PATHS, *binaries[:2], *binaries[3:])]
 
 
 async def test_clean_of_a_host_with_its_own_kubectl_only_removes_nothing(

@@ -46,6 +46,7 @@ from sealer.steps.install import PACKAGE_TIMEOUT, Install, unpack_argv
 from sealer.steps.lb import LoadBalancer
 from sealer.steps.snapshot import Snapshot
 from tests.steps.builders import (
+    CRICTL_INFO,
     IDENTITY,
     OTHER,
     VERSION,
@@ -62,6 +63,7 @@ from tests.steps.builders import (
     package,
     rm,
     running,
+    runtime,
     sha256sum,
 )
 from tests.steps.fake_remote import Call, FakeRemote, Reply, Upload
@@ -80,7 +82,10 @@ def script_distribute(fake: FakeRemote, remote: str) -> None:
     fake.on(["sha256sum", remote], sha256sum, read=True)
 
 
-def script_install(fake: FakeRemote, remote: str, versions: list[Reply]) -> None:
+def script_install(
+    fake: FakeRemote, remote: str, versions: list[Reply], *, runtime_answers: bool = True
+) -> None:
+    runtime(fake, HOST, runtime_answers)
     fake.on(["sha256sum", remote], sha256sum, read=True)
     fake.on(KUBEADM_VERSION, versions, read=True)
     fake.on(["rm", "-rf", UNPACKED_DIR])
@@ -162,6 +167,35 @@ async def test_install_unpacks_checks_and_installs_a_new_copy(
     assert fake.index(["sha256sum", remote]) < fake.index(unpack_argv(remote))
     init = next(c for c in fake.calls if c.argv == ("bash", "init.sh"))
     assert init.cwd == f"{UNPACKED_DIR}/shell" and init.timeout == PACKAGE_TIMEOUT
+    # the runtime init.sh started is asked last, on the kubelet's endpoint
+    assert fake.commands()[-1] == CRICTL_INFO
+
+
+async def test_install_names_a_runtime_that_does_not_answer_after_init_sh(
+    fake: FakeRemote, tmp_path: Path
+) -> None:
+    pkg = package(tmp_path)
+    remote = f"{PACKAGE_DIR}/{pkg.name}"
+    fake.write(HOST, remote, b"the package")
+    script_install(fake, remote, [Reply(127), Reply(0, f"{VERSION}\n")], runtime_answers=False)
+    target = make_target(fake, cluster(), fresh(cluster()), package_or_none=pkg)
+
+    with pytest.raises(StepError) as failed:
+        await Install(target, HOST, InstallPayload(new_copy=True)).run(CTX)
+
+    assert failed.value.host == HOST
+    assert str(failed.value) == (
+        f"install on {HOST}: the container runtime does not answer on "
+        "unix:///run/containerd/containerd.sock (validate service connection: validate CRI v1 "
+        'runtime API for endpoint "unix:///run/containerd/containerd.sock": rpc error: code = '
+        'Unavailable desc = connection error: desc = "transport: Error while dialing: dial unix '
+        '/run/containerd/containerd.sock: connect: no such file or directory"); the kubelet '
+        "cannot start without it, so kubeadm was not run. The package's init.sh installs and "
+        f"starts the runtime: see `systemctl status containerd` and `journalctl -u containerd` "
+        f"on {HOST}, then run apply again"
+    )
+    commands = fake.commands()
+    assert commands.index(("bash", "init.sh")) < commands.index(CRICTL_INFO)
 
 
 async def test_install_in_shape_installs_nothing(fake: FakeRemote, tmp_path: Path) -> None:
@@ -174,6 +208,8 @@ async def test_install_in_shape_installs_nothing(fake: FakeRemote, tmp_path: Pat
 
     assert not outcome.changed
     assert fake.changes() == []
+    # an installed host's runtime is asked by init and the joins, not on every apply
+    assert CRICTL_INFO not in fake.commands()
 
 
 async def test_install_refuses_a_copy_with_the_wrong_sha256(

@@ -38,6 +38,11 @@ CLEANUP = [
     "/usr/local/bin/kubeadm",
     "/usr/local/bin/kubelet",
     "/usr/local/bin/kubectl",
+    "/usr/local/bin/containerd",
+    "/usr/local/bin/crictl",
+    "/etc/systemd/system/containerd.service",
+    "/etc/containerd",
+    "/etc/crictl.yaml",
     "/etc/systemd/system/kubelet.service",
     "/etc/systemd/system/kubelet.service.d",
     "/etc/systemd/system/multi-user.target.wants/kubelet.service",
@@ -120,6 +125,7 @@ class Kube:
     def clean(self, host: str) -> None:
         self.ssh(host, ["kubeadm", "reset", "-f"], check=False)
         self.ssh(host, ["systemctl", "stop", "kubelet"], check=False)
+        self.ssh(host, ["systemctl", "disable", "--now", "containerd"], check=False)
         self.ssh(host, CLEANUP, check=False)
         self.ssh(host, ["sed", "-i", f"/{ENDPOINT_NAME}/d", "/etc/hosts"], check=False)
 

@@ -416,6 +416,41 @@ def test_a_stopped_kubelet_makes_its_node_not_ready(kube: Kube, cluster: dict[st
     assert wait_for(lambda: ready(kube.nodes(cluster["m1"])[n1]), timeout=60)
 
 
+def test_a_kubelet_does_not_start_without_its_container_runtime(
+    kube: Kube, cluster: dict[str, str]
+) -> None:
+    """As the real kubelet: it validates its runtime endpoint at start and exits when nothing
+    answers there (systemd restarts it every 10 s); once containerd is back it starts."""
+    n1 = cluster["n1"]
+    # n1 joined with flags only: kubeadm's default criSocket, as kubeadm-flags.env says
+    flags = kube.ssh(n1, ["cat", "/var/lib/kubelet/kubeadm-flags.env"]).stdout
+    endpoint = flags.split("--container-runtime-endpoint=", 1)[1].split()[0].strip('"')
+    assert endpoint == "unix:///var/run/containerd/containerd.sock"
+    refused = (
+        '"command failed" err="failed to run Kubelet: validate service connection: validate '
+        f'CRI v1 runtime API for endpoint \\"{endpoint}\\": rpc error: code = Unavailable'
+    )
+    crictl = ["crictl", "--runtime-endpoint", endpoint, "info"]
+    kube.ssh(n1, ["systemctl", "stop", "containerd"])
+    try:
+        info = kube.ssh(n1, crictl, check=False)
+        assert info.returncode == 1 and "connect: no such file or directory" in info.stderr
+        kube.ssh(n1, ["systemctl", "restart", "kubelet"])
+        journal = ["journalctl", "-u", "kubelet", "--no-pager"]
+        assert wait_for(lambda: refused in kube.ssh(n1, journal).stdout, timeout=120)
+    finally:
+        kube.ssh(n1, ["systemctl", "start", "containerd"])
+    assert kube.ssh(n1, crictl).returncode == 0  # Type=notify: the socket answers at once
+    assert wait_for(
+        lambda: (
+            kube.ssh(n1, ["systemctl", "is-active", "kubelet"], check=False).stdout.strip()
+            == "active"
+            and ready(kube.nodes(cluster["m1"])[n1])
+        ),
+        timeout=120,
+    )
+
+
 def test_lab_reboot_brings_the_control_plane_back(kube: Kube, cluster: dict[str, str]) -> None:
     import sealer_lab
 

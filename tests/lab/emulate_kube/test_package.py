@@ -6,6 +6,7 @@ import hashlib
 import json
 import subprocess
 import tarfile
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,11 @@ def test_layout_and_metadata(package: Path, tmp_path: Path) -> None:
         "kube/bin/kubeadm",
         "kube/bin/kubelet",
         "kube/bin/kubectl",
+        "kube/bin/containerd",
+        "kube/bin/crictl",
+        "kube/conf/containerd.service",
+        "kube/conf/containerd/config.toml",
+        "kube/conf/crictl.yaml",
         "kube/conf/kubelet.service",
         "kube/conf/10-kubeadm.conf",
         "kube/images/images.tar",
@@ -63,6 +69,19 @@ def test_layout_and_metadata(package: Path, tmp_path: Path) -> None:
         check=True,
     )
     assert out.stdout.strip() == "Kubernetes v1.29.3"
+    out = subprocess.run(
+        [str(tmp_path / "kube/bin/containerd"), "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.startswith("containerd github.com/containerd/containerd v1.")
+    config = tomllib.loads((tmp_path / "kube/conf/containerd/config.toml").read_text())
+    assert config["version"] == 2
+    assert config["grpc"]["address"] == "/run/containerd/containerd.sock"
+    cri = config["plugins"]["io.containerd.grpc.v1.cri"]
+    assert cri["sandbox_image"] == "registry.k8s.io/pause:3.9"
+    assert "disabled_plugins" not in config
     bad = subprocess.run(
         [str(tmp_path / "kube/bin/kubeadm"), "init", "--nope"],
         capture_output=True,
@@ -104,12 +123,39 @@ def test_entries_are_a_careless_builders_and_metadata_lists_the_sums(package: Pa
         "bin/kubeadm",
         "bin/kubelet",
         "bin/kubectl",
+        "bin/containerd",
+        "bin/crictl",
+        "conf/containerd/config.toml",
         "shell/init.sh",
         "manifests/calico.yaml",
         "manifests/flannel.yaml",
     }
     for path, digest in sums.items():
         assert hashlib.sha256(contents[path]).hexdigest() == digest, path
+
+
+def test_a_broken_runtime_package_differs_only_in_containerd_s_configuration(
+    package: Path, tmp_path: Path
+) -> None:
+    broken = build_package("v1.29.3", tmp_path, broken_runtime=True)
+
+    def files(path: Path) -> dict[str, bytes]:
+        with tarfile.open(path) as tar:
+            return {
+                m.name: tar.extractfile(m).read()  # type: ignore[union-attr]
+                for m in tar.getmembers()
+                if m.isfile()
+            }
+
+    good, bad = files(package), files(broken)
+    differ = {name for name in good if good[name] != bad.get(name)}
+    assert set(bad) == set(good)
+    assert differ == {"kube/conf/containerd/config.toml", "kube/Metadata"}
+    config = tomllib.loads(bad["kube/conf/containerd/config.toml"].decode())
+    assert config["disabled_plugins"] == ["cri"]
+    sums = json.loads(bad["kube/Metadata"])["sha256sums"]
+    digest = hashlib.sha256(bad["kube/conf/containerd/config.toml"]).hexdigest()
+    assert sums["conf/containerd/config.toml"] == digest
 
 
 def tar_mode(members: list[tarfile.TarInfo], name: str) -> int:
