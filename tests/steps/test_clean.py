@@ -157,6 +157,7 @@ async def test_clean_of_a_master_with_a_scheduled_backup_stops_the_timer_first(
         ("rm", "-f", "--", *plan.paths),
         *(c.argv for c in plan.after),
         ("systemctl", "disable", "--now", "kubelet"),
+        ("systemctl", "disable", "--now", "containerd"),
         ("rm", "-rf", "--", *CLEAN_PATHS, *binaries),
         ("systemctl", "daemon-reload"),
     ]
