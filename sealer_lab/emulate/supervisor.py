@@ -115,6 +115,30 @@ class _Notify:
         self.path.unlink(missing_ok=True)
 
 
+#: systemd's exit status when it could not execute a unit's program (EXIT_EXEC).
+EXIT_EXEC = 203
+
+
+def _exec_main(
+    unit_name: str, argv: list[str], env: dict[str, str], cwd: str, log: IO[bytes]
+) -> subprocess.Popen[bytes] | None:
+    """A unit's process in its own session, output to its journal; None (and the reason in
+    the journal) when the program cannot be executed."""
+    try:
+        return subprocess.Popen(
+            argv,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        log.write(f"{unit_name}: failed to execute {argv[0]}: {exc}\n".encode())
+        return None
+
+
 def _oneshot(
     unit: units.Unit, state: sdstate.State, env: dict[str, str], cwd: str, log: IO[bytes]
 ) -> int:
@@ -124,19 +148,9 @@ def _oneshot(
     sdstate.set_state(state, "activating", "start")
     for line in unit.exec_start:
         argv_main, ignore = units.expand_exec(line, env)
-        try:
-            proc = subprocess.Popen(
-                argv_main,
-                env=env,
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=log,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            log.write(f"{unit.name}: failed to execute {argv_main[0]}: {exc}\n".encode())
-            code = 203
+        proc = _exec_main(unit.name, argv_main, env, cwd, log)
+        if proc is None:
+            code = EXIT_EXEC
         else:
             state.main_pid = proc.pid
             sdstate.write_state(state)
@@ -215,19 +229,9 @@ def main(argv: list[str]) -> int:
             argv_main, _ = units.expand_exec(unit.exec_start[-1], env)
             if notify is not None:
                 notify.expect()
-            try:
-                proc = subprocess.Popen(
-                    argv_main,
-                    env=env,
-                    cwd=cwd,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=log,
-                    start_new_session=True,
-                )
-            except OSError as exc:
-                log.write(f"{unit.name}: failed to execute {argv_main[0]}: {exc}\n".encode())
-                code = 203
+            proc = _exec_main(unit.name, argv_main, env, cwd, log)
+            if proc is None:
+                code = EXIT_EXEC
             else:
                 state.main_pid = proc.pid
                 if notify is None:

@@ -131,6 +131,23 @@ def _bad_setting(name: str, why: str = "") -> int:
     return 1
 
 
+def _spawn_manager(
+    module: str, name: str, definition: dict[str, object]
+) -> subprocess.Popen[bytes]:
+    """The process that manages unit ``name`` (a service's supervisor, a timer's scheduler),
+    started detached with the unit's definition, its output in the unit's journal."""
+    with open(sdstate.log_path(name), "ab") as log:
+        return subprocess.Popen(
+            runtime.module_argv(module, name, json.dumps(definition)),
+            env=runtime.module_env(code=runtime.stable_code_root(sdstate.run_dir() / "code")),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            close_fds=True,
+        )
+
+
 def start_timer(name: str) -> int:
     """A timer: its scheduler (``timerd``) started detached; the unit it activates must
     exist (systemd refuses to start a timer with nothing to trigger)."""
@@ -155,19 +172,7 @@ def start_timer(name: str) -> int:
     sdstate.run_dir().mkdir(parents=True, exist_ok=True)
     state = sdstate.State(unit=name)
     sdstate.write_state(state)
-    log = open(sdstate.log_path(name), "ab")  # noqa: SIM115
-    proc = subprocess.Popen(
-        runtime.module_argv(
-            "sealer_lab.emulate.timerd", name, json.dumps(dataclasses.asdict(timer))
-        ),
-        env=runtime.module_env(code=runtime.stable_code_root(sdstate.run_dir() / "code")),
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-        close_fds=True,
-    )
-    log.close()
+    proc = _spawn_manager("sealer_lab.emulate.timerd", name, dataclasses.asdict(timer))
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and proc.poll() is None:
         state = sdstate.read_state(name)
@@ -229,19 +234,7 @@ def start(name: str) -> int:
     sdstate.run_dir().mkdir(parents=True, exist_ok=True)
     state = sdstate.State(unit=name, restarts=0)
     sdstate.set_state(state, "activating", "start-pre")
-    log = open(sdstate.log_path(name), "ab")  # noqa: SIM115
-    proc = subprocess.Popen(
-        runtime.module_argv(
-            "sealer_lab.emulate.supervisor", name, json.dumps(dataclasses.asdict(unit))
-        ),
-        env=runtime.module_env(code=runtime.stable_code_root(sdstate.run_dir() / "code")),
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        start_new_session=True,
-        close_fds=True,
-    )
-    log.close()
+    proc = _spawn_manager("sealer_lab.emulate.supervisor", name, dataclasses.asdict(unit))
     if oneshot:
         return _wait_oneshot(name, proc.pid)
     # Type=simple: start returns once the main process has been forked; Type=notify: once
@@ -431,6 +424,7 @@ SHOW: dict[str, Callable[[sdstate.State], str]] = {
     "SubState": lambda s: s.sub,
     "MainPID": lambda s: str(s.main_pid),
     "Result": lambda s: s.result,
+    "ExecMainStatus": lambda s: str(s.exit_status),
     "NRestarts": lambda s: str(s.restarts),
 }
 

@@ -186,3 +186,31 @@ def test_ready_before_the_supervisor_recorded_its_main_process(
             sdstate.set_state(state, "activating", "auto-restart")
     finally:
         notify.close()
+
+
+@pytest.mark.parametrize("kind", ["simple", "oneshot"])
+def test_a_program_that_cannot_be_executed_fails_the_unit_with_203(
+    sd: tuple[Path, dict[str, str]], kind: str
+) -> None:
+    units, env = sd
+    (units / "missing.service").write_text(
+        f"[Service]\nType={kind}\nExecStart=/nonexistent/sealer-lab-program --flag\n"
+    )
+    try:
+        started = _ctl(env, "start", "missing")
+        if kind == "oneshot":  # systemd's job ends with the process: start says it failed
+            assert started.returncode == 1 and "failed" in started.stderr
+        wait_for(
+            "the unit failed",
+            lambda: _ctl(env, "is-active", "missing").stdout.strip() == "failed",
+            timeout=30,
+        )
+        shown = _ctl(env, "show", "-p", "ExecMainStatus", "--value", "missing").stdout.strip()
+        assert shown == str(supervisor.EXIT_EXEC) == "203"
+        journal = subprocess.run(
+            [sys.executable, "-m", "sealer_lab.emulate.journalctl", "-u", "missing"],
+            env=env, capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        assert "failed to execute /nonexistent/sealer-lab-program" in journal
+    finally:
+        _ctl(env, "stop", "missing")
