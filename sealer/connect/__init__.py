@@ -8,6 +8,12 @@ from sealer.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from sealer.connect.command import builtin_argv, render, sudo_argv
+    from sealer.connect.defaults import (
+        DEFAULT_CHANNELS_PER_HOST,
+        DEFAULT_CONCURRENCY,
+        DEFAULT_SEALER_KNOWN_HOSTS,
+        DEFAULT_UPLOAD_CONCURRENCY,
+    )
     from sealer.connect.errors import CommandTimedOut, TransferFailed
     from sealer.connect.hostkeys import known_hosts_pattern
     from sealer.connect.pool import Connections, Result
@@ -20,15 +26,7 @@ if TYPE_CHECKING:
         Redactor,
     )
     from sealer.connect.remote import Remote
-    from sealer.connect.settings import (
-        DEFAULT_CHANNELS_PER_HOST,
-        DEFAULT_CONCURRENCY,
-        DEFAULT_SEALER_KNOWN_HOSTS,
-        DEFAULT_UPLOAD_CONCURRENCY,
-        HostAccess,
-        PoolOptions,
-        Secret,
-    )
+    from sealer.connect.settings import HostAccess, PoolOptions, Secret
 
 __all__ = [
     "DEFAULT_CHANNELS_PER_HOST",
@@ -74,7 +72,7 @@ __getattr__ = lazy_exports(
         "Recorder": "sealer.connect.record",
         "Redactor": "sealer.connect.record",
         "Remote": "sealer.connect.remote",
-        "DEFAULT_CHANNELS_PER_HOST": "sealer.connect.settings",
+        "DEFAULT_CHANNELS_PER_HOST": "sealer.connect.defaults",
         "DEFAULT_CONCURRENCY": "sealer.connect.defaults",
         "DEFAULT_SEALER_KNOWN_HOSTS": "sealer.connect.defaults",
         "DEFAULT_UPLOAD_CONCURRENCY": "sealer.connect.defaults",

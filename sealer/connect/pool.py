@@ -31,10 +31,11 @@ from types import TracebackType
 import asyncssh
 
 from sealer.connect.command import render
+from sealer.connect.defaults import REMOTE_LOCALE
 from sealer.connect.errors import CommandTimedOut, TransferFailed
 from sealer.connect.hostkeys import HostKeyCheck, KnownHosts, known_hosts_pattern
 from sealer.connect.record import CommandRecord, Recorder, Redactor
-from sealer.connect.settings import REMOTE_LOCALE, HostAccess, PoolOptions
+from sealer.connect.settings import HostAccess, PoolOptions
 from sealer.errors import CommandFailed, ConnectError
 
 __all__ = ["HOME_STAGED_PATTERN", "STAGED_PATTERN", "Connections", "Result"]

@@ -11,12 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
-    "DEFAULT_CHANNELS_PER_HOST",
-    "DEFAULT_COMMAND_TIMEOUT",
-    "DEFAULT_CONCURRENCY",
-    "DEFAULT_SEALER_KNOWN_HOSTS",
-    "DEFAULT_UPLOAD_CONCURRENCY",
-    "REMOTE_LOCALE",
     "HostAccess",
     "PoolOptions",
     "Secret",
@@ -28,7 +22,6 @@ from sealer.connect.defaults import (
     DEFAULT_CONCURRENCY,
     DEFAULT_SEALER_KNOWN_HOSTS,
     DEFAULT_UPLOAD_CONCURRENCY,
-    REMOTE_LOCALE,
 )
 
 

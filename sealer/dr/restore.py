@@ -437,22 +437,23 @@ async def stale_kubelets(
     return stale
 
 
+async def _nodes(conns: Remote, access: HostAccess) -> tuple[NodeInfo, ...]:
+    """The Nodes as ``access``'s master lists them; none while its API does not answer."""
+    try:
+        listed: list[NodeInfo] = await collect(conns, access, kube_nodes)
+        return tuple(listed)
+    except SealerError:
+        return ()
+
+
 async def wait_nodes_ready(
     conns: Remote, plan: RestorePlan, names: Sequence[str], options: RestoreOptions
 ) -> tuple[NodeInfo, ...]:
     """Every Node listed, ``names`` among them Ready (after their re-join); StepError else."""
     first = plan.masters[0].access
-
-    async def nodes() -> tuple[NodeInfo, ...]:
-        try:
-            listed: list[NodeInfo] = await collect(conns, first, kube_nodes)
-            return tuple(listed)
-        except SealerError:
-            return ()
-
     wanted = set(names)
     seen = await poll_until(
-        nodes,
+        lambda: _nodes(conns, first),
         timeout=options.nodes_timeout,
         interval=options.poll_interval,
         done=lambda ns: wanted <= {n.name for n in ns if n.ready},
@@ -506,20 +507,13 @@ async def run_restore(
         )
     emit(masters[0].address, f"etcd has {len(members)} members")
 
-    async def nodes() -> tuple[NodeInfo, ...]:
-        try:
-            listed: list[NodeInfo] = await collect(conns, first, kube_nodes)
-            return tuple(listed)
-        except SealerError:
-            return ()
-
     # a node whose kubelet cannot authenticate will not be Ready: it needs a re-join
     stale = await stale_kubelets(conns, cluster, plan.archive.pki["pki/ca.crt"], connect_timeout)
     if stale:
         emit(masters[0].address, f"kubelet credentials that do not verify: {', '.join(stale)}")
     rejoin = set(stale.values())
     seen = await poll_until(
-        nodes,
+        lambda: _nodes(conns, first),
         timeout=options.nodes_timeout,
         interval=options.poll_interval,
         done=lambda ns: bool(ns) and all(n.ready or n.name in rejoin for n in ns),
