@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sealer_lab.emulate import runtime, sdstate, timerd, units
 
@@ -31,15 +32,30 @@ def _loaded_path(name: str) -> Path:
     return sdstate.run_dir() / "loaded" / f"{name}.json"
 
 
+def _read_loaded(name: str) -> dict[str, Any] | None:
+    """The record of ``name`` as last loaded (None: never loaded since the last reload)."""
+    try:
+        data: dict[str, Any] = json.loads(_loaded_path(name).read_text())
+    except (OSError, ValueError):
+        return None
+    return data
+
+
+def _write_loaded(name: str, fp: str, **record: object) -> None:
+    """Record ``name`` as loaded: its definition (or why it was refused) and the fingerprint
+    of its files then, against which a later change on disk is seen."""
+    path = _loaded_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**record, "fingerprint": fp}))
+
+
 def _load(name: str) -> tuple[units.Unit, bool]:
     """The loaded definition (loading it now if never loaded) and whether it changed on disk."""
-    path = _loaded_path(name)
     udir = sdstate.unit_dir()
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+    data = _read_loaded(name)
+    if data is None:
         unit = units.load_unit(name, udir)
-        _save_loaded(unit, units.fingerprint(name, udir))
+        _write_loaded(name, units.fingerprint(name, udir), unit=dataclasses.asdict(unit))
         return unit, False
     if not (udir / name).is_file():
         raise units.UnitNotFound(name)
@@ -47,22 +63,14 @@ def _load(name: str) -> tuple[units.Unit, bool]:
     return units.unit_from_dict(data["unit"]), changed
 
 
-def _save_loaded(unit: units.Unit, fp: str) -> None:
-    path = _loaded_path(unit.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"unit": dataclasses.asdict(unit), "fingerprint": fp}))
-
-
 def _load_timer(name: str) -> tuple[units.Timer, bool]:
     """A timer's loaded definition (loading it now if never loaded) and whether its files
     changed on disk since; :class:`units.TimerError` when systemd would refuse it."""
-    path = _loaded_path(name)
     udir = sdstate.unit_dir()
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
+    data = _read_loaded(name)
+    if data is None:
         timer = units.load_timer(name, udir)
-        _save_loaded_timer(timer, units.fingerprint(name, udir))
+        _write_loaded(name, units.fingerprint(name, udir), timer=dataclasses.asdict(timer))
         return timer, False
     if not (udir / name).is_file():
         raise units.UnitNotFound(name)
@@ -70,12 +78,6 @@ def _load_timer(name: str) -> tuple[units.Timer, bool]:
         raise units.TimerError(data["error"])
     changed = data["fingerprint"] != units.fingerprint(name, udir)
     return units.timer_from_dict(data["timer"]), changed
-
-
-def _save_loaded_timer(timer: units.Timer, fp: str) -> None:
-    path = _loaded_path(timer.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"timer": dataclasses.asdict(timer), "fingerprint": fp}))
 
 
 def daemon_reload() -> None:
@@ -91,18 +93,16 @@ def daemon_reload() -> None:
                 timer = units.load_timer(name, udir)
             except units.TimerError as exc:  # systemd logs it; start then refuses the unit
                 print(str(exc), file=sys.stderr)
-                path = _loaded_path(name)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(json.dumps({"error": str(exc), "fingerprint": fp}))
+                _write_loaded(name, fp, error=str(exc))
                 continue
             except OSError:
                 continue
             for warning in timer.warnings:
                 print(warning, file=sys.stderr)
-            _save_loaded_timer(timer, fp)
+            _write_loaded(name, fp, timer=dataclasses.asdict(timer))
             continue
         try:
-            _save_loaded(units.load_unit(name, udir), fp)
+            _write_loaded(name, fp, unit=dataclasses.asdict(units.load_unit(name, udir)))
         except (OSError, ValueError):
             continue
 
