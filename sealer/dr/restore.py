@@ -428,13 +428,17 @@ async def stale_kubelets(
 ) -> dict[str, str]:
     """Node address -> Node name (its host name) of the nodes whose kubelet client certificate
     does not verify against the cluster CA (a node without that file is not judged)."""
-    stale = {}
-    for address in cluster.spec.node_addresses:
+
+    async def name_if_stale(address: str) -> str | None:
         access = host_access(cluster, address, connect_timeout=connect_timeout)
         data = await conns.read_file(access, KUBELET_CLIENT_CERT_PATH)
-        if data is not None and not _verifies(data, ca_pem):
-            stale[address] = (await collect(conns, access, hostname)).strip().lower()
-    return stale
+        if data is None or _verifies(data, ca_pem):
+            return None
+        return (await collect(conns, access, hostname)).strip().lower()
+
+    addresses = cluster.spec.node_addresses  # every node at once, as the facts are read
+    names = await asyncio.gather(*(name_if_stale(a) for a in addresses))
+    return {a: name for a, name in zip(addresses, names, strict=True) if name is not None}
 
 
 async def _nodes(conns: Remote, access: HostAccess) -> tuple[NodeInfo, ...]:
