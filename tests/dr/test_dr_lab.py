@@ -160,8 +160,17 @@ def test_1_backup_of_a_labelled_cluster(cluster: Cluster) -> None:
 
 
 def _etcd_down(cluster: Cluster, host: str) -> bool:
+    """No etcd process and no control-plane port on ``host``.
+
+    The closed client port alone is not enough: etcd closes it first and then stops its raft
+    node (a leader tries to hand its leadership over for up to seven seconds), and the lab's
+    kubelet stops a joined master's etcd last. A new etcd started meanwhile on master0 with the
+    same ``--initial-cluster`` and the default token has the same cluster and member IDs as the
+    old one, so the old leader, still running, would take it back into the old cluster."""
     ports = cluster.on(host, ["ss", "-H", "-l", "-t", "-n"])
-    return ":2379 " not in ports and ":6443 " not in ports
+    if any(f":{port} " in ports for port in (2379, 2380, 6443)):
+        return False
+    return cluster.lab.run(host, ["pgrep", "-x", "etcd"], check=False).returncode == 1
 
 
 def test_2_every_master_loses_its_etcd_data(cluster: Cluster) -> None:
@@ -184,7 +193,14 @@ def test_2_every_master_loses_its_etcd_data(cluster: Cluster) -> None:
         out = cluster.lab.run(m0, [*ETCDCTL, "member", "list", "-w", "json"], check=False)
         return out.returncode == 0 and len(json.loads(out.stdout)["members"]) == 1
 
-    wait_for("master0's etcd to be a new cluster of one member", alone, timeout=300, interval=1)
+    def not_alone() -> str:
+        out = cluster.lab.run(m0, [*ETCDCTL, "member", "list"], check=False)
+        pod_log = f"/var/lib/kubelet/pod-logs/kube-system_etcd-{cluster.lab.masters[0].name}.log"
+        log = cluster.on(m0, ["tail", "-n", "25", pod_log], check=False)
+        return (f"master0's etcd to be a new cluster of one member; member list: "
+                f"{out.stdout}{out.stderr}; the end of its log:\n{log}")  # fmt: skip
+
+    wait_for(not_alone, alone, timeout=300, interval=1)
     labels = cluster.lab.run(m0, [*ETCDCTL, "get", "/registry/minions/", "--prefix"], check=False)
     assert LABEL[1] not in labels.stdout
 
