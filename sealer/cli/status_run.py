@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
@@ -34,10 +35,10 @@ from sealer.spec.model import Cluster
 
 
 async def _host_status(
-    conns: Connections, access: HostAccess, cri_socket: str
+    conns: Connections, access: HostAccess, cri_socket: str, backup_dir: str | None
 ) -> HostStatusFacts | None:
     try:
-        return await gather_host_status(conns, access, cri_socket)
+        return await gather_host_status(conns, access, cri_socket, backup_dir)
     except SealerError:
         return None  # the report shows what the host answered to diff's reads
 
@@ -45,6 +46,14 @@ async def _host_status(
 def _cri_socket(cluster: Cluster, address: str) -> str:
     """The runtime endpoint the host's kubelet is given (its kubeadm configuration's)."""
     return cri_socket_of(render_kubeadm_config(cluster, address))
+
+
+def _backup_dir(cluster: Cluster, address: str) -> str | None:
+    """Where a master keeps its scheduled snapshots (``spec.backup.dir``); None elsewhere."""
+    backup = cluster.spec.backup
+    if backup is None or cluster.spec.role_of(address) != "master":
+        return None
+    return backup.dir
 
 
 async def read_status(
@@ -62,7 +71,12 @@ async def read_status(
         pending, pending_error = None, exc.message
     reachable = [a for a in spec.all_addresses if state.hosts[a].reachable]
     facts = await gather_all(
-        *(_host_status(conns, observation.access[a], _cri_socket(cluster, a)) for a in reachable)
+        *(
+            _host_status(
+                conns, observation.access[a], _cri_socket(cluster, a), _backup_dir(cluster, a)
+            )
+            for a in reachable
+        )
     )
     host_facts = {a: f for a, f in zip(reachable, facts, strict=True) if f is not None}
     # every master that joined: by its files, or as a Node (a master whose API server's
@@ -93,11 +107,21 @@ def _mark(value: bool | None) -> str:
     return "[green]yes[/green]" if value else "[red]no[/red]"
 
 
+def _backup_text(backups: dict[str, Any] | None) -> str:
+    if backups is None:
+        return "-"
+    text = escape(backups["taken"]) if backups["taken"] else "none yet"
+    return text + (" [red](last run failed)[/red]" if backups["last_run_failed"] else "")
+
+
 def print_report(ui: Ui, report: StatusReport) -> None:
     table = Table(title=f"sealer status: cluster {report.cluster}", title_justify="left")
+    with_backups = any(host["backups"] is not None for host in report.hosts)
     for column in ("host", "role", "reachable", "runtime", "kubelet", "Node Ready", "versions",
                    "load balancer", "earliest certificate"):  # fmt: skip
         table.add_column(column)
+    if with_backups:
+        table.add_column("last scheduled snapshot")
     for host in report.hosts:
         versions = host["versions"]
         shown = ", ".join(f"{k} {v}" for k, v in versions.items() if v) or "-"
@@ -108,6 +132,7 @@ def print_report(ui: Ui, report: StatusReport) -> None:
                 f"[{'green' if b['healthy'] else 'red'}]{b['master']}[/]" for b in lb["backends"]
             )
         cert = host["earliest_certificate"]
+        backup_cells = [_backup_text(host["backups"])] if with_backups else []
         table.add_row(
             escape(host["address"]),
             host["role"] + (f" ({host['joined_as']})" if host["joined_as"] else ""),
@@ -118,6 +143,7 @@ def print_report(ui: Ui, report: StatusReport) -> None:
             escape(shown),
             lb_text,
             escape(f"{cert['not_after']} {cert['path']}") if cert else "-",
+            *backup_cells,
         )
     ui.out.print(table)
     plane = report.cluster_status

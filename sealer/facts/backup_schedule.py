@@ -1,15 +1,19 @@
-"""What a master holds of ``spec.backup``'s installation: the sha256 of the program, the
-service and the timer, and whether the timer is enabled and active (read-only)."""
+"""What a master holds of ``spec.backup``: the sha256 of the program, the service and the
+timer, whether the timer is enabled and active, and (for ``status``) the newest snapshot in
+the backup directory and whether the service's last run failed (read-only)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sealer.connect import Result
+from sealer.etcd_backup.program import SNAPSHOT
 from sealer.facts.base import Fact, UnexpectedExit
 from sealer.facts.system import parse_sha256sums
 from sealer.layout import (
     BACKUP_PROGRAM_PATH,
+    BACKUP_SERVICE_NAME,
     BACKUP_SERVICE_PATH,
     BACKUP_TIMER_NAME,
     BACKUP_TIMER_PATH,
@@ -17,10 +21,15 @@ from sealer.layout import (
 
 __all__ = [
     "BackupSchedule",
+    "LastSnapshot",
     "backup_files",
+    "backup_service_failed",
     "backup_timer_active",
     "backup_timer_enabled",
+    "last_snapshot",
     "parse_backup_files",
+    "parse_last_snapshot",
+    "parse_service_failed",
     "parse_timer_active",
     "parse_timer_enabled",
 ]
@@ -88,4 +97,61 @@ backup_timer_active: Fact[bool] = Fact(
     "scheduled backup timer active",
     ("systemctl", "is-active", BACKUP_TIMER_NAME),
     parse_timer_active,
+)
+
+
+@dataclass(frozen=True)
+class LastSnapshot:
+    """The newest scheduled snapshot in a master's backup directory: its file name and the
+    time it was taken (the UTC time its name carries)."""
+
+    name: str
+    taken: dt.datetime
+
+
+def parse_last_snapshot(result: Result) -> LastSnapshot | None:
+    """``ls -1 -- DIR``: the newest ``etcd-YYYYMMDDTHHMMSSZ[-N].db`` (other files, the
+    ``.sha256`` ones included, are not snapshots); None for none, or no directory yet (GNU ls:
+    exit 2, "cannot access 'DIR': No such file or directory")::
+
+        etcd-20261201T030000Z.db
+        etcd-20261201T030000Z.db.sha256
+        etcd-20261202T030000Z.db
+        etcd-20261202T030000Z.db.sha256
+    """
+    if result.exit_status == 2 and "No such file or directory" in result.stderr:
+        return None
+    if result.exit_status != 0:
+        raise UnexpectedExit(result)
+    found: list[tuple[str, int, str]] = []
+    for name in result.stdout.split():
+        match = SNAPSHOT.match(name)
+        if match is not None:
+            found.append((match.group(1), int(match.group(2) or 0), name))
+    if not found:
+        return None
+    stamp, _n, name = max(found)
+    taken = dt.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+    return LastSnapshot(name, taken)
+
+
+def last_snapshot(directory: str) -> Fact[LastSnapshot | None]:
+    """The newest scheduled snapshot in ``directory`` (``spec.backup.dir``)."""
+    return Fact("newest scheduled snapshot", ("ls", "-1", "--", directory), parse_last_snapshot)
+
+
+def parse_service_failed(result: Result) -> bool:
+    """``systemctl is-failed SERVICE``: ``failed`` with exit 0 when its last run failed; its
+    state (``inactive``, ``active``...) with exit 1 otherwise, an unknown unit included."""
+    if result.exit_status == 0:
+        return result.stdout.strip() == "failed"
+    if result.exit_status == 1:
+        return False
+    raise UnexpectedExit(result)
+
+
+backup_service_failed: Fact[bool] = Fact(
+    "scheduled backup service failed",
+    ("systemctl", "is-failed", BACKUP_SERVICE_NAME),
+    parse_service_failed,
 )

@@ -1,6 +1,7 @@
 """Read-only facts for ``sealer status``: kubelet active, the installed package's version, the
 container runtime's answer (``crictl info``), the earliest certificate expiry, the load
-balancer's rules, etcd's leader, each master's API.
+balancer's rules, a master's scheduled backups (``spec.backup``), etcd's leader, each master's
+API.
 
 Per host, one batch (:func:`gather_host_status`); per cluster, the reads through the master
 that serves it (:func:`gather_cluster_status`). Nothing here judges health: that is
@@ -18,6 +19,7 @@ from typing import Any
 from sealer.aio import gather_all
 from sealer.connect import HostAccess, Remote, Result
 from sealer.errors import SealerError
+from sealer.facts.backup_schedule import LastSnapshot, backup_service_failed, last_snapshot
 from sealer.facts.base import Fact, UnexpectedExit, collect, collect_many
 from sealer.facts.certs import CertInfo, certificate
 from sealer.facts.cluster import ETCDCTL, EndpointHealth, etcd_health
@@ -29,6 +31,7 @@ from sealer.lb.facts import NFT_LIST_ARGV, parse_nft_ruleset
 
 __all__ = [
     "CERTIFICATES",
+    "BackupRuns",
     "ClusterStatusFacts",
     "HostStatusFacts",
     "gather_cluster_status",
@@ -90,36 +93,58 @@ lb_backends: Fact[tuple[str, ...] | None] = Fact(
 
 
 @dataclass(frozen=True)
+class BackupRuns:
+    """A master's scheduled snapshots (``spec.backup``): the newest one in the directory (None:
+    none yet) and whether the service's last run failed."""
+
+    last: LastSnapshot | None
+    last_run_failed: bool
+
+
+@dataclass(frozen=True)
 class HostStatusFacts:
     kubelet_active: bool
     package_version: str | None
     lb_backends: tuple[str, ...] | None
     earliest_cert: tuple[str, dt.datetime] | None  # (path, not after)
     runtime: RuntimeStatus | None = None  # the container runtime's answer (crictl info)
+    backups: BackupRuns | None = None  # read on masters when spec.backup is set
 
 
-def host_status_facts(cri_socket: str = CRI_SOCKET) -> tuple[Fact[Any], ...]:
+def host_status_facts(
+    cri_socket: str = CRI_SOCKET, backup_dir: str | None = None
+) -> tuple[Fact[Any], ...]:
+    """The facts :func:`gather_host_status` reads: four, the two of the scheduled backups
+    when ``backup_dir`` is given, then the certificates."""
+    backups: tuple[Fact[Any], ...] = ()
+    if backup_dir is not None:
+        backups = (last_snapshot(backup_dir), backup_service_failed)
     return (
         kubelet_active,
         package_version,
         lb_backends,
         runtime_status(cri_socket),
+        *backups,
         *(certificate(path) for path in CERTIFICATES),
     )
 
 
 async def gather_host_status(
-    conns: Remote, host: HostAccess, cri_socket: str = CRI_SOCKET
+    conns: Remote, host: HostAccess, cri_socket: str = CRI_SOCKET, backup_dir: str | None = None
 ) -> HostStatusFacts:
     """The status facts of one reachable host, in one command (``cri_socket``: the endpoint
-    its kubelet is given)."""
-    found = await collect_many(conns, host, host_status_facts(cri_socket))
+    its kubelet is given; ``backup_dir``: ``spec.backup.dir``, on a master that has one)."""
+    found = await collect_many(conns, host, host_status_facts(cri_socket, backup_dir))
     active, version, backends, runtime = found[:4]
+    rest = found[4:]
+    backups = None
+    if backup_dir is not None:
+        backups, rest = BackupRuns(rest[0], rest[1]), rest[2:]
     certs: list[tuple[str, CertInfo]] = [
-        (path, info) for path, info in zip(CERTIFICATES, found[4:], strict=True) if info
+        (path, info) for path, info in zip(CERTIFICATES, rest, strict=True) if info
     ]
     earliest = min(((p, c.not_after) for p, c in certs), key=lambda pc: pc[1], default=None)
-    return HostStatusFacts(active, version, backends, earliest, runtime)
+    return HostStatusFacts(active, version, backends, earliest, runtime, backups)
 
 
 def parse_etcd_leader(result: Result) -> str | None:

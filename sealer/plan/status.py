@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sealer.facts.status import ClusterStatusFacts, HostStatusFacts
+from sealer.layout import BACKUP_SERVICE_NAME
 from sealer.plan.state import ClusterState
 from sealer.spec.model import Cluster
 
@@ -57,6 +58,17 @@ class StatusReport:
 
 def _iso(when: dt.datetime | None) -> str | None:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ") if when is not None else None
+
+
+def _backups(facts: HostStatusFacts | None) -> dict[str, Any] | None:
+    if facts is None or facts.backups is None:
+        return None
+    last = facts.backups.last
+    return {
+        "last_snapshot": last.name if last is not None else None,
+        "taken": _iso(last.taken) if last is not None else None,
+        "last_run_failed": facts.backups.last_run_failed,
+    }
 
 
 def _runtime(facts: HostStatusFacts | None) -> dict[str, Any] | None:
@@ -107,6 +119,7 @@ def build_report(
             "node_ready": node.ready if node is not None else None,
             "load_balancer": None,
             "earliest_certificate": None,
+            "backups": _backups(facts),
         }
         if not host.reachable:
             problems.append(f"{address}: unreachable ({host.error})")
@@ -117,6 +130,11 @@ def build_report(
         runtime = facts.runtime if facts is not None else None
         if installed and runtime is not None and not runtime.answers:
             problems.append(f"{address}: the container runtime does not answer ({runtime.detail})")
+        if facts is not None and facts.backups is not None and facts.backups.last_run_failed:
+            problems.append(
+                f"{address}: the last scheduled etcd snapshot failed "
+                f"(`journalctl -u {BACKUP_SERVICE_NAME}` on it says why)"
+            )
         if joined and facts is not None and not facts.kubelet_active:
             problems.append(f"{address}: the kubelet is not active")
         if joined and live.initialized and (node is None or not node.ready):

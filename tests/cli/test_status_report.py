@@ -3,6 +3,7 @@ lock, the pending steps and every problem."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import replace
 
@@ -10,7 +11,9 @@ from rich.console import Console
 
 from sealer.cli.render import Ui
 from sealer.cli.status_run import print_report
+from sealer.facts.backup_schedule import LastSnapshot
 from sealer.facts.health import Health
+from sealer.facts.status import BackupRuns
 from sealer.plan.status import build_report
 from tests.clusters import M, cluster
 from tests.plan.test_diff import running
@@ -48,3 +51,32 @@ def test_a_healthy_cluster_then_one_api_server_down() -> None:
     assert f"API via {M[2]}: no (refused)" in shown
     assert f"unhealthy: {M[2]}: its API server is not ready (refused)" in shown
     assert "healthy" not in shown
+
+
+def test_the_last_scheduled_snapshot_column_only_with_spec_backup() -> None:
+    c = cluster()
+    facts = host_facts()
+    args: dict[str, object] = {
+        "cluster": c,
+        "live": running(c),
+        "host_facts": facts,
+        "cluster_facts": healthy_cluster(),
+        "pending": 0,
+    }
+    assert "last scheduled snapshot" not in text(args)
+    taken = dt.datetime(2026, 12, 2, 3, 0, tzinfo=dt.UTC)
+    args["host_facts"] = {
+        **facts,
+        M[0]: replace(facts[M[0]], backups=BackupRuns(LastSnapshot("etcd-x.db", taken), False)),
+        M[1]: replace(facts[M[1]], backups=BackupRuns(None, True)),
+    }
+    shown = text(args)
+    assert "last scheduled snapshot" in shown
+    last_cells = {  # host -> its row's last cell (one line each at this width)
+        line.split()[1]: line.split("│")[-2].strip()
+        for line in shown.splitlines()
+        if line.startswith("│ 10.")
+    }
+    assert last_cells[M[0]] == "2026-12-02T03:00:00Z"
+    assert last_cells[M[1]] == "none yet (last run failed)"
+    assert last_cells[M[2]] == "-"

@@ -320,8 +320,9 @@ def _exists(cluster: Cluster, host: str, name: str) -> bool:
 
 def test_7_scheduled_snapshots_on_every_master(cluster: Cluster) -> None:
     """spec.backup: a timer on every master; it fires the service, which leaves a verified
-    0600 snapshot; rotation to keep; an unchanged file plans nothing, a changed keep
-    rewrites the service; removing spec.backup removes the timer and keeps the snapshots."""
+    0600 snapshot; rotation to keep; status shows the newest; an unchanged file plans nothing,
+    a changed keep rewrites the service; removing spec.backup removes the timer and keeps the
+    snapshots."""
     keep2 = _with_backup(
         cluster, "backup.yaml", {"schedule": "*-*-* 03:00", "keep": 2, "dir": BACKUP_DIR}
     )
@@ -354,6 +355,14 @@ def test_7_scheduled_snapshots_on_every_master(cluster: Cluster) -> None:
     assert len(kept) == 2 and first[0] not in kept, kept
     journal = cluster.on(m0, ["journalctl", "-u", "sealer-etcd-backup.service"])
     assert "kept the newest 2, removed 1" in journal, journal
+    # status shows each master's newest snapshot (the last one written) and its last run
+    newest = next(n for n in cluster.on(m0, ["ls", "-1t", BACKUP_DIR]).split() if n in kept)
+    status = cluster.sealer("status", "--output", "json", file=keep2)
+    assert status.returncode in (0, 2, 3), status.stdout + status.stderr
+    backups = {h["address"]: h["backups"] for h in json.loads(status.stdout)["hosts"]}
+    assert backups[m0]["last_snapshot"] == newest and backups[m0]["last_run_failed"] is False
+    assert all(backups[m]["last_snapshot"] is None for m in cluster.masters[1:])
+    assert backups[cluster.node] is None
 
     keep3 = _with_backup(
         cluster, "backup3.yaml", {"schedule": "*-*-* 03:00", "keep": 3, "dir": BACKUP_DIR}

@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 
+from sealer.facts.backup_schedule import LastSnapshot
 from sealer.facts.cluster import EndpointHealth
 from sealer.facts.health import Health
 from sealer.facts.runtime import RuntimeStatus
-from sealer.facts.status import ClusterStatusFacts, HostStatusFacts
+from sealer.facts.status import BackupRuns, ClusterStatusFacts, HostStatusFacts
 from sealer.plan.state import ClusterState
 from sealer.plan.status import build_report
 from tests.clusters import M, N, cluster
@@ -121,3 +122,30 @@ def test_an_unreachable_host_and_a_plan_that_cannot_be_made_are_unhealthy() -> N
     assert f"{N[0]}: unreachable (timed out)" in report.problems
     assert "the plan could not be made: cannot plan" in report.problems
     assert report.exit_code == 3
+
+
+def test_scheduled_snapshots_on_the_masters_and_a_failed_last_run() -> None:
+    c = cluster()
+    taken = dt.datetime(2026, 12, 2, 3, 0, tzinfo=dt.UTC)
+    facts = host_facts()
+    for m in M:
+        last = LastSnapshot("etcd-20261202T030000Z.db", taken) if m != M[2] else None
+        facts[m] = replace(facts[m], backups=BackupRuns(last, last_run_failed=m == M[1]))
+    report = build_report(c, running(c), facts, healthy_cluster(), pending=0)
+    assert report.problems == (
+        f"{M[1]}: the last scheduled etcd snapshot failed "
+        "(`journalctl -u sealer-etcd-backup.service` on it says why)",
+    )
+    assert report.exit_code == 3
+    hosts = {h["address"]: h for h in report.to_dict()["hosts"]}
+    assert hosts[M[0]]["backups"] == {
+        "last_snapshot": "etcd-20261202T030000Z.db",
+        "taken": "2026-12-02T03:00:00Z",
+        "last_run_failed": False,
+    }
+    assert hosts[M[2]]["backups"] == {  # installed, never run yet: no problem
+        "last_snapshot": None,
+        "taken": None,
+        "last_run_failed": False,
+    }
+    assert hosts[N[0]]["backups"] is None  # not read on nodes
