@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import waiting
 from tests.lab.emulate_kube.conftest import (
     ETCDCTL,
     NEXT_VERSION,
@@ -480,8 +481,23 @@ def test_drain_delete_and_reset(kube: Kube, cluster: dict[str, str]) -> None:
     )
     assert kube.ssh(n1, ["ls", "-A", "/etc/kubernetes/pki"]).stdout == ""
     assert set(kube.nodes(m1)) == {m1, m2, cluster["m3"]}
+    # the reset asks m2's own etcd to remove its member: that etcd must be serving (it was
+    # restarted by the upgrade's new manifest and the kubelet's restart, and m1 just rebooted)
+    health = [*ETCDCTL, "--command-timeout", "5s", "endpoint", "health"]
+    pod_log = f"/var/lib/kubelet/pod-logs/kube-system_etcd-{m2}.log"
+
+    def m2_etcd_story() -> str:
+        said = kube.ssh(m2, health, check=False)
+        log = kube.ssh(m2, ["tail", "-n", "30", pod_log], check=False).stdout
+        pods = kube.ssh(m2, ["cat", "/var/lib/kubelet/emulate/pods.json"], check=False).stdout
+        return f"m2's etcd to serve: {said.stdout}{said.stderr}\nkubelet pods: {pods}\n{log}"
+
+    def m2_etcd_serves() -> bool:
+        return kube.ssh(m2, health, check=False).returncode == 0
+
+    waiting.wait_for(m2_etcd_story, m2_etcd_serves, timeout=120, interval=1)
     reset = kube.ssh(m2, ["kubeadm", "reset", "-f"])
-    assert "Removing info for node from etcd" in reset.stdout
+    assert "Removing info for node from etcd" in reset.stdout, reset.stdout + reset.stderr
     members = kube.ssh(m1, [*ETCDCTL, "member", "list"]).stdout.splitlines()
     assert len(members) == 2 and m2 not in " ".join(members)
     assert "/usr/bin/etcd" not in kube.ssh(m2, ["ps", "-eo", "args"]).stdout
