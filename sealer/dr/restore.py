@@ -437,7 +437,7 @@ async def stale_kubelets(
         return (await collect(conns, access, hostname)).strip().lower()
 
     addresses = cluster.spec.node_addresses  # every node at once, as the facts are read
-    names = await asyncio.gather(*(name_if_stale(a) for a in addresses))
+    names = await gather_all(*(name_if_stale(a) for a in addresses))
     return {a: name for a, name in zip(addresses, names, strict=True) if name is not None}
 
 
